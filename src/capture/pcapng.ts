@@ -1,0 +1,362 @@
+import type { ChunkedInput } from './chunked-input.js';
+import { CaptureError, type CaptureLocation, type CaptureWarning } from './errors.js';
+import { type Frame, TickClock, TickFrame } from './frame.js';
+import { MAX_RECORD_BYTES, type FrameSource } from './source.js';
+
+/*
+ * pcapng (draft-ietf-opsawg-pcapng). A file is a sequence of blocks, each framed the same way:
+ *
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                          Block Type                           |
+ *  |                      Block Total Length                       |
+ *  /                          Block Body                           /
+ *  |                      Block Total Length                       |
+ *  +---------------------------------------------------------------+
+ *
+ * A Section Header Block starts each section and fixes the byte order for it (the next section
+ * may use the other one). Interface Description Blocks number the interfaces of their section
+ * from 0; each has its own link type and time resolution. Packets come in Enhanced Packet,
+ * Simple Packet or (obsolete) Packet blocks. Everything else is skipped by its length.
+ */
+
+const BlockType = {
+  SECTION_HEADER: 0x0a0d0d0a,
+  INTERFACE_DESCRIPTION: 0x00000001,
+  PACKET: 0x00000002, // obsolete, still written by old tools
+  SIMPLE_PACKET: 0x00000003,
+  ENHANCED_PACKET: 0x00000006,
+  CUSTOM: 0x00000bad,
+  CUSTOM_DO_NOT_COPY: 0x40000bad,
+} as const;
+
+const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+const BLOCK_FRAMING_BYTES = 12; // type + length + trailing length
+
+/** Interface Description option codes vxdump uses. */
+const IdbOption = { END: 0, NAME: 2, TSRESOL: 9, TSOFFSET: 14 } as const;
+
+/** One interface of the capture, as its Interface Description Block describes it. */
+export interface PcapngInterface {
+  /** Interface number within its section, as packet blocks and Wireshark's frame.interface_id give it. */
+  id: number;
+  /** 0-based number of the section that described the interface. */
+  section: number;
+  linkType: number;
+  snapLength: number;
+  name?: string;
+  /** Ticks per second from if_tsresol (default 10^6). */
+  ticksPerSecond: bigint;
+  /** Seconds added to timestamps (if_tsoffset). */
+  offsetSeconds: bigint;
+  clock: TickClock;
+}
+
+export class PcapngReader implements FrameSource {
+  readonly format = 'pcapng';
+  readonly warnings: CaptureWarning[] = [];
+  /** Every interface seen so far, in file order, over all sections. */
+  readonly interfaces: PcapngInterface[] = [];
+  private sectionInterfaces: PcapngInterface[] = [];
+  private littleEndian = true;
+  private blocksRead = 0;
+  private framesRead = 0;
+  private finished = false;
+  private warnedUnpaddedLength = false;
+  private sectionsRead = 0;
+
+  constructor(
+    private readonly input: ChunkedInput,
+    readonly file: string,
+  ) {
+    if (!input.ensure(4) || input.buffer.readUInt32LE(input.start) !== BlockType.SECTION_HEADER) {
+      throw new CaptureError(file, 'not a pcapng file (does not start with a Section Header Block)', { offset: 0 });
+    }
+  }
+
+  next(): Frame | null {
+    while (!this.finished) {
+      const frame = this.readBlock();
+      if (frame !== null) return frame;
+    }
+    return null;
+  }
+
+  /** Reads one block; returns its frame if it carries a packet, else null. */
+  private readBlock(): Frame | null {
+    const input = this.input;
+    const blockNumber = this.blocksRead + 1;
+    if (!input.ensure(8)) return this.endOfInput(blockNumber, 8, 'block header');
+
+    const type = input.buffer.readUInt32LE(input.start); // the SHB type reads the same either way
+    if (type === BlockType.SECTION_HEADER) {
+      if (!input.ensure(12)) return this.endOfInput(blockNumber, 12, 'section header');
+      this.littleEndian = this.sectionByteOrder(blockNumber);
+    }
+    const blockType = this.u32(0);
+    const declaredLength = this.u32(4);
+    const where: CaptureLocation = { block: blockNumber, offset: input.position };
+    const length = this.paddedBlockLength(blockType, declaredLength, where);
+    if (!input.ensure(length)) return this.endOfInput(blockNumber, length, 'block');
+    const trailer = this.u32(length - 4);
+    if (trailer !== declaredLength && trailer !== length) {
+      throw new CaptureError(this.file, `total block lengths (first ${length} and second ${trailer}) don't match`, where);
+    }
+
+    this.blocksRead = blockNumber;
+    let frame: Frame | null = null;
+    switch (blockType) {
+      case BlockType.SECTION_HEADER:
+        this.readSectionHeader(length, where);
+        break;
+      case BlockType.INTERFACE_DESCRIPTION:
+        this.readInterfaceDescription(length, where);
+        break;
+      case BlockType.ENHANCED_PACKET:
+        frame = this.readEnhancedPacket(length, where);
+        break;
+      case BlockType.SIMPLE_PACKET:
+        frame = this.readSimplePacket(length, where);
+        break;
+      case BlockType.PACKET:
+        frame = this.readObsoletePacket(length, where);
+        break;
+      case BlockType.CUSTOM:
+      case BlockType.CUSTOM_DO_NOT_COPY:
+        // Not a packet, but Wireshark lists custom blocks as frames: count them so that our frame
+        // numbers stay Wireshark's frame numbers.
+        this.framesRead += 1;
+        break;
+      default:
+        break; // name resolution, statistics, custom, decryption secrets, unknown: not ours
+    }
+    input.skip(length);
+    return frame;
+  }
+
+  private sectionByteOrder(blockNumber: number): boolean {
+    const magicLe = this.input.buffer.readUInt32LE(this.input.start + 8);
+    if (magicLe === BYTE_ORDER_MAGIC) return true;
+    if (magicLe === 0x4d3c2b1a) return false;
+    throw new CaptureError(this.file, `section header has a bad byte-order magic 0x${magicLe.toString(16)}`, {
+      block: blockNumber,
+      offset: this.input.position + 8,
+    });
+  }
+
+  /**
+   * The number of bytes the block occupies. Old NTAR writers stored lengths that leave out the
+   * padding to 32 bits; Wireshark rounds them up and so do we, with one warning per file.
+   */
+  private paddedBlockLength(blockType: number, length: number, where: CaptureLocation): number {
+    const hex = `0x${blockType.toString(16).padStart(8, '0')}`;
+    if (length < BLOCK_FRAMING_BYTES) {
+      throw new CaptureError(this.file, `block ${hex} has total length ${length}, less than the minimum of 12`, where);
+    }
+    if (length > MAX_RECORD_BYTES) {
+      throw new CaptureError(
+        this.file,
+        `block ${hex} claims ${length} bytes, more than the ${MAX_RECORD_BYTES} any capture block holds: the file is corrupt`,
+        where,
+      );
+    }
+    if (length % 4 === 0) return length;
+    if (!this.warnedUnpaddedLength) {
+      this.warnedUnpaddedLength = true;
+      this.warnings.push({
+        file: this.file,
+        message: `block ${hex} has total length ${length}, not a multiple of 4 (an old NTAR writer?); read as ${length + 4 - (length % 4)}, as Wireshark does`,
+        location: where,
+      });
+    }
+    return length + 4 - (length % 4);
+  }
+
+  /*
+   *  | Byte-Order Magic | Major | Minor | Section Length (64 bits) | Options... |
+   */
+  private readSectionHeader(length: number, where: CaptureLocation): void {
+    if (length < 28) throw new CaptureError(this.file, `section header block is ${length} bytes, less than 28`, where);
+    const major = this.u16(12);
+    const minor = this.u16(14);
+    if (major !== 1) {
+      throw new CaptureError(this.file, `unsupported pcapng section version ${major}.${minor}`, where);
+    }
+    this.sectionInterfaces = []; // interface numbers start again in every section
+    this.sectionsRead += 1;
+  }
+
+  /*
+   *  | LinkType (16) | Reserved (16) | SnapLen (32) | Options... |
+   */
+  private readInterfaceDescription(length: number, where: CaptureLocation): void {
+    if (length < 20) throw new CaptureError(this.file, `interface description block is ${length} bytes, less than 20`, where);
+    const description: PcapngInterface = {
+      id: this.sectionInterfaces.length,
+      section: this.sectionsRead - 1,
+      linkType: this.u16(8),
+      snapLength: this.u32(12),
+      ticksPerSecond: 1_000_000n,
+      offsetSeconds: 0n,
+      clock: undefined as unknown as TickClock, // set below, once the options are known
+    };
+    this.forEachOption(16, length - 4, (code, valueAt, valueLength) => {
+      if (code === IdbOption.NAME) {
+        description.name = this.text(valueAt, valueLength);
+      } else if (code === IdbOption.TSRESOL && valueLength >= 1) {
+        description.ticksPerSecond = ticksPerSecond(this.input.buffer[this.input.start + valueAt]!, this.file, where);
+      } else if (code === IdbOption.TSOFFSET && valueLength >= 8) {
+        description.offsetSeconds = this.i64(valueAt);
+      }
+    });
+    description.clock = new TickClock(description.ticksPerSecond, description.offsetSeconds);
+    this.interfaces.push(description);
+    this.sectionInterfaces.push(description);
+  }
+
+  /*
+   *  | Interface ID | Timestamp (High) | Timestamp (Low) | Captured Len | Original Len |
+   *  | Packet Data, padded to 32 bits ... | Options ... |
+   */
+  private readEnhancedPacket(length: number, where: CaptureLocation): Frame {
+    if (length < 32) throw new CaptureError(this.file, `enhanced packet block is ${length} bytes, less than 32`, where);
+    const iface = this.interfaceFor(this.u32(8), where);
+    const capturedLength = this.u32(20);
+    if (capturedLength > length - 32) {
+      throw new CaptureError(
+        this.file,
+        `enhanced packet block says ${capturedLength} captured bytes but has room for ${length - 32}`,
+        where,
+      );
+    }
+    return this.frame(iface, this.u32(12), this.u32(16), capturedLength, this.u32(24), 28);
+  }
+
+  /*
+   *  | Original Packet Length | Packet Data ... |   (interface 0, no timestamp)
+   */
+  private readSimplePacket(length: number, where: CaptureLocation): Frame {
+    if (length < 16) throw new CaptureError(this.file, `simple packet block is ${length} bytes, less than 16`, where);
+    const iface = this.interfaceFor(0, where);
+    const originalLength = this.u32(8);
+    // The block does not say how much was captured: the original length, cut by the snap length.
+    let capturedLength = Math.min(originalLength, length - 16);
+    if (iface.snapLength > 0) capturedLength = Math.min(capturedLength, iface.snapLength);
+    return this.frame(iface, 0, 0, capturedLength, originalLength, 12);
+  }
+
+  /*
+   *  | Interface ID (16) | Drops Count (16) | Timestamp (High) | Timestamp (Low) |
+   *  | Captured Len | Packet Len | Packet Data ... | Options ... |
+   */
+  private readObsoletePacket(length: number, where: CaptureLocation): Frame {
+    if (length < 32) throw new CaptureError(this.file, `packet block is ${length} bytes, less than 32`, where);
+    const iface = this.interfaceFor(this.u16(8), where);
+    const capturedLength = this.u32(20);
+    if (capturedLength > length - 32) {
+      throw new CaptureError(this.file, `packet block says ${capturedLength} captured bytes but has room for ${length - 32}`, where);
+    }
+    return this.frame(iface, this.u32(12), this.u32(16), capturedLength, this.u32(24), 28);
+  }
+
+  private frame(
+    iface: PcapngInterface,
+    ticksHigh: number,
+    ticksLow: number,
+    capturedLength: number,
+    originalLength: number,
+    dataOffset: number,
+  ): Frame {
+    const at = this.input.start + dataOffset;
+    this.framesRead += 1;
+    return new TickFrame(
+      this.framesRead,
+      ticksHigh,
+      ticksLow,
+      iface.clock,
+      capturedLength,
+      originalLength,
+      iface.linkType,
+      iface.id,
+      iface.name,
+      this.input.buffer.subarray(at, at + capturedLength),
+    );
+  }
+
+  private interfaceFor(sectionInterfaceId: number, where: CaptureLocation): PcapngInterface {
+    const iface = this.sectionInterfaces[sectionInterfaceId];
+    if (iface === undefined) {
+      throw new CaptureError(
+        this.file,
+        `packet refers to interface ${sectionInterfaceId}, but its section describes ${this.sectionInterfaces.length}`,
+        { ...where, frame: this.framesRead + 1 },
+      );
+    }
+    return iface;
+  }
+
+  /** Calls `visit` for each option between block offsets `from` and `to`, stopping at opt_endofopt. */
+  private forEachOption(from: number, to: number, visit: (code: number, valueAt: number, valueLength: number) => void): void {
+    let at = from;
+    while (at + 4 <= to) {
+      const code = this.u16(at);
+      const valueLength = this.u16(at + 2);
+      if (code === IdbOption.END) return;
+      if (at + 4 + valueLength > to) return; // an option running past its block: ignore the rest, as Wireshark does
+      visit(code, at + 4, valueLength);
+      at += 4 + ((valueLength + 3) & ~3);
+    }
+  }
+
+  private endOfInput(blockNumber: number, needed: number, what: string): null {
+    this.finished = true;
+    const present = this.input.available;
+    if (present > 0) {
+      this.warnings.push({
+        file: this.file,
+        message: `file ends in the middle of a ${what} (${present} of ${needed} bytes present); ${this.framesRead} complete frames were read`,
+        location: { block: blockNumber, frame: this.framesRead + 1, offset: this.input.position },
+      });
+    }
+    return null;
+  }
+
+  // Reads relative to the start of the current block, in the section's byte order.
+  private u16(offset: number): number {
+    const buffer = this.input.buffer;
+    const at = this.input.start + offset;
+    return this.littleEndian ? buffer.readUInt16LE(at) : buffer.readUInt16BE(at);
+  }
+
+  private u32(offset: number): number {
+    const buffer = this.input.buffer;
+    const at = this.input.start + offset;
+    return this.littleEndian ? buffer.readUInt32LE(at) : buffer.readUInt32BE(at);
+  }
+
+  private i64(offset: number): bigint {
+    const buffer = this.input.buffer;
+    const at = this.input.start + offset;
+    return this.littleEndian ? buffer.readBigInt64LE(at) : buffer.readBigInt64BE(at);
+  }
+
+  private text(offset: number, length: number): string {
+    const at = this.input.start + offset;
+    // Options are often NUL-terminated although the spec says they need not be.
+    return this.input.buffer.toString('utf8', at, at + length).replace(/\0+$/, '');
+  }
+}
+
+/**
+ * if_tsresol: the high bit says the base (0: 10, 1: 2), the rest is the negative exponent.
+ * 10^-6 (microseconds) when absent.
+ */
+function ticksPerSecond(tsresol: number, file: string, where: CaptureLocation): bigint {
+  const exponent = BigInt(tsresol & 0x7f);
+  const base = tsresol & 0x80 ? 2n : 10n;
+  const ticks = base ** exponent;
+  // 2^63 is the most a 64-bit timestamp can count per second and still mean anything.
+  if (ticks > 1n << 63n) throw new CaptureError(file, `interface time resolution ${base}^-${exponent} is absurd`, where);
+  return ticks;
+}
