@@ -77,15 +77,20 @@ export class CaptureReader implements Iterable<Frame> {
   }
 }
 
+export interface OpenCaptureOptions {
+  /** Bytes read at a time (default 4 MiB); records larger than this still read whole. */
+  chunkSize?: number;
+}
+
 /**
  * Opens a pcap or pcapng file, telling them apart by their first four bytes. `-` reads standard
  * input. Throws CaptureError (naming the file and what is wrong) for a missing file, a directory,
  * an empty file or one that is not a capture.
  */
-export function openCapture(path: string): CaptureReader {
+export function openCapture(path: string, options: OpenCaptureOptions = {}): CaptureReader {
   const fd = path === STDIN_NAME ? 0 : openFile(path);
   try {
-    const input = new ChunkedInput(fd);
+    const input = new ChunkedInput(fd, options.chunkSize);
     return new CaptureReader(sourceFor(input, path), fd);
   } catch (error) {
     if (fd !== 0) closeSync(fd);
