@@ -1,0 +1,106 @@
+import type { Frame } from '../capture/frame.js';
+import { LinkType, linkTypeName } from '../capture/linktypes.js';
+import { decodeArp } from './arp.js';
+import { DecodeContext, type ResolvedOptions } from './context.js';
+import { decodeEthernet } from './ethernet.js';
+import { decodeIcmp } from './icmp.js';
+import { decodeIpv4 } from './ipv4.js';
+import { decodeLoop, decodeNull, decodeRaw } from './null.js';
+import { Packet } from './packet.js';
+import { decodeSll, decodeSll2 } from './sll.js';
+import { DissectorTables } from './tables.js';
+import { decodeTcp } from './tcp.js';
+import { decodeUdp } from './udp.js';
+import { decodeIeee8021ad, decodeVlan } from './vlan.js';
+import { decodeVxlan, vxlanHeuristic } from './vxlan.js';
+
+export interface DissectorOptions {
+  /**
+   * UDP ports decoded as VXLAN. Replaces the defaults (4789, the IANA port, and 8472, the Linux
+   * kernel's and flannel's) when given, like `--vxlan-port`.
+   */
+  vxlanPorts?: readonly number[];
+  /** Also decode VXLAN on other ports when the payload looks like it (`--vxlan-heuristic`). */
+  vxlanHeuristic?: boolean;
+  /** Nested VXLAN headers decoded at most (default 4); deeper inner frames are left undecoded. */
+  maxVxlanDepth?: number;
+  /**
+   * Verify IPv4, ICMP, UDP and TCP checksums (default true). Off, statuses are "unverified";
+   * a consumer that never looks at checksums saves summing every payload byte.
+   */
+  verifyChecksums?: boolean;
+}
+
+export type Dissector = (frame: Frame) => Packet;
+
+export const DEFAULT_VXLAN_PORTS: readonly number[] = [4789, 8472];
+export const DEFAULT_MAX_VXLAN_DEPTH = 4;
+
+/** Builds the dissector tables for a set of options: the one place that wires protocols together. */
+export function createTables(options: DissectorOptions = {}): DissectorTables {
+  const t = new DissectorTables();
+  t.linkType.set(LinkType.EN10MB, decodeEthernet);
+  t.linkType.set(LinkType.LINUX_SLL, decodeSll);
+  t.linkType.set(LinkType.LINUX_SLL2, decodeSll2);
+  t.linkType.set(LinkType.RAW, decodeRaw);
+  t.linkType.set(LinkType.IPV4, decodeIpv4);
+  t.linkType.set(LinkType.NULL, decodeNull);
+  t.linkType.set(LinkType.LOOP, decodeLoop);
+
+  t.ethertype[0x0800] = decodeIpv4;
+  t.ethertype[0x0806] = decodeArp;
+  t.ethertype[0x8100] = decodeVlan;
+  t.ethertype[0x9100] = decodeVlan; // pre-802.1ad QinQ outer tag
+  t.ethertype[0x88a8] = decodeIeee8021ad;
+
+  t.ipProtocol[1] = decodeIcmp;
+  t.ipProtocol[6] = decodeTcp;
+  t.ipProtocol[17] = decodeUdp;
+
+  for (const port of options.vxlanPorts ?? DEFAULT_VXLAN_PORTS) {
+    if (!Number.isInteger(port) || port < 0 || port > 0xffff) throw new RangeError(`not a UDP port: ${port}`);
+    t.udpPort[port] = decodeVxlan;
+  }
+  if (options.vxlanHeuristic === true) t.udpHeuristics.push(vxlanHeuristic);
+  return t;
+}
+
+/**
+ * Returns a function that decodes one frame into a Packet. It never throws on frame content:
+ * a frame that cannot be decoded completely gives the layers that could be read and an error.
+ *
+ *   const dissect = createDissector({ vxlanPorts: [8472] });
+ *   for (const frame of openCapture('eth0.pcap')) {
+ *     const p = dissect(frame);
+ *     p.vxlan?.vni; p.innerIpv4?.src; p.outerUdp?.srcPort;
+ *   }
+ */
+export function createDissector(options: DissectorOptions = {}): Dissector {
+  const resolved: ResolvedOptions = {
+    vxlanHeuristic: options.vxlanHeuristic === true,
+    maxVxlanDepth: options.maxVxlanDepth ?? DEFAULT_MAX_VXLAN_DEPTH,
+    verifyChecksums: options.verifyChecksums !== false,
+  };
+  const tables = createTables(options);
+  const ctx = new DecodeContext(tables, resolved);
+  return (frame: Frame): Packet => {
+    const bytes = frame.bytes;
+    ctx.reset(bytes, frame.capturedLength < frame.originalLength);
+    const first = tables.linkType.get(frame.linkType);
+    if (first === undefined) {
+      const name = linkTypeName(frame.linkType);
+      const what = name.startsWith('LINKTYPE_') ? `link type ${frame.linkType}` : `link type ${frame.linkType} (${name})`;
+      ctx.fail('frame', 'frame', 0, `${what} is not supported`, 0);
+    } else {
+      try {
+        first(ctx, 0, bytes.length);
+      } catch (error) {
+        // A decoder bug must not take the whole capture down: report it as this frame's error.
+        ctx.quoted = false;
+        ctx.error = null;
+        ctx.fail('frame', 'vxdump', 0, `internal decoder error: ${(error as Error).message}`, 0);
+      }
+    }
+    return new Packet(frame, ctx);
+  };
+}

@@ -1,0 +1,54 @@
+import type { Packet } from './packet.js';
+
+/**
+ * What counts as a broken packet, in one place so that the summary, the CI assertions and the
+ * printers agree.
+ *
+ * A bad UDP or TCP checksum is usually not corruption: with checksum offload the capture sees
+ * the packet before the NIC fills the checksum in, and veth pairs hand such packets on, so in a
+ * veth lab every transport checksum looks bad. Those count only with `strictChecksums`
+ * (`--strict-checksums`); printers show them as "bad (offload?)". IPv4 header and ICMP
+ * checksums are computed in software by the kernel, so a bad one is a real problem.
+ */
+export interface ChecksumCounts {
+  /** Bad IPv4 header and ICMP checksums. */
+  readonly header: number;
+  /** Bad UDP and TCP checksums (probably offload). */
+  readonly transport: number;
+}
+
+export function badChecksums(packet: Packet): ChecksumCounts {
+  let header = 0;
+  let transport = 0;
+  for (const layer of packet.layers) {
+    if (layer.quoted) continue;
+    switch (layer.protocol) {
+      case 'ip':
+      case 'icmp':
+        if (layer.checksumStatus === 'bad') header++;
+        break;
+      case 'udp':
+      case 'tcp':
+        if (layer.checksumStatus === 'bad') transport++;
+        break;
+      default:
+        break;
+    }
+  }
+  return { header, transport };
+}
+
+/** A frame cut by the capture's snap length: incomplete, but not malformed. */
+export function isTruncated(packet: Packet): boolean {
+  return packet.error !== null && packet.error.truncated;
+}
+
+/**
+ * Malformed: decoding stopped for a reason other than the snap length, or a header checksum is
+ * bad, or (strict) a transport checksum is bad.
+ */
+export function isMalformed(packet: Packet, options: { strictChecksums?: boolean } = {}): boolean {
+  if (packet.error !== null && !packet.error.truncated) return true;
+  const bad = badChecksums(packet);
+  return bad.header > 0 || (options.strictChecksums === true && bad.transport > 0);
+}
