@@ -23,8 +23,14 @@ export class CaptureReader implements Iterable<Frame> {
 
   constructor(
     private readonly source: FrameSource,
+    private readonly input: ChunkedInput,
     private readonly fd: number,
   ) {}
+
+  /** Bytes of the file consumed so far (for progress reports). */
+  get position(): number {
+    return this.input.position;
+  }
 
   get file(): string {
     return this.source.file;
@@ -91,7 +97,7 @@ export function openCapture(path: string, options: OpenCaptureOptions = {}): Cap
   const fd = path === STDIN_NAME ? 0 : openFile(path);
   try {
     const input = new ChunkedInput(fd, options.chunkSize);
-    return new CaptureReader(sourceFor(input, path), fd);
+    return new CaptureReader(sourceFor(input, path), input, fd);
   } catch (error) {
     if (fd !== 0) closeSync(fd);
     throw error;

@@ -104,13 +104,13 @@ export class PcapReader implements FrameSource {
     const frameNumber = this.framesRead + 1;
     if (!input.ensure(headerBytes)) return this.endOfInput(frameNumber, headerBytes, 'record header');
 
-    const bytes = input.buffer;
+    const view = input.view;
     let at = input.start;
     const le = this.littleEndian;
-    const seconds = le ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at);
-    const fraction = le ? bytes.readUInt32LE(at + 4) : bytes.readUInt32BE(at + 4);
-    const capturedLength = le ? bytes.readUInt32LE(at + 8) : bytes.readUInt32BE(at + 8);
-    const originalLength = le ? bytes.readUInt32LE(at + 12) : bytes.readUInt32BE(at + 12);
+    const seconds = view.getUint32(at, le);
+    const fraction = view.getUint32(at + 4, le);
+    const capturedLength = view.getUint32(at + 8, le);
+    const originalLength = view.getUint32(at + 12, le);
     if (capturedLength > MAX_RECORD_BYTES) {
       throw new CaptureError(
         this.file,
@@ -124,7 +124,7 @@ export class PcapReader implements FrameSource {
     const recordBytes = headerBytes + capturedLength;
     if (!input.ensure(recordBytes)) return this.endOfInput(frameNumber, recordBytes, 'record');
     at = input.start; // ensure() may have moved the data
-    const data = input.buffer.subarray(at + headerBytes, at + recordBytes);
+    const data = input.slice(at + headerBytes, capturedLength);
     input.skip(recordBytes);
     this.framesRead = frameNumber;
     return new TickFrame(

@@ -64,6 +64,8 @@ export class PcapngReader implements FrameSource {
   private framesRead = 0;
   private finished = false;
   private warnedUnpaddedLength = false;
+  /** Number of the block being read, for error locations (built only when something is wrong). */
+  private blockNumber = 0;
   private sectionsRead = 0;
 
   constructor(
@@ -96,31 +98,31 @@ export class PcapngReader implements FrameSource {
     }
     const blockType = this.u32(0);
     const declaredLength = this.u32(4);
-    const where: CaptureLocation = { block: blockNumber, offset: input.position };
-    const length = this.paddedBlockLength(blockType, declaredLength, where);
+    this.blockNumber = blockNumber;
+    const length = this.paddedBlockLength(blockType, declaredLength);
     if (!input.ensure(length)) return this.endOfInput(blockNumber, length, 'block');
     const trailer = this.u32(length - 4);
     if (trailer !== declaredLength && trailer !== length) {
-      throw new CaptureError(this.file, `total block lengths (first ${length} and second ${trailer}) don't match`, where);
+      throw new CaptureError(this.file, `total block lengths (first ${length} and second ${trailer}) don't match`, this.where());
     }
 
     this.blocksRead = blockNumber;
     let frame: Frame | null = null;
     switch (blockType) {
       case BlockType.SECTION_HEADER:
-        this.readSectionHeader(length, where);
+        this.readSectionHeader(length);
         break;
       case BlockType.INTERFACE_DESCRIPTION:
-        this.readInterfaceDescription(length, where);
+        this.readInterfaceDescription(length);
         break;
       case BlockType.ENHANCED_PACKET:
-        frame = this.readEnhancedPacket(length, where);
+        frame = this.readEnhancedPacket(length);
         break;
       case BlockType.SIMPLE_PACKET:
-        frame = this.readSimplePacket(length, where);
+        frame = this.readSimplePacket(length);
         break;
       case BlockType.PACKET:
-        frame = this.readObsoletePacket(length, where);
+        frame = this.readObsoletePacket(length);
         break;
       case BlockType.CUSTOM:
       case BlockType.CUSTOM_DO_NOT_COPY:
@@ -149,8 +151,10 @@ export class PcapngReader implements FrameSource {
    * The number of bytes the block occupies. Old NTAR writers stored lengths that leave out the
    * padding to 32 bits; Wireshark rounds them up and so do we, with one warning per file.
    */
-  private paddedBlockLength(blockType: number, length: number, where: CaptureLocation): number {
+  private paddedBlockLength(blockType: number, length: number): number {
+    if (length % 4 === 0 && length >= BLOCK_FRAMING_BYTES && length <= MAX_RECORD_BYTES) return length; // the usual case
     const hex = `0x${blockType.toString(16).padStart(8, '0')}`;
+    const where = this.where();
     if (length < BLOCK_FRAMING_BYTES) {
       throw new CaptureError(this.file, `block ${hex} has total length ${length}, less than the minimum of 12`, where);
     }
@@ -176,12 +180,12 @@ export class PcapngReader implements FrameSource {
   /*
    *  | Byte-Order Magic | Major | Minor | Section Length (64 bits) | Options... |
    */
-  private readSectionHeader(length: number, where: CaptureLocation): void {
-    if (length < 28) throw new CaptureError(this.file, `section header block is ${length} bytes, less than 28`, where);
+  private readSectionHeader(length: number): void {
+    if (length < 28) throw new CaptureError(this.file, `section header block is ${length} bytes, less than 28`, this.where());
     const major = this.u16(12);
     const minor = this.u16(14);
     if (major !== 1) {
-      throw new CaptureError(this.file, `unsupported pcapng section version ${major}.${minor}`, where);
+      throw new CaptureError(this.file, `unsupported pcapng section version ${major}.${minor}`, this.where());
     }
     this.sectionInterfaces = []; // interface numbers start again in every section
     this.sectionsRead += 1;
@@ -190,8 +194,8 @@ export class PcapngReader implements FrameSource {
   /*
    *  | LinkType (16) | Reserved (16) | SnapLen (32) | Options... |
    */
-  private readInterfaceDescription(length: number, where: CaptureLocation): void {
-    if (length < 20) throw new CaptureError(this.file, `interface description block is ${length} bytes, less than 20`, where);
+  private readInterfaceDescription(length: number): void {
+    if (length < 20) throw new CaptureError(this.file, `interface description block is ${length} bytes, less than 20`, this.where());
     const description: PcapngInterface = {
       id: this.sectionInterfaces.length,
       section: this.sectionsRead - 1,
@@ -205,7 +209,7 @@ export class PcapngReader implements FrameSource {
       if (code === IdbOption.NAME) {
         description.name = this.text(valueAt, valueLength);
       } else if (code === IdbOption.TSRESOL && valueLength >= 1) {
-        description.ticksPerSecond = ticksPerSecond(this.input.buffer[this.input.start + valueAt]!, this.file, where);
+        description.ticksPerSecond = ticksPerSecond(this.input.buffer[this.input.start + valueAt]!, this.file, this.where());
       } else if (code === IdbOption.TSOFFSET && valueLength >= 8) {
         description.offsetSeconds = this.i64(valueAt);
       }
@@ -219,15 +223,15 @@ export class PcapngReader implements FrameSource {
    *  | Interface ID | Timestamp (High) | Timestamp (Low) | Captured Len | Original Len |
    *  | Packet Data, padded to 32 bits ... | Options ... |
    */
-  private readEnhancedPacket(length: number, where: CaptureLocation): Frame {
-    if (length < 32) throw new CaptureError(this.file, `enhanced packet block is ${length} bytes, less than 32`, where);
-    const iface = this.interfaceFor(this.u32(8), where);
+  private readEnhancedPacket(length: number): Frame {
+    if (length < 32) throw new CaptureError(this.file, `enhanced packet block is ${length} bytes, less than 32`, this.where());
+    const iface = this.interfaceFor(this.u32(8));
     const capturedLength = this.u32(20);
     if (capturedLength > length - 32) {
       throw new CaptureError(
         this.file,
         `enhanced packet block says ${capturedLength} captured bytes but has room for ${length - 32}`,
-        where,
+        this.where(),
       );
     }
     return this.frame(iface, this.u32(12), this.u32(16), capturedLength, this.u32(24), 28);
@@ -236,9 +240,9 @@ export class PcapngReader implements FrameSource {
   /*
    *  | Original Packet Length | Packet Data ... |   (interface 0, no timestamp)
    */
-  private readSimplePacket(length: number, where: CaptureLocation): Frame {
-    if (length < 16) throw new CaptureError(this.file, `simple packet block is ${length} bytes, less than 16`, where);
-    const iface = this.interfaceFor(0, where);
+  private readSimplePacket(length: number): Frame {
+    if (length < 16) throw new CaptureError(this.file, `simple packet block is ${length} bytes, less than 16`, this.where());
+    const iface = this.interfaceFor(0);
     const originalLength = this.u32(8);
     // The block does not say how much was captured: the original length, cut by the snap length.
     let capturedLength = Math.min(originalLength, length - 16);
@@ -250,12 +254,12 @@ export class PcapngReader implements FrameSource {
    *  | Interface ID (16) | Drops Count (16) | Timestamp (High) | Timestamp (Low) |
    *  | Captured Len | Packet Len | Packet Data ... | Options ... |
    */
-  private readObsoletePacket(length: number, where: CaptureLocation): Frame {
-    if (length < 32) throw new CaptureError(this.file, `packet block is ${length} bytes, less than 32`, where);
-    const iface = this.interfaceFor(this.u16(8), where);
+  private readObsoletePacket(length: number): Frame {
+    if (length < 32) throw new CaptureError(this.file, `packet block is ${length} bytes, less than 32`, this.where());
+    const iface = this.interfaceFor(this.u16(8));
     const capturedLength = this.u32(20);
     if (capturedLength > length - 32) {
-      throw new CaptureError(this.file, `packet block says ${capturedLength} captured bytes but has room for ${length - 32}`, where);
+      throw new CaptureError(this.file, `packet block says ${capturedLength} captured bytes but has room for ${length - 32}`, this.where());
     }
     return this.frame(iface, this.u32(12), this.u32(16), capturedLength, this.u32(24), 28);
   }
@@ -280,17 +284,17 @@ export class PcapngReader implements FrameSource {
       iface.linkType,
       iface.id,
       iface.name,
-      this.input.buffer.subarray(at, at + capturedLength),
+      this.input.slice(at, capturedLength),
     );
   }
 
-  private interfaceFor(sectionInterfaceId: number, where: CaptureLocation): PcapngInterface {
+  private interfaceFor(sectionInterfaceId: number): PcapngInterface {
     const iface = this.sectionInterfaces[sectionInterfaceId];
     if (iface === undefined) {
       throw new CaptureError(
         this.file,
         `packet refers to interface ${sectionInterfaceId}, but its section describes ${this.sectionInterfaces.length}`,
-        { ...where, frame: this.framesRead + 1 },
+        { ...this.where(), frame: this.framesRead + 1 },
       );
     }
     return iface;
@@ -309,6 +313,10 @@ export class PcapngReader implements FrameSource {
     }
   }
 
+  private where(): CaptureLocation {
+    return { block: this.blockNumber, offset: this.input.position };
+  }
+
   private endOfInput(blockNumber: number, needed: number, what: string): null {
     this.finished = true;
     const present = this.input.available;
@@ -324,15 +332,11 @@ export class PcapngReader implements FrameSource {
 
   // Reads relative to the start of the current block, in the section's byte order.
   private u16(offset: number): number {
-    const buffer = this.input.buffer;
-    const at = this.input.start + offset;
-    return this.littleEndian ? buffer.readUInt16LE(at) : buffer.readUInt16BE(at);
+    return this.input.view.getUint16(this.input.start + offset, this.littleEndian);
   }
 
   private u32(offset: number): number {
-    const buffer = this.input.buffer;
-    const at = this.input.start + offset;
-    return this.littleEndian ? buffer.readUInt32LE(at) : buffer.readUInt32BE(at);
+    return this.input.view.getUint32(this.input.start + offset, this.littleEndian);
   }
 
   private i64(offset: number): bigint {
