@@ -2,60 +2,131 @@ import type { Command } from 'commander';
 import { formatWarning } from '../capture/errors.js';
 import { mergeByTime } from '../capture/merge.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
-import { frameToJson } from '../report/frame-json.js';
+import { createDissector, DEFAULT_VXLAN_PORTS } from '../dissect/index.js';
+import { CaptureSummary } from '../flow/summary.js';
 import { LineOutput } from '../report/output.js';
-import { clockTime } from '../report/time.js';
+import { type PacketPrinter, printerFor } from '../report/packet-printers.js';
+import { summaryToJson, summaryToText } from '../report/summary.js';
 import { ExitCode, parseCount, reportError, UserError } from './errors.js';
+import { Progress } from './progress.js';
 
-const FORMATS = ['text', 'ndjson', 'json'] as const;
-type Format = (typeof FORMATS)[number];
+const FORMATS = ['text', 'table', 'ndjson', 'json'] as const;
+export type Format = (typeof FORMATS)[number];
 
 interface AnalyzeOptions {
   format: string;
   count?: string;
   skip?: string;
+  vxlanPort: string[];
+  vxlanHeuristic?: boolean;
+  strictChecksums?: boolean;
+  mtu?: string;
+  summary?: boolean;
+  verbose?: boolean;
 }
 
 export function registerAnalyze(program: Command): void {
   program
     .command('analyze')
-    .description('decode captures packet by packet: outer and inner headers, VNI, summary')
-    .argument('<file...>', 'pcap or pcapng files; - reads standard input')
+    .description('decode captures packet by packet (underlay, VXLAN, overlay) and summarise them')
+    .argument('<file...>', 'pcap or pcapng files, merged by time; - reads standard input')
     .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'text')
+    .option(
+      '-p, --vxlan-port <ports>',
+      `UDP ports decoded as VXLAN, repeatable or comma-separated; replaces the defaults (${DEFAULT_VXLAN_PORTS.join(', ')})`,
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
+    .option('--vxlan-heuristic', 'also decode VXLAN on any UDP port whose payload looks like it (marked in the output)')
+    .option('--strict-checksums', 'count bad UDP/TCP checksums as malformed (by default they are taken for offload)')
+    .option('--mtu <bytes>', 'overlay MTU: list inner IPv4 packets longer than this in the summary')
     .option('-c, --count <n>', 'stop after n packets')
     .option('--skip <n>', 'skip the first n packets')
+    .option('-s, --summary', 'print only the summary')
+    .option('-v, --verbose', 'text format: every decoded field, layer by layer')
     .addHelpText(
       'after',
       `
+Output formats:
+  text    one line per packet, underlay | overlay, then a summary (the default)
+  table   the same packets as a table
+  ndjson  one JSON packet per line, then a line with "type": "summary"
+  json    one document: { "schema": "vxdump/1", "files", "packets", "summary" }
+
 Examples:
   vxdump analyze fixtures/p2p-4789/node1-eth0.pcap
-  vxdump analyze node1-eth0.pcap node2-eth0.pcap --format ndjson
-  tcpdump -i eth0 -w - udp port 8472 | vxdump analyze -`,
+  vxdump analyze eth0.pcap --vxlan-port 8472
+  vxdump analyze eth0.pcap --vxlan-port 4789,4899 --summary
+  vxdump analyze node1-eth0.pcap node2-eth0.pcap --format ndjson | jq -c '.layers[].protocol'
+  tcpdump -i eth0 -w - udp port 8472 | vxdump analyze - --vxlan-port 8472`,
     )
     .action((files: string[], options: AnalyzeOptions) => {
       process.exitCode = runAnalyze(files, options);
     });
 }
 
+interface Settings {
+  format: Format;
+  count: number;
+  skip: number;
+  vxlanPorts: number[] | undefined;
+  mtu: number | undefined;
+}
+
+function parseSettings(options: AnalyzeOptions): Settings {
+  if (!(FORMATS as readonly string[]).includes(options.format)) {
+    throw new UserError(`unknown --format "${options.format}"; choose one of ${FORMATS.join(', ')}`);
+  }
+  return {
+    format: options.format as Format,
+    count: options.count === undefined ? Infinity : parseCount(options.count, '--count'),
+    skip: options.skip === undefined ? 0 : parseCount(options.skip, '--skip'),
+    vxlanPorts: options.vxlanPort.length === 0 ? undefined : parsePorts(options.vxlanPort),
+    mtu: options.mtu === undefined ? undefined : parseCount(options.mtu, '--mtu'),
+  };
+}
+
+export function parsePorts(values: string[]): number[] {
+  const ports = values.flatMap((value) => value.split(',')).map((text) => text.trim());
+  return ports.map((text) => {
+    const port = Number(text);
+    if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw new UserError(`--vxlan-port: "${text}" is not a UDP port (1-65535)`);
+    return port;
+  });
+}
+
 function runAnalyze(files: string[], options: AnalyzeOptions): number {
   const captures: CaptureReader[] = [];
   try {
-    const format = parseFormat(options.format);
-    const count = options.count === undefined ? Infinity : parseCount(options.count, '--count');
-    const skip = options.skip === undefined ? 0 : parseCount(options.skip, '--skip');
+    const settings = parseSettings(options);
     for (const file of files) captures.push(openCapture(file));
+    const dissect = createDissector({ vxlanPorts: settings.vxlanPorts, vxlanHeuristic: options.vxlanHeuristic === true });
+    const summary = new CaptureSummary({ mtu: settings.mtu, strictChecksums: options.strictChecksums === true });
     const out = new LineOutput();
-    const printer = printerFor(format, out);
+    const printer: PacketPrinter | undefined = options.summary ? undefined : printerFor(
+          settings.format,
+          out,
+          captures.map((capture) => ({ name: capture.file, format: capture.format })),
+          options.verbose === true,
+        );
+    const progress = Progress.forFiles(files);
+
     let seen = 0;
     let shown = 0;
     for (const { frame, source } of mergeByTime(captures)) {
-      if (shown >= count || !out.open) break;
+      if (shown >= settings.count || !out.open) break;
       seen += 1;
-      if (seen <= skip) continue;
+      if (seen <= settings.skip) continue;
       shown += 1;
-      printer.packet(files[source]!, frame);
+      const packet = dissect(frame);
+      summary.add(packet, files[source]!);
+      printer?.packet(packet, files[source]!);
+      if ((shown & 0xffff) === 0) progress?.update(captures);
     }
-    printer.end();
+    progress?.done();
+    const summaryJson = summaryToJson(summary, settings.mtu);
+    if (printer !== undefined) printer.end(summaryJson);
+    else out.line(settings.format === 'json' || settings.format === 'ndjson' ? JSON.stringify(summaryJson) : summaryToText(summaryJson));
     out.flush();
     return ExitCode.OK;
   } catch (error) {
@@ -65,44 +136,5 @@ function runAnalyze(files: string[], options: AnalyzeOptions): number {
       capture.close();
       for (const warning of capture.warnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
     }
-  }
-}
-
-function parseFormat(format: string): Format {
-  if ((FORMATS as readonly string[]).includes(format)) return format as Format;
-  throw new UserError(`unknown --format "${format}"; choose one of ${FORMATS.join(', ')}`);
-}
-
-interface Printer {
-  packet(file: string, frame: import('../capture/frame.js').Frame): void;
-  end(): void;
-}
-
-function printerFor(format: Format, out: LineOutput): Printer {
-  switch (format) {
-    case 'ndjson':
-      return {
-        packet: (file, frame) =>
-          out.line(JSON.stringify({ type: 'packet', file, frame: frameToJson(frame), layers: [], error: null })),
-        end: () => {},
-      };
-    case 'json': {
-      let first = true;
-      out.line('{"schema":"vxdump/1","packets":[');
-      return {
-        packet: (file, frame) => {
-          const text = JSON.stringify({ type: 'packet', file, frame: frameToJson(frame), layers: [], error: null });
-          out.line(first ? text : `,${text}`);
-          first = false;
-        },
-        end: () => out.line(']}'),
-      };
-    }
-    case 'text':
-      return {
-        packet: (_file, frame) =>
-          out.line(`${clockTime(frame.timestampNs)} ${frame.interfaceName ?? frame.interfaceId} ${frame.capturedLength} bytes`),
-        end: () => {},
-      };
   }
 }

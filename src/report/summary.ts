@@ -1,0 +1,153 @@
+import Table from 'cli-table3';
+import { formatIpv4, formatMac } from '../dissect/index.js';
+import type { CaptureSummary, Conversation } from '../flow/summary.js';
+import { isoTime } from './time.js';
+
+/*
+ * The summary at the end of `vxdump analyze`, as JSON (stable, sorted, documented in the README)
+ * and as text tables for people.
+ */
+
+const PROTOCOL_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
+
+export function protocolName(protocol: number): string {
+  return PROTOCOL_NAMES[protocol] ?? String(protocol);
+}
+
+export interface SummaryJson {
+  type: 'summary';
+  packets: number;
+  bytes: number;
+  vxlanPackets: number;
+  malformed: number;
+  truncated: number;
+  badChecksums: { header: number; transport: number };
+  vnis: { vni: number; packets: number; bytes: number }[];
+  tunnels: { outerSrc: string; outerDst: string; udpPort: number; vnis: number[]; packets: number; bytes: number }[];
+  conversations: {
+    vni: number | null;
+    protocol: string;
+    a: string;
+    b: string;
+    packets: number;
+    bytes: number;
+    first: string;
+    last: string;
+  }[];
+  fdb: { vni: number; mac: string; vtep: string; ips: string[]; packets: number }[];
+  arp: { vni: number | null; op: 'who-has' | 'is-at' | number; senderIp: string; senderMac: string; targetIp: string; packets: number }[];
+  mtu?: { limit: number; exceeded: number; examples: { file: string; frame: number; vni: number | null; innerLength: number }[] };
+}
+
+function endpoint(address: number, port: number, protocol: number): string {
+  return protocol === 6 || protocol === 17 ? `${formatIpv4(address)}:${port}` : formatIpv4(address);
+}
+
+const byNumber = (a: number, b: number) => a - b;
+
+function conversationOrder(x: Conversation, y: Conversation): number {
+  return (x.vni ?? -1) - (y.vni ?? -1) || (x.firstNs < y.firstNs ? -1 : x.firstNs > y.firstNs ? 1 : 0);
+}
+
+export function summaryToJson(summary: CaptureSummary, mtu?: number): SummaryJson {
+  const json: SummaryJson = {
+    type: 'summary',
+    packets: summary.packets,
+    bytes: summary.bytes,
+    vxlanPackets: summary.vxlanPackets,
+    malformed: summary.malformed,
+    truncated: summary.truncated,
+    badChecksums: { header: summary.badHeaderChecksums, transport: summary.badTransportChecksums },
+    vnis: [...summary.vnis.values()].sort((a, b) => a.vni - b.vni).map((v) => ({ ...v })),
+    tunnels: [...summary.tunnels.values()]
+      .sort((a, b) => a.outerSrc - b.outerSrc || a.outerDst - b.outerDst || a.udpPort - b.udpPort)
+      .map((t) => ({
+        outerSrc: formatIpv4(t.outerSrc),
+        outerDst: formatIpv4(t.outerDst),
+        udpPort: t.udpPort,
+        vnis: [...t.vnis].sort(byNumber),
+        packets: t.packets,
+        bytes: t.bytes,
+      })),
+    conversations: [...summary.conversations.values()].sort(conversationOrder).map((c) => ({
+      vni: c.vni,
+      protocol: protocolName(c.protocol),
+      a: endpoint(c.a, c.aPort, c.protocol),
+      b: endpoint(c.b, c.bPort, c.protocol),
+      packets: c.packets,
+      bytes: c.bytes,
+      first: isoTime(c.firstNs),
+      last: isoTime(c.lastNs),
+    })),
+    fdb: [...summary.fdb.values()]
+      .sort((a, b) => a.vni - b.vni || a.mac - b.mac)
+      .map((e) => ({
+        vni: e.vni,
+        mac: formatMac(e.mac),
+        vtep: formatIpv4(e.vtep),
+        ips: [...e.ips].sort(byNumber).map(formatIpv4),
+        packets: e.packets,
+      })),
+    arp: [...summary.arp.values()].map((a) => ({
+      vni: a.vni,
+      op: a.opcode === 1 ? ('who-has' as const) : a.opcode === 2 ? ('is-at' as const) : a.opcode,
+      senderIp: formatIpv4(a.senderIp),
+      senderMac: formatMac(a.senderMac),
+      targetIp: formatIpv4(a.targetIp),
+      packets: a.packets,
+    })),
+  };
+  if (mtu !== undefined) json.mtu = { limit: mtu, exceeded: summary.oversizeCount, examples: summary.oversize };
+  return json;
+}
+
+function table(head: string[]): Table.Table {
+  // No colours: the output is read in terminals, CI logs and files alike.
+  return new Table({ head, style: { head: [], border: [] } });
+}
+
+/** The summary as text: a few lines of counts, then one table per topic that has rows. */
+export function summaryToText(json: SummaryJson): string {
+  const lines: string[] = [];
+  lines.push(
+    `${json.packets} packets, ${json.bytes} bytes; ${json.vxlanPackets} in VXLAN; ` +
+      `${json.malformed} malformed, ${json.truncated} truncated by the snap length; ` +
+      `bad checksums: ${json.badChecksums.header} IPv4/ICMP, ${json.badChecksums.transport} UDP/TCP (offload?)`,
+  );
+  if (json.vnis.length > 0) {
+    const t = table(['VNI', 'packets', 'bytes']);
+    for (const v of json.vnis) t.push([v.vni, v.packets, v.bytes]);
+    lines.push('', 'VNIs', t.toString());
+  }
+  if (json.tunnels.length > 0) {
+    const t = table(['outer src', 'outer dst', 'UDP port', 'VNIs', 'packets', 'bytes']);
+    for (const x of json.tunnels) t.push([x.outerSrc, x.outerDst, x.udpPort, x.vnis.join(','), x.packets, x.bytes]);
+    lines.push('', 'VXLAN tunnels', t.toString());
+  }
+  if (json.conversations.length > 0) {
+    const t = table(['VNI', 'proto', 'A', 'B', 'packets', 'bytes', 'first', 'last']);
+    for (const c of json.conversations) {
+      t.push([c.vni ?? '-', c.protocol, c.a, c.b, c.packets, c.bytes, c.first.slice(11, 26), c.last.slice(11, 26)]);
+    }
+    lines.push('', 'Inner conversations', t.toString());
+  }
+  if (json.fdb.length > 0) {
+    const t = table(['VNI', 'inner MAC', 'behind VTEP', 'IPv4 (from ARP)', 'packets']);
+    for (const e of json.fdb) t.push([e.vni, e.mac, e.vtep, e.ips.join(', '), e.packets]);
+    lines.push('', 'Inner MACs behind VTEPs (the FDB the traffic implies)', t.toString());
+  }
+  if (json.arp.length > 0) {
+    const t = table(['VNI', 'ARP', 'sender', 'target IPv4', 'packets']);
+    for (const a of json.arp) {
+      t.push([a.vni ?? '-', String(a.op), `${a.senderIp} (${a.senderMac})`, a.targetIp, a.packets]);
+    }
+    lines.push('', 'ARP', t.toString());
+  }
+  if (json.mtu !== undefined) {
+    lines.push('', `Inner packets over the overlay MTU ${json.mtu.limit}: ${json.mtu.exceeded}`);
+    for (const x of json.mtu.examples) {
+      lines.push(`  ${x.file} frame ${x.frame}${x.vni === null ? '' : ` vni ${x.vni}`}: ${x.innerLength} bytes`);
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,118 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/* `vxdump analyze` end to end, as users run it: the built CLI on the lab's kernel-made captures. */
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const fixture = (path: string) => join(REPO, 'fixtures', path);
+
+function vxdump(...args: string[]) {
+  const result = spawnSync('node', [join(REPO, 'bin/vxdump'), ...args], { encoding: 'utf8', cwd: REPO });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function ndjson(...args: string[]) {
+  const run = vxdump(...args, '--format', 'ndjson');
+  expect(run.status, run.stderr).toBe(0);
+  const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  return { packets: lines.filter((l) => l.type === 'packet'), summary: lines.at(-1) };
+}
+
+const p2p = JSON.parse(readFileSync(fixture('p2p-4789/manifest.json'), 'utf8'));
+
+describe('vxdump analyze', () => {
+  it('prints underlay | VNI | overlay on one line, as in the README', () => {
+    const run = vxdump('analyze', fixture('p2p-4789/node1-eth0.pcap'));
+    expect(run.status).toBe(0);
+    const request = p2p.flows.find((f: { name: string }) => f.name === 'icmp echo request');
+    const eth0 = request.hops.find((h: { point: string }) => h.point === 'node1-eth0');
+    const [id, seq] = request.identity.l4.split('/').slice(3);
+    const line = run.stdout.split('\n')[eth0.frame - 1];
+    expect(line).toBe(
+      `${new Date(Number(BigInt(eth0.timeNs) / 1_000_000n)).toISOString().slice(11, 23)}${(BigInt(eth0.timeNs) / 1000n % 1000n).toString().padStart(3, '0')} ` +
+        `node1-eth0 10.211.55.122:${eth0.outer.udpSrcPort} > 10.211.55.123:4789 VXLAN vni 11 | ` +
+        `${eth0.ethSrc} > ${eth0.ethDst} 10.244.1.2 > 10.244.2.2 ICMP echo request id ${id} seq ${seq} ttl 63, 148 bytes ` +
+        '[bad udp checksum (offload?)]',
+    );
+    expect(run.stdout).toContain('ARP who-has 10.244.2.0 tell 10.244.1.0'); // the VTEP's ARP, inside the tunnel
+    expect(run.stdout).toMatch(/10 packets, 1156 bytes; 8 in VXLAN; 0 malformed/);
+  });
+
+  it('decodes VXLAN on 8472 by default, and not when --vxlan-port replaces the defaults', () => {
+    const flannel = fixture('flannel-8472/node1-eth0.pcap');
+    const byDefault = ndjson('analyze', flannel);
+    expect(byDefault.summary.vnis).toEqual([expect.objectContaining({ vni: 1 })]);
+    expect(byDefault.summary.tunnels.every((t: { udpPort: number }) => t.udpPort === 8472)).toBe(true);
+    const replaced = ndjson('analyze', flannel, '--vxlan-port', '4789');
+    expect(replaced.summary.vxlanPackets).toBe(0);
+  });
+
+  it('decodes a custom port only when told, by --vxlan-port or the heuristic (and says which)', () => {
+    const custom = fixture('custom-4899/node1-eth0.pcap');
+    expect(ndjson('analyze', custom).summary.vxlanPackets).toBe(0);
+    const told = ndjson('analyze', custom, '--vxlan-port', '4789,4899');
+    expect(told.summary.vnis.map((v: { vni: number }) => v.vni)).toEqual([10001]);
+    const guessed = ndjson('analyze', custom, '--vxlan-heuristic');
+    expect(guessed.summary.vxlanPackets).toBe(told.summary.vxlanPackets);
+    const vxlanLayer = guessed.packets.flatMap((p: { layers: { protocol: string; fields: Record<string, unknown> }[] }) => p.layers).find((l: { protocol: string }) => l.protocol === 'vxlan');
+    expect(vxlanLayer.fields['vxlan.heuristic']).toBe(true);
+    expect(vxdump('analyze', custom, '--vxlan-heuristic').stdout).toContain('VXLAN (heuristic) vni 10001 |');
+  });
+
+  it('writes one JSON document with schema, files, packets and summary', () => {
+    const run = vxdump('analyze', fixture('p2p-4789/node1-vxlan11.pcap'), '--format', 'json');
+    const doc = JSON.parse(run.stdout);
+    expect(doc.schema).toBe('vxdump/1');
+    expect(doc.files).toEqual([{ name: fixture('p2p-4789/node1-vxlan11.pcap'), format: 'pcap' }]);
+    expect(doc.packets).toHaveLength(doc.summary.packets);
+    const first = doc.packets[0];
+    expect(first.frame).toMatchObject({ number: 1, linkType: 'EN10MB', interface: 0 });
+    expect(first.frame.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    expect(first.layers[0]).toMatchObject({ protocol: 'eth', offset: 0, length: 14 });
+  });
+
+  it('merges several files by time and labels each packet with its file', () => {
+    const a = fixture('p2p-4789/node1-eth0.pcap');
+    const b = fixture('p2p-4789/node2-eth0.pcap');
+    const { packets } = ndjson('analyze', a, b);
+    expect(packets).toHaveLength(20);
+    const times = packets.map((p: { frame: { timestampNs: string } }) => BigInt(p.frame.timestampNs));
+    expect(times).toEqual([...times].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+    expect(new Set(packets.map((p: { file: string }) => p.file))).toEqual(new Set([a, b]));
+  });
+
+  it('honours --skip and --count, and --summary alone', () => {
+    const file = fixture('flannel-8472/node1-cni0.pcap');
+    const { packets } = ndjson('analyze', file, '--skip', '2', '--count', '3');
+    expect(packets.map((p: { frame: { number: number } }) => p.frame.number)).toEqual([3, 4, 5]);
+    const summaryOnly = vxdump('analyze', file, '--summary');
+    expect(summaryOnly.stdout.split('\n')[0]).toMatch(/^\d+ packets, \d+ bytes/);
+  });
+
+  it('lists inner packets over the overlay MTU', () => {
+    const { summary } = ndjson('analyze', fixture('mtu/node1-eth0.pcap'), '--mtu', '1400');
+    expect(summary.mtu.limit).toBe(1400);
+    expect(summary.mtu.exceeded).toBeGreaterThan(0);
+    expect(summary.mtu.examples[0].innerLength).toBeGreaterThan(1400);
+  });
+
+  it('shows every field with -v and a table with --format table', () => {
+    const verbose = vxdump('analyze', fixture('p2p-4789/node1-eth0.pcap'), '-v', '--count', '5');
+    expect(verbose.stdout).toMatch(/vxlan @\d+\+8: .*vxlan\.vni=11/);
+    expect(verbose.stdout).toMatch(/ip \(inner 1\) @\d+\+20: .*ip\.ttl=63/);
+    const table = vxdump('analyze', fixture('p2p-4789/node1-eth0.pcap'), '--format', 'table');
+    expect(table.stdout).toMatch(/│ underlay\s+│ VNI │ overlay/);
+  });
+
+  it('fails with exit code 2 and one clear line for bad options and bad files', () => {
+    expect(vxdump('analyze', fixture('p2p-4789/node1-eth0.pcap'), '--format', 'xml')).toMatchObject({ status: 2, stderr: expect.stringMatching(/unknown --format "xml"/) });
+    expect(vxdump('analyze', fixture('p2p-4789/node1-eth0.pcap'), '--vxlan-port', '70000')).toMatchObject({ status: 2, stderr: expect.stringMatching(/"70000" is not a UDP port/) });
+    const missing = vxdump('analyze', 'nope.pcap');
+    expect(missing).toMatchObject({ status: 2, stderr: 'vxdump: nope.pcap: no such file\n' });
+    expect(vxdump('analyze', join(REPO, 'package.json')).stderr).toMatch(/not a pcap or pcapng capture/);
+    expect(vxdump('--version').stdout.trim()).toBe(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
+  });
+});

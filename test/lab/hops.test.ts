@@ -1,0 +1,154 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { openCapture } from '../../src/capture/open.js';
+import { createDissector, formatIpv4, formatMac, type Packet } from '../../src/dissect/index.js';
+
+/*
+ * The lab's manifests say, for the first packet of each flow, what a correct analyzer sees at
+ * every hop (the primer's table: MACs, TTL, frame length, where the 50 bytes of VXLAN appear and
+ * vanish). vxdump must see exactly that: on the committed fixtures, and on captures the running
+ * kernel makes right now (the lab run in CI, where we are root).
+ */
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const FIXTURES = join(REPO, 'fixtures');
+
+interface Hop {
+  point: string;
+  seen: boolean;
+  frame?: number;
+  frameLen?: number;
+  encapsulated?: boolean;
+  ethSrc?: string;
+  ethDst?: string;
+  ipSrc?: string;
+  ipDst?: string;
+  ipId?: number;
+  ttl?: number;
+  outer?: { ipSrc: string; ipDst: string; udpSrcPort: number; udpDstPort: number; vni: number };
+}
+
+interface Manifest {
+  scenario: string;
+  vxlan: { vni: number; udpPort: number };
+  captures: { file: string; point: string | null }[];
+  flows: { name: string; hops: Hop[] }[];
+}
+
+function readManifest(dir: string): Manifest {
+  return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+}
+
+/** The decoded frame `number` of a capture (frames are decoded while the reader is on them). */
+function packetAt(path: string, number: number, vxlanPort: number): Packet | undefined {
+  const dissect = createDissector({ vxlanPorts: [vxlanPort] });
+  for (const frame of openCapture(path)) if (frame.index === number) return dissect(frame);
+  return undefined;
+}
+
+/** What vxdump sees at one hop, in the manifest's terms. */
+function observed(packet: Packet): Hop {
+  const inner = packet.innerIpv4!;
+  const eth = packet.innerEth!;
+  const hop: Hop = {
+    point: '',
+    seen: true,
+    frameLen: packet.frame.originalLength,
+    encapsulated: packet.vxlan !== undefined,
+    ethSrc: formatMac(eth.src),
+    ethDst: formatMac(eth.dst),
+    ipSrc: formatIpv4(inner.src),
+    ipDst: formatIpv4(inner.dst),
+    ipId: inner.id,
+    ttl: inner.ttl,
+  };
+  if (packet.vxlan !== undefined) {
+    hop.outer = {
+      ipSrc: formatIpv4(packet.outerIpv4!.src),
+      ipDst: formatIpv4(packet.outerIpv4!.dst),
+      udpSrcPort: packet.outerUdp!.srcPort,
+      udpDstPort: packet.outerUdp!.dstPort,
+      vni: packet.vxlan.vni,
+    };
+  }
+  return hop;
+}
+
+function checkScenario(dir: string): number {
+  const manifest = readManifest(dir);
+  let checked = 0;
+  for (const flow of manifest.flows) {
+    for (const hop of flow.hops.filter((h) => h.seen && h.frame !== undefined)) {
+      const capture = manifest.captures.find((c) => c.point === hop.point);
+      expect(capture, `${manifest.scenario}: no capture for ${hop.point}`).toBeDefined();
+      const packet = packetAt(join(dir, capture!.file), hop.frame!, manifest.vxlan.udpPort);
+      const where = `${manifest.scenario} ${flow.name} at ${hop.point} (frame ${hop.frame})`;
+      expect(packet, where).toBeDefined();
+      const seen = observed(packet!);
+      const expected: Hop = { ...seen };
+      for (const key of ['frameLen', 'encapsulated', 'ethSrc', 'ethDst', 'ipSrc', 'ipDst', 'ipId', 'ttl'] as const) {
+        if (hop[key] !== undefined) (expected as unknown as Record<string, unknown>)[key] = hop[key];
+      }
+      if (hop.outer !== undefined) {
+        const { ipSrc, ipDst, udpSrcPort, udpDstPort, vni } = hop.outer;
+        expected.outer = { ipSrc, ipDst, udpSrcPort, udpDstPort, vni };
+      }
+      expect(seen, where).toEqual(expected);
+      checked += 1;
+    }
+  }
+  return checked;
+}
+
+const scenarios = existsSync(FIXTURES)
+  ? readdirSync(FIXTURES).filter((name) => existsSync(join(FIXTURES, name, 'manifest.json')))
+  : [];
+
+describe('hop facts of the committed lab fixtures', () => {
+  it('has the six scenarios', () => {
+    expect(scenarios.sort()).toEqual(['custom-4899', 'flannel-8472', 'loss', 'mtu', 'p2p-4789', 'service-nat']);
+  });
+
+  it.each(scenarios.map((s) => [s]))('%s: every hop of every flow as the manifest says', (scenario) => {
+    expect(checkScenario(join(FIXTURES, scenario))).toBeGreaterThanOrEqual(8);
+  });
+
+  it('p2p-4789: the primer table, TTL 64/64/63/63/63/63/62/62 and +50/-50 bytes', () => {
+    const manifest = readManifest(join(FIXTURES, 'p2p-4789'));
+    const request = manifest.flows.find((f) => f.name === 'icmp echo request')!;
+    const seen = request.hops.map((hop) => {
+      const capture = manifest.captures.find((c) => c.point === hop.point)!;
+      return observed(packetAt(join(FIXTURES, 'p2p-4789', capture.file), hop.frame!, 4789)!);
+    });
+    expect(seen.map((h) => h.ttl)).toEqual([64, 64, 63, 63, 63, 63, 62, 62]);
+    expect(seen.map((h) => h.frameLen)).toEqual([98, 98, 98, 148, 148, 98, 98, 98]);
+    expect(seen.map((h) => h.outer?.vni ?? null)).toEqual([null, null, null, 11, 11, null, null, null]);
+    expect(new Set(seen.map((h) => h.ipId)).size).toBe(1); // the inner IP ID survives every hop
+  });
+});
+
+const canRunLab =
+  process.getuid?.() === 0 && ['ip', 'tcpdump', 'tshark', 'dumpcap', 'nft'].every((tool) => spawnSync('which', [tool]).status === 0);
+if (!canRunLab) console.warn('SKIPPED: the live lab test needs root, ip, tcpdump, tshark, dumpcap and nft (CI has them)');
+
+describe.skipIf(!canRunLab)('the lab, run now against this kernel', () => {
+  it('builds p2p-4789 afresh in network namespaces, and vxdump sees every hop as the kernel made it', () => {
+    const out = mkdtempSync(join(tmpdir(), 'vxdump-lab-'));
+    try {
+      const run = spawnSync('bash', [join(REPO, 'scripts/lab/run.sh'), '--scenario', 'p2p-4789', '--out', out], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(run.status, run.stderr + run.stdout).toBe(0);
+      expect(checkScenario(join(out, 'p2p-4789'))).toBeGreaterThanOrEqual(16);
+      // The lab leaves nothing behind.
+      expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toMatch(/vxlab-/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
