@@ -109,6 +109,19 @@ export class ArpLayer extends LayerBase {
     }
     return f;
   }
+
+  protected buildFieldsJson(): string {
+    let s =
+      `{"arp.hw.type":${this.hwType},"arp.proto.type":${this.protoType},"arp.hw.size":${this.hwSize},` +
+      `"arp.proto.size":${this.protoSize},"arp.opcode":${this.opcode}`;
+    if (this.senderIp >= 0) {
+      if (this.gratuitous) s += ',"arp.isgratuitous":true';
+      s +=
+        `,"arp.src.hw_mac":"${formatMac(this.senderMac)}","arp.src.proto_ipv4":"${formatIpv4(this.senderIp)}"` +
+        `,"arp.dst.hw_mac":"${formatMac(this.targetMac)}","arp.dst.proto_ipv4":"${formatIpv4(this.targetIp)}"`;
+    }
+    return s + '}';
+  }
 }
 
 const OPCODES: Readonly<Record<number, string>> = { 1: 'request', 2: 'reply', 3: 'reverse request', 4: 'reverse reply' };

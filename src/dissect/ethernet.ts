@@ -61,6 +61,11 @@ export class EthLayer extends LayerBase {
       : { 'eth.dst': formatMac(this.dst), 'eth.src': formatMac(this.src), 'eth.type': this.type };
   }
 
+  protected buildFieldsJson(): string {
+    const type = this.type <= MAX_8023_LENGTH ? `"eth.len":${this.type}` : `"eth.type":${this.type}`;
+    return `{"eth.dst":"${formatMac(this.dst)}","eth.src":"${formatMac(this.src)}",${type}}`;
+  }
+
   /** "0x0800" style, for printers. */
   get typeHex(): string {
     return hex(this.type, 4);

@@ -112,6 +112,16 @@ export class IcmpLayer extends LayerBase {
     if (this.gateway >= 0) f['icmp.redir_gw'] = formatIpv4(this.gateway);
     return f;
   }
+
+  protected buildFieldsJson(): string {
+    let s =
+      `{"icmp.type":${this.type},"icmp.code":${this.code},"icmp.checksum":${this.checksum},` +
+      `"icmp.checksum.status":"${this.checksumStatus}"`;
+    if (this.hasIdentifier) s += `,"icmp.ident":${this.ident},"icmp.seq":${this.seq}`;
+    if (this.mtu >= 0) s += `,"icmp.mtu":${this.mtu}`;
+    if (this.gateway >= 0) s += `,"icmp.redir_gw":"${formatIpv4(this.gateway)}"`;
+    return s + '}';
+  }
 }
 
 const HEADER = 8;

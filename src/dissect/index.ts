@@ -28,7 +28,7 @@ export type { TcpOptions } from './tcp.js';
 export { DissectorTables } from './tables.js';
 export type { Decoder } from './tables.js';
 export { DecodeContext } from './context.js';
-export { packetToJson } from './json.js';
+export { packetToJson, packetToJsonText } from './json.js';
 export type { PacketJson, LayerJson } from './json.js';
 export { badChecksums, isMalformed, isTruncated } from './health.js';
 export type { ChecksumCounts } from './health.js';

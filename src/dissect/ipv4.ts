@@ -154,6 +154,24 @@ export class Ipv4Layer extends LayerBase {
     }
     return f;
   }
+
+  protected buildFieldsJson(): string {
+    const flags = this.flags;
+    let s =
+      `{"ip.version":${this.version},"ip.hdr_len":${this.length},"ip.dsfield":${this.dsfield},` +
+      `"ip.dsfield.dscp":${this.dsfield >>> 2},"ip.dsfield.ecn":${this.dsfield & 3},"ip.len":${this.totalLength},` +
+      `"ip.id":${this.id},"ip.flags":${flags},"ip.flags.rb":${(flags & 4) !== 0},"ip.flags.df":${(flags & 2) !== 0},` +
+      `"ip.flags.mf":${(flags & 1) !== 0},"ip.frag_offset":${this.fragOffset},"ip.ttl":${this.ttl},` +
+      `"ip.proto":${this.proto},"ip.checksum":${this.checksum},"ip.checksum.status":"${this.checksumStatus}",` +
+      `"ip.src":"${formatIpv4(this.src)}","ip.dst":"${formatIpv4(this.dst)}"`;
+    const fragment = this.fragment;
+    if (fragment !== null) s += `,"ip.fragment_position":"${fragment}"`;
+    if (this.options !== null) {
+      s += `,"ip.opt.type":[${this.options.map((o) => o[0]).join(',')}]`;
+      s += `,"ip.opt.len":[${this.options.filter((o) => o[0] > 1).map((o) => o[1]).join(',')}]`;
+    }
+    return s + '}';
+  }
 }
 
 const MIN_HEADER = 20;

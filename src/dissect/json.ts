@@ -58,3 +58,25 @@ export function packetToJson(packet: Packet, file: string): PacketJson {
     error: error === null ? null : { layer: error.layer, offset: error.offset, message: error.message },
   };
 }
+
+/**
+ * `JSON.stringify(packetToJson(packet, file))`, byte for byte, but written straight from the
+ * layers (see LayerBase.fieldsJson): the fast path for `--format ndjson` / `json`.
+ */
+export function packetToJsonText(packet: Packet, file: string): string {
+  let layers = '';
+  const source = packet.layers;
+  for (let i = 0; i < source.length; i++) {
+    const l = source[i]!;
+    layers +=
+      `${i === 0 ? '' : ','}{"protocol":"${l.protocol}","offset":${l.offset},"length":${l.length},` +
+      `"fields":${l.fieldsJson}${l.quoted ? ',"quoted":true}' : '}'}`;
+  }
+  const error = packet.error;
+  const errorText =
+    error === null ? 'null' : JSON.stringify({ layer: error.layer, offset: error.offset, message: error.message });
+  return (
+    `{"type":"packet","file":${JSON.stringify(file)},"frame":${JSON.stringify(frameToJson(packet.frame))},` +
+    `"layers":[${layers}],"error":${errorText}}`
+  );
+}

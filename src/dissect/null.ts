@@ -42,6 +42,10 @@ export class NullLayer extends LayerBase {
   protected buildFields(): Fields {
     return { 'null.family': this.family };
   }
+
+  protected buildFieldsJson(): string {
+    return `{"null.family":${this.family}}`;
+  }
 }
 
 const AF_INET = 2;

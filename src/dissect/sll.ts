@@ -88,6 +88,15 @@ export class SllLayer extends LayerBase {
     return f;
   }
 
+  protected buildFieldsJson(): string {
+    let s = `{"sll.pkttype":${this.packetType},"sll.hatype":${this.hatype},"sll.halen":${this.halen}`;
+    if (this.srcMac >= 0) s += `,"sll.src.eth":"${formatMac(this.srcMac)}"`;
+    else if (this.srcOther !== '') s += `,"sll.src.other":"${this.srcOther}"`;
+    s += this.etype > MAX_LINUX_PROTOCOL ? `,"sll.etype":${this.etype}` : `,"sll.ltype":${this.etype}`;
+    if (this.ifindex >= 0) s += `,"sll.ifindex":${this.ifindex}`;
+    return s + '}';
+  }
+
   get etypeHex(): string {
     return hex(this.etype, 4);
   }

@@ -170,6 +170,35 @@ export class TcpLayer extends LayerBase {
     }
     return f;
   }
+
+  protected buildFieldsJson(): string {
+    const ports = `{"tcp.srcport":${this.srcPort},"tcp.dstport":${this.dstPort}`;
+    if (this.partial) return this.seq >= 0 ? `${ports},"tcp.seq_raw":${this.seq}}` : `${ports}}`;
+    const f = this.flags;
+    let s =
+      `${ports},"tcp.seq_raw":${this.seq},"tcp.ack_raw":${this.ack},"tcp.hdr_len":${this.length},` +
+      `"tcp.flags":${f},"tcp.flags.res":${(f & 0xe00) !== 0},"tcp.flags.ae":${(f & 0x100) !== 0},` +
+      `"tcp.flags.cwr":${(f & 0x080) !== 0},"tcp.flags.ece":${(f & 0x040) !== 0},"tcp.flags.urg":${(f & 0x020) !== 0},` +
+      `"tcp.flags.ack":${(f & 0x010) !== 0},"tcp.flags.push":${(f & 0x008) !== 0},` +
+      `"tcp.flags.reset":${(f & 0x004) !== 0},"tcp.flags.syn":${(f & 0x002) !== 0},"tcp.flags.fin":${(f & 0x001) !== 0},` +
+      `"tcp.window_size_value":${this.window},"tcp.checksum":${this.checksum},` +
+      `"tcp.checksum.status":"${this.checksumStatus}","tcp.urgent_pointer":${this.urgentPointer},` +
+      `"tcp.len":${this.payloadLength}`;
+    const o = this.options;
+    if (o !== null) {
+      s += `,"tcp.option_kind":[${o.kinds.join(',')}]`;
+      if (o.mss >= 0) s += `,"tcp.options.mss_val":${o.mss}`;
+      if (o.wscale >= 0) s += `,"tcp.options.wscale.shift":${o.wscale},"tcp.options.wscale.multiplier":${2 ** Math.min(o.wscale, 14)}`;
+      if (o.sackPermitted) s += ',"tcp.options.sack_perm":true';
+      if (o.sack !== null) {
+        const le = o.sack.filter((_, i) => i % 2 === 0).join(',');
+        const re = o.sack.filter((_, i) => i % 2 === 1).join(',');
+        s += `,"tcp.options.sack_le":[${le}],"tcp.options.sack_re":[${re}],"tcp.options.sack.count":${o.sack.length / 2}`;
+      }
+      if (o.tsval >= 0) s += `,"tcp.options.timestamp.tsval":${o.tsval},"tcp.options.timestamp.tsecr":${o.tsecr}`;
+    }
+    return s + '}';
+  }
 }
 
 /** Decoded TCP options; numbers are -1 when the option is absent. */

@@ -82,6 +82,13 @@ export class UdpLayer extends LayerBase {
       'udp.checksum.status': this.checksumStatus,
     };
   }
+
+  protected buildFieldsJson(): string {
+    return (
+      `{"udp.srcport":${this.srcPort},"udp.dstport":${this.dstPort},"udp.length":${this.udpLength},` +
+      `"udp.checksum":${this.checksum},"udp.checksum.status":"${this.checksumStatus}"}`
+    );
+  }
 }
 
 const HEADER = 8;

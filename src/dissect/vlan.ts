@@ -54,6 +54,10 @@ export class VlanLayer extends LayerBase {
   protected buildFields(): Fields {
     return { 'vlan.priority': this.priority, 'vlan.dei': this.dei, 'vlan.id': this.id, 'vlan.etype': this.etype };
   }
+
+  protected buildFieldsJson(): string {
+    return `{"vlan.priority":${this.priority},"vlan.dei":${this.dei},"vlan.id":${this.id},"vlan.etype":${this.etype}}`;
+  }
 }
 
 /** An 802.1ad service tag (S-tag), the outer tag of QinQ. */
@@ -97,6 +101,13 @@ export class Ieee8021adLayer extends LayerBase {
       'ieee8021ad.id': this.id,
       'ieee8021ah.etype': this.etype,
     };
+  }
+
+  protected buildFieldsJson(): string {
+    return (
+      `{"ieee8021ad.priority":${this.priority},"ieee8021ad.dei":${this.dei},"ieee8021ad.id":${this.id},` +
+      `"ieee8021ah.etype":${this.etype}}`
+    );
   }
 }
 

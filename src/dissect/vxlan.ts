@@ -99,6 +99,16 @@ export class VxlanLayer extends LayerBase {
     if (this.heuristic) f['vxlan.heuristic'] = true;
     return f;
   }
+
+  protected buildFieldsJson(): string {
+    const f = this.flags;
+    return (
+      `{"vxlan.flags":${f},"vxlan.flag_g":${(f & FLAG_G) !== 0},"vxlan.flag_i":${(f & FLAG_I) !== 0},` +
+      `"vxlan.flag_d":${(f & FLAG_D) !== 0},"vxlan.flag_a":${(f & FLAG_A) !== 0},` +
+      `"vxlan.flags_reserved":${f & RESERVED_MASK},"vxlan.gbp":${this.gbp},"vxlan.vni":${this.vni},` +
+      `"vxlan.reserved8":${this.reserved8}${this.heuristic ? ',"vxlan.heuristic":true' : ''}}`
+    );
+  }
 }
 
 const HEADER = 8;
