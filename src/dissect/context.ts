@@ -31,6 +31,7 @@ export class DecodeContext {
    */
   view: DataView = new DataView(EMPTY.buffer);
   viewBase = 0;
+  private viewChecked = false;
   layers: Layer[] = [];
   error: DissectError | null = null;
   /** The capture stored fewer bytes than the frame had (snap length). */
@@ -87,8 +88,6 @@ export class DecodeContext {
     this.innerIpv4 = undefined;
     this.lastTransport = undefined;
   }
-
-  private viewChecked = false;
 
   dataView(): DataView {
     // Reading `.buffer` of a typed array is not free: check once per frame.

@@ -35,6 +35,7 @@ export type Dissector = (frame: Frame) => Packet;
 
 export const DEFAULT_VXLAN_PORTS: readonly number[] = [4789, 8472];
 export const DEFAULT_MAX_VXLAN_DEPTH = 4;
+const MAX_VXLAN_DEPTH_LIMIT = 64;
 
 /** Builds the dissector tables for a set of options: the one place that wires protocols together. */
 export function createTables(options: DissectorOptions = {}): DissectorTables {
@@ -76,9 +77,14 @@ export function createTables(options: DissectorOptions = {}): DissectorTables {
  *   }
  */
 export function createDissector(options: DissectorOptions = {}): Dissector {
+  const maxVxlanDepth = options.maxVxlanDepth ?? DEFAULT_MAX_VXLAN_DEPTH;
+  // Each level is a recursion of the decoders; a bound keeps a crafted frame off the stack limit.
+  if (!Number.isInteger(maxVxlanDepth) || maxVxlanDepth < 0 || maxVxlanDepth > MAX_VXLAN_DEPTH_LIMIT) {
+    throw new RangeError(`maxVxlanDepth must be an integer from 0 to ${MAX_VXLAN_DEPTH_LIMIT}: ${maxVxlanDepth}`);
+  }
   const resolved: ResolvedOptions = {
     vxlanHeuristic: options.vxlanHeuristic === true,
-    maxVxlanDepth: options.maxVxlanDepth ?? DEFAULT_MAX_VXLAN_DEPTH,
+    maxVxlanDepth,
     verifyChecksums: options.verifyChecksums !== false,
   };
   const tables = createTables(options);

@@ -459,6 +459,8 @@ describe('VXLAN', () => {
     expect(protocols(limited)).toBe('eth:ip:udp:vxlan:eth:ip:udp:vxlan:eth:ip:udp:vxlan');
     expect(limited.error?.message).toBe('vxlan: inner frame not decoded: more than 2 nested VXLAN headers at offset 142');
     expect(limited.innerIpv4).toBeUndefined();
+    expect(() => createDissector({ maxVxlanDepth: 1000 })).toThrow(/maxVxlanDepth must be an integer from 0 to 64/);
+    expect(createDissector({ maxVxlanDepth: 0 })(frame(bytes)).layers.map((l) => l.protocol)).toEqual(['eth', 'ip', 'udp', 'vxlan']);
   });
 
   test('a VXLAN header cut short', () => {
