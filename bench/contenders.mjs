@@ -66,7 +66,46 @@ export const contenders = [
       '--disable-protocol', 'ALL', '--enable-protocol', 'frame',
     ],
   },
+  // Issue 3: the analyzer, next to what users would otherwise run. Wall clock, start-up included.
+  {
+    name: 'vxdump analyze --summary',
+    group: 'analyze',
+    formats: ['pcap', 'pcapng'],
+    command: (file) => [process.execPath, VXDUMP, 'analyze', '--vxlan-port', '8472', '--summary', file],
+  },
+  {
+    name: 'vxdump analyze (text)',
+    group: 'analyze',
+    formats: ['pcap'],
+    capSeconds: 120,
+    command: (file) => [process.execPath, VXDUMP, 'analyze', '--vxlan-port', '8472', file],
+  },
+  {
+    name: 'vxdump analyze --format ndjson',
+    group: 'analyze',
+    formats: ['pcap'],
+    capSeconds: 120,
+    command: (file) => [process.execPath, VXDUMP, 'analyze', '--vxlan-port', '8472', '--format', 'ndjson', file],
+  },
+  {
+    name: 'tshark -T fields -e vxlan.vni',
+    group: 'analyze',
+    formats: ['pcap'],
+    requires: 'tshark',
+    capSeconds: 60,
+    command: (file) => ['tshark', '-n', '-r', file, '-d', 'udp.port==8472,vxlan', '-T', 'fields', '-e', 'vxlan.vni'],
+  },
+  {
+    name: 'tcpdump -nn -e -v',
+    group: 'analyze',
+    formats: ['pcap'],
+    requires: 'tcpdump',
+    capSeconds: 60,
+    command: (file) => ['tcpdump', '-nn', '-e', '-v', '-r', file],
+  },
 ];
+
+const VXDUMP = fileURLToPath(new URL('../bin/vxdump', import.meta.url));
 
 /** The argv that runs `contender` on `file`. */
 export function commandFor(contender, file) {
