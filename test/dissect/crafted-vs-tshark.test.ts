@@ -3,6 +3,8 @@
  * proof that the field names and values we chose for GBP, QinQ, IP options, fragments, ICMP
  * errors, TCP options, cooked/loopback/raw link types and bad checksums are Wireshark's.
  */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { LinkType } from '../../src/capture/linktypes.js';
 import { pcapFile, tempCapture } from '../support/craft.js';
@@ -80,8 +82,12 @@ const KNOWN: KnownDifference[] = [
   },
 ];
 
+const made: string[] = [];
+
 function capture(name: string, linkType: number, packets: Uint8Array[]): string {
-  return tempCapture(name, pcapFile({ linkType, records: packets.map((data, i) => ({ seconds: 1_700_000_000 + i, fraction: 0, data })) }));
+  const path = tempCapture(name, pcapFile({ linkType, records: packets.map((data, i) => ({ seconds: 1_700_000_000 + i, fraction: 0, data })) }));
+  made.push(path);
+  return path;
 }
 
 const results: ComparisonResult[] = [];
@@ -107,6 +113,7 @@ describe.skipIf(!HAVE_TSHARK)('crafted packets: vxdump = tshark, field by field'
   }
 
   afterAll(() => {
+    for (const path of made) rmSync(dirname(path), { recursive: true, force: true });
     if (results.length < 7) return; // a filtered run
     expect(unusedExplanations(KNOWN, results).map((k) => k.reason)).toEqual([]);
   });
