@@ -91,7 +91,7 @@ function describeUdp(udp: UdpLayer, packet: Packet): string {
   const pair = addressPair(packet, udp, udp.srcPort, udp.dstPort);
   const carriesVxlan = packet.layers.some((l) => l.protocol === 'vxlan' && l.depth === udp.depth);
   if (carriesVxlan) return pair; // "VXLAN vni N |" follows
-  return `${pair} UDP length ${udp.udpLength - 8}${ttlOf(packet, udp)}`;
+  return `${pair} UDP length ${udp.payloadLength}${ttlOf(packet, udp)}`;
 }
 
 const TCP_FLAG_LETTERS: [number, string][] = [

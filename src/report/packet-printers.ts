@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { type Packet, packetToJson } from '../dissect/index.js';
+import { type Packet, packetToJsonText } from '../dissect/index.js';
 import { packetLine, pointLabel } from './one-line.js';
 import type { LineOutput } from './output.js';
 import { type SummaryJson, summaryToText } from './summary.js';
@@ -25,7 +25,7 @@ export function printerFor(format: PacketFormat, out: LineOutput, files: Capture
       return new TablePrinter(out);
     case 'ndjson':
       return {
-        packet: (packet, file) => out.line(JSON.stringify(packetToJson(packet, file))),
+        packet: (packet, file) => out.line(packetToJsonText(packet, file)),
         end: (summary) => out.line(JSON.stringify(summary)),
       };
     case 'json':
@@ -60,7 +60,7 @@ function jsonPrinter(out: LineOutput, files: CaptureFileInfo[]): PacketPrinter {
   out.line(`{"schema":"vxdump/1","files":${JSON.stringify(files)},"packets":[`);
   return {
     packet(packet, file) {
-      const text = JSON.stringify(packetToJson(packet, file));
+      const text = packetToJsonText(packet, file);
       out.line(first ? text : `,${text}`);
       first = false;
     },
