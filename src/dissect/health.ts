@@ -43,12 +43,25 @@ export function isTruncated(packet: Packet): boolean {
   return packet.error !== null && packet.error.truncated;
 }
 
+/** Everything health.ts says about one packet, with the checksums walked once. */
+export interface PacketHealth {
+  readonly malformed: boolean;
+  readonly truncated: boolean;
+  readonly bad: ChecksumCounts;
+}
+
+export function packetHealth(packet: Packet, options: { strictChecksums?: boolean } = {}): PacketHealth {
+  const bad = badChecksums(packet);
+  const truncated = isTruncated(packet);
+  const stoppedEarly = packet.error !== null && !truncated;
+  const malformed = stoppedEarly || bad.header > 0 || (options.strictChecksums === true && bad.transport > 0);
+  return { malformed, truncated, bad };
+}
+
 /**
  * Malformed: decoding stopped for a reason other than the snap length, or a header checksum is
  * bad, or (strict) a transport checksum is bad.
  */
 export function isMalformed(packet: Packet, options: { strictChecksums?: boolean } = {}): boolean {
-  if (packet.error !== null && !packet.error.truncated) return true;
-  const bad = badChecksums(packet);
-  return bad.header > 0 || (options.strictChecksums === true && bad.transport > 0);
+  return packetHealth(packet, options).malformed;
 }

@@ -30,6 +30,6 @@ export type { Decoder } from './tables.js';
 export { DecodeContext } from './context.js';
 export { packetToJson, packetToJsonText } from './json.js';
 export type { PacketJson, LayerJson } from './json.js';
-export { badChecksums, isMalformed, isTruncated } from './health.js';
-export type { ChecksumCounts } from './health.js';
+export { badChecksums, isMalformed, isTruncated, packetHealth } from './health.js';
+export type { ChecksumCounts, PacketHealth } from './health.js';
 export { formatIpv4, formatMac, parseIpv4, parseMac, hex } from './format.js';

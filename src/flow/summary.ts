@@ -1,4 +1,4 @@
-import { badChecksums, isMalformed, isTruncated, type Packet } from '../dissect/index.js';
+import { type Packet, packetHealth } from '../dissect/index.js';
 
 /*
  * What a whole capture says about an overlay: which tunnels carry which VNIs, who talks to whom
@@ -105,9 +105,9 @@ export class CaptureSummary {
   }
 
   private countHealth(packet: Packet): void {
-    if (isMalformed(packet, { strictChecksums: this.options.strictChecksums })) this.malformed += 1;
-    if (isTruncated(packet)) this.truncated += 1;
-    const bad = badChecksums(packet);
+    const { malformed, truncated, bad } = packetHealth(packet, { strictChecksums: this.options.strictChecksums });
+    if (malformed) this.malformed += 1;
+    if (truncated) this.truncated += 1;
     this.badHeaderChecksums += bad.header;
     this.badTransportChecksums += bad.transport;
   }
