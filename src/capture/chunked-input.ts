@@ -1,4 +1,6 @@
 import { readSync } from 'node:fs';
+import { pauseSync } from '../io/pause.js';
+import type { CaptureLocation, CaptureWarning } from './errors.js';
 
 /**
  * A window onto a file descriptor, read in large chunks into one reused buffer.
@@ -74,6 +76,20 @@ export class ChunkedInput {
     this.start += count;
   }
 
+  /**
+   * The warning for an input that ends inside a record of `needed` bytes, or undefined when it
+   * ended cleanly between records. Both formats phrase a cut-off capture this way.
+   */
+  cutShortWarning(file: string, what: string, needed: number, framesRead: number, location: CaptureLocation): CaptureWarning | undefined {
+    const present = this.available;
+    if (present === 0) return undefined;
+    return {
+      file,
+      message: `file ends in the middle of a ${what} (${present} of ${needed} bytes present); ${framesRead} complete frames were read`,
+      location: { ...location, offset: this.position },
+    };
+  }
+
   /** True when every byte of the input has been consumed. */
   atEnd(): boolean {
     return !this.ensure(1);
@@ -108,7 +124,7 @@ function readChunk(fd: number, buffer: Buffer, offset: number, length: number): 
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN') {
-        Atomics.wait(PAUSE, 0, 0, 5);
+        pauseSync(5);
         continue;
       }
       if (code === 'EOF') return 0; // Windows pipes report end of input this way
@@ -117,4 +133,3 @@ function readChunk(fd: number, buffer: Buffer, offset: number, length: number): 
   }
 }
 
-const PAUSE = new Int32Array(new SharedArrayBuffer(4));

@@ -156,14 +156,8 @@ export class PcapReader implements FrameSource {
   /** Clean end, or a file cut off mid-record: keep what we have, warn about the rest. */
   private endOfInput(frameNumber: number, needed: number, what: string): null {
     this.finished = true;
-    const present = this.input.available;
-    if (present > 0) {
-      this.warnings.push({
-        file: this.file,
-        message: `file ends in the middle of a ${what} (${present} of ${needed} bytes present); ${frameNumber - 1} complete frames were read`,
-        location: { frame: frameNumber, offset: this.input.position },
-      });
-    }
+    const warning = this.input.cutShortWarning(this.file, what, needed, frameNumber - 1, { frame: frameNumber });
+    if (warning !== undefined) this.warnings.push(warning);
     return null;
   }
 }

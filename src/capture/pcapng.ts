@@ -319,14 +319,9 @@ export class PcapngReader implements FrameSource {
 
   private endOfInput(blockNumber: number, needed: number, what: string): null {
     this.finished = true;
-    const present = this.input.available;
-    if (present > 0) {
-      this.warnings.push({
-        file: this.file,
-        message: `file ends in the middle of a ${what} (${present} of ${needed} bytes present); ${this.framesRead} complete frames were read`,
-        location: { block: blockNumber, frame: this.framesRead + 1, offset: this.input.position },
-      });
-    }
+    const location = { block: blockNumber, frame: this.framesRead + 1 };
+    const warning = this.input.cutShortWarning(this.file, what, needed, this.framesRead, location);
+    if (warning !== undefined) this.warnings.push(warning);
     return null;
   }
 

@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import { pauseSync } from '../io/pause.js';
 
 /**
  * Line output to a file descriptor (standard output by default), gathered into large writes.
@@ -35,7 +36,6 @@ export class LineOutput {
   }
 }
 
-const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 function writeFully(fd: number, bytes: Buffer, onReaderGone: () => void): void {
   let written = 0;
@@ -45,7 +45,7 @@ function writeFully(fd: number, bytes: Buffer, onReaderGone: () => void): void {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN') {
-        Atomics.wait(PAUSE, 0, 0, 2); // a non-blocking pipe that is full: let the reader catch up
+        pauseSync(2); // a non-blocking pipe that is full: let the reader catch up
         continue;
       }
       if (code === 'EPIPE') {
