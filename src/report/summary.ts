@@ -59,7 +59,7 @@ export function summaryToJson(summary: CaptureSummary, mtu?: number): SummaryJso
     truncated: summary.truncated,
     badChecksums: { header: summary.badHeaderChecksums, transport: summary.badTransportChecksums },
     vnis: [...summary.vnis.values()].sort((a, b) => a.vni - b.vni).map((v) => ({ ...v })),
-    tunnels: [...summary.tunnels.values()]
+    tunnels: summary.tunnels
       .sort((a, b) => a.outerSrc - b.outerSrc || a.outerDst - b.outerDst || a.udpPort - b.udpPort)
       .map((t) => ({
         outerSrc: formatIpv4(t.outerSrc),
@@ -69,7 +69,7 @@ export function summaryToJson(summary: CaptureSummary, mtu?: number): SummaryJso
         packets: t.packets,
         bytes: t.bytes,
       })),
-    conversations: [...summary.conversations.values()].sort(conversationOrder).map((c) => ({
+    conversations: summary.conversations.sort(conversationOrder).map((c) => ({
       vni: c.vni,
       protocol: protocolName(c.protocol),
       a: endpoint(c.a, c.aPort, c.protocol),
@@ -79,7 +79,7 @@ export function summaryToJson(summary: CaptureSummary, mtu?: number): SummaryJso
       first: isoTime(c.firstNs),
       last: isoTime(c.lastNs),
     })),
-    fdb: [...summary.fdb.values()]
+    fdb: summary.fdb
       .sort((a, b) => a.vni - b.vni || a.mac - b.mac)
       .map((e) => ({
         vni: e.vni,
