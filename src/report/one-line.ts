@@ -3,6 +3,7 @@ import {
   formatIpv4,
   formatMac,
   type IcmpLayer,
+  type Ipv4Layer,
   type Layer,
   type Packet,
   type TcpLayer,
@@ -20,26 +21,27 @@ import { clockTime } from './time.js';
 
 export function packetLine(packet: Packet, point: string): string {
   const parts: string[] = [clockTime(packet.frame.timestampNs), point];
-  let segment: string[] = [];
-  for (const layer of packet.layers) {
+  const layers = packet.layers;
+  let ip: Ipv4Layer | undefined; // the IPv4 header the next transport header belongs to
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
     if (layer.quoted) continue;
     if (layer.protocol === 'vxlan') {
       // The underlay's description ends at its UDP header; say the tunnel and start the overlay.
       const heuristic = layer.heuristic ? ' (heuristic)' : '';
-      parts.push(...segment, `VXLAN${heuristic} vni ${layer.vni}${layer.gbp && layer.flags & 0x8000 ? ` gbp ${layer.gbp}` : ''} |`);
-      segment = [];
+      parts.push(`VXLAN${heuristic} vni ${layer.vni}${layer.gbp && layer.flags & 0x8000 ? ` gbp ${layer.gbp}` : ''} |`);
       continue;
     }
-    const text = describe(layer, packet);
-    if (text !== undefined) segment.push(text);
+    if (layer.protocol === 'ip') ip = layer;
+    const text = describe(layer, packet, ip, layers[i + 1]);
+    if (text !== undefined) parts.push(text);
   }
-  parts.push(...segment);
   const notes = packetNotes(packet);
   return `${parts.join(' ')}, ${packet.frame.originalLength} bytes${notes}`;
 }
 
 /** The innermost layers already print addresses with ports; only the last IPv4 adds its TTL. */
-function describe(layer: Layer, packet: Packet): string | undefined {
+function describe(layer: Layer, packet: Packet, ip: Ipv4Layer | undefined, next: Layer | undefined): string | undefined {
   switch (layer.protocol) {
     case 'eth':
       // The underlay MACs of a VXLAN packet say little; the inner ones say who routed it.
@@ -56,42 +58,30 @@ function describe(layer: Layer, packet: Packet): string | undefined {
     case 'ip':
       return undefined; // printed with its transport below, or alone if there is none
     case 'udp':
-      return describeUdp(layer, packet);
+      return describeUdp(layer, packet, ip, next?.protocol === 'vxlan');
     case 'tcp':
-      return describeTcp(layer, packet);
+      return describeTcp(layer, packet, ip);
     case 'icmp':
-      return describeIcmp(layer, packet);
+      return describeIcmp(layer, packet, ip);
   }
 }
 
-function addressPair(packet: Packet, layer: Layer, srcPort?: number, dstPort?: number): string {
-  const ip = ipBefore(packet, layer);
+function addressPair(ip: Ipv4Layer | undefined, srcPort?: number, dstPort?: number): string {
   if (ip === undefined) return '';
   const src = formatIpv4(ip.src) + (srcPort === undefined ? '' : `:${srcPort}`);
   const dst = formatIpv4(ip.dst) + (dstPort === undefined ? '' : `:${dstPort}`);
   return `${src} > ${dst}`;
 }
 
-function ipBefore(packet: Packet, layer: Layer) {
-  const index = packet.layers.indexOf(layer);
-  for (let i = index - 1; i >= 0; i--) {
-    const candidate = packet.layers[i]!;
-    if (candidate.protocol === 'ip') return candidate;
-  }
-  return undefined;
-}
-
-function ttlOf(packet: Packet, layer: Layer): string {
+function ttlOf(packet: Packet, ip: Ipv4Layer | undefined): string {
   // Only the workload's headers get a TTL: that is the one routing changes hop by hop.
-  const ip = ipBefore(packet, layer);
   return ip !== undefined && ip.depth === packet.tunnelDepth ? ` ttl ${ip.ttl}` : '';
 }
 
-function describeUdp(udp: UdpLayer, packet: Packet): string {
-  const pair = addressPair(packet, udp, udp.srcPort, udp.dstPort);
-  const carriesVxlan = packet.layers.some((l) => l.protocol === 'vxlan' && l.depth === udp.depth);
+function describeUdp(udp: UdpLayer, packet: Packet, ip: Ipv4Layer | undefined, carriesVxlan: boolean): string {
+  const pair = addressPair(ip, udp.srcPort, udp.dstPort);
   if (carriesVxlan) return pair; // "VXLAN vni N |" follows
-  return `${pair} UDP length ${udp.payloadLength}${ttlOf(packet, udp)}`;
+  return `${pair} UDP length ${udp.payloadLength}${ttlOf(packet, ip)}`;
 }
 
 const TCP_FLAG_LETTERS: [number, string][] = [
@@ -105,22 +95,22 @@ const TCP_FLAG_LETTERS: [number, string][] = [
   [0x10, '.'],
 ];
 
-function describeTcp(tcp: TcpLayer, packet: Packet): string {
+function describeTcp(tcp: TcpLayer, packet: Packet, ip: Ipv4Layer | undefined): string {
   const flags = TCP_FLAG_LETTERS.filter(([bit]) => tcp.flags & bit)
     .map(([, letter]) => letter)
     .join('');
   const ack = tcp.flags & 0x10 ? ` ack ${tcp.ack}` : '';
   return (
-    `${addressPair(packet, tcp, tcp.srcPort, tcp.dstPort)} TCP [${flags || 'none'}] seq ${tcp.seq}${ack}` +
-    ` win ${tcp.window} length ${tcp.payloadLength}${ttlOf(packet, tcp)}`
+    `${addressPair(ip, tcp.srcPort, tcp.dstPort)} TCP [${flags || 'none'}] seq ${tcp.seq}${ack}` +
+    ` win ${tcp.window} length ${tcp.payloadLength}${ttlOf(packet, ip)}`
   );
 }
 
-function describeIcmp(icmp: IcmpLayer, packet: Packet): string {
-  let text = `${addressPair(packet, icmp)} ICMP ${icmp.typeName}`;
+function describeIcmp(icmp: IcmpLayer, packet: Packet, ip: Ipv4Layer | undefined): string {
+  let text = `${addressPair(ip)} ICMP ${icmp.typeName}`;
   if (icmp.hasIdentifier) text += ` id ${icmp.ident} seq ${icmp.seq}`;
   if (icmp.type === 3 && icmp.code === 4) text += ` mtu ${icmp.mtu}`;
-  return text + ttlOf(packet, icmp);
+  return text + ttlOf(packet, ip);
 }
 
 function describeArp(arp: ArpLayer): string {

@@ -33,10 +33,25 @@ export function printerFor(format: PacketFormat, out: LineOutput, files: Capture
   }
 }
 
+/** pointLabel, remembered per file and interface: it is the same for every packet of a point. */
+function cachedPointLabels(): (file: string, interfaceName: string | undefined) => string {
+  const labels = new Map<string, string>();
+  return (file, interfaceName) => {
+    const key = interfaceName === undefined ? file : `${file}\0${interfaceName}`;
+    let label = labels.get(key);
+    if (label === undefined) {
+      label = pointLabel(file, interfaceName);
+      labels.set(key, label);
+    }
+    return label;
+  };
+}
+
 function textPrinter(out: LineOutput, verbose: boolean): PacketPrinter {
+  const labelOf = cachedPointLabels();
   return {
     packet(packet, file) {
-      out.line(packetLine(packet, pointLabel(file, packet.frame.interfaceName)));
+      out.line(packetLine(packet, labelOf(file, packet.frame.interfaceName)));
       if (!verbose) return;
       for (const layer of packet.layers) {
         const fields = Object.entries(layer.fields)
