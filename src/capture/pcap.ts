@@ -122,7 +122,7 @@ export class PcapReader implements FrameSource {
     if (fraction >= this.fractionsPerSecond) this.warnFraction(fraction, frameNumber);
 
     const recordBytes = headerBytes + capturedLength;
-    if (!input.ensure(recordBytes)) return this.endOfInput(frameNumber, recordBytes, 'record');
+    if (input.end - input.start < recordBytes && !input.ensure(recordBytes)) return this.endOfInput(frameNumber, recordBytes, 'record');
     at = input.start; // ensure() may have moved the data
     const data = input.slice(at + headerBytes, capturedLength);
     input.skip(recordBytes);

@@ -91,7 +91,7 @@ export class PcapngReader implements FrameSource {
     const blockNumber = this.blocksRead + 1;
     if (!input.ensure(8)) return this.endOfInput(blockNumber, 8, 'block header');
 
-    const type = input.buffer.readUInt32LE(input.start); // the SHB type reads the same either way
+    const type = input.view.getUint32(input.start, true); // the SHB type reads the same either way
     if (type === BlockType.SECTION_HEADER) {
       if (!input.ensure(12)) return this.endOfInput(blockNumber, 12, 'section header');
       this.littleEndian = this.sectionByteOrder(blockNumber);
@@ -100,7 +100,7 @@ export class PcapngReader implements FrameSource {
     const declaredLength = this.u32(4);
     this.blockNumber = blockNumber;
     const length = this.paddedBlockLength(blockType, declaredLength);
-    if (!input.ensure(length)) return this.endOfInput(blockNumber, length, 'block');
+    if (input.end - input.start < length && !input.ensure(length)) return this.endOfInput(blockNumber, length, 'block');
     const trailer = this.u32(length - 4);
     if (trailer !== declaredLength && trailer !== length) {
       throw new CaptureError(this.file, `total block lengths (first ${length} and second ${trailer}) don't match`, this.where());
