@@ -28,6 +28,12 @@ Examples:
 }
 
 export function main(argv: string[]): void {
+  // `vxdump ... --help | head`: the reader went away, which is not an error worth a stack trace.
+  // (Packet output has its own writer, which stops reading the capture when this happens.)
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(ExitCode.OK);
+  });
   try {
     buildProgram().parse(argv);
   } catch (error) {

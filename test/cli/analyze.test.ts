@@ -107,6 +107,17 @@ describe('vxdump analyze', () => {
     expect(table.stdout).toMatch(/│ underlay\s+│ VNI │ overlay/);
   });
 
+  it('exits quietly with 0 when the reader of its output goes away (| head)', () => {
+    for (const args of ['analyze --help', `analyze ${fixture('flannel-8472/node1-eth0.pcap')}`]) {
+      const run = spawnSync('bash', ['-c', `node bin/vxdump ${args} | head -1 >/dev/null; exit \${PIPESTATUS[0]}`], {
+        cwd: REPO,
+        encoding: 'utf8',
+      });
+      expect(run.stderr, args).toBe('');
+      expect(run.status, args).toBe(0);
+    }
+  });
+
   it('fails with exit code 2 and one clear line for bad options and bad files', () => {
     expect(vxdump('analyze', fixture('p2p-4789/node1-eth0.pcap'), '--format', 'xml')).toMatchObject({ status: 2, stderr: expect.stringMatching(/unknown --format "xml"/) });
     expect(vxdump('analyze', fixture('p2p-4789/node1-eth0.pcap'), '--vxlan-port', '70000')).toMatchObject({ status: 2, stderr: expect.stringMatching(/"70000" is not a UDP port/) });
