@@ -1,0 +1,135 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/*
+ * Golden snapshots of `vxdump analyze` output: every format on a few lab captures and on a small
+ * slice of the bench capture, compared byte for byte with the files in test/golden/. They pin
+ * what users see while the printers and the summary are made faster.
+ *
+ * After an intended change of the output, rewrite them and review the diff:
+ *
+ *   npm run build && UPDATE_GOLDEN=1 npx vitest run test/cli/golden.test.ts && git diff test/golden
+ *
+ * test/golden/bench-200.pcap is the first 200 packets of the bench capture (bench/generate.mjs,
+ * generator version 1, default seed), kept as a file so that bench changes do not move it: TCP
+ * with payloads on many VNIs, ICMP, ARP inside VXLAN and plain underlay traffic.
+ * test/golden/damaged-200.pcap is the same with bad checksums at every layer, snap-length cuts
+ * and short frames (made by test/golden/make-damaged.mjs).
+ */
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const GOLDEN = join(REPO, 'test/golden');
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+
+interface Case {
+  /** Golden file name under test/golden/. */
+  name: string;
+  /** Arguments after `vxdump`; paths relative to the repository, so the output names them so. */
+  args: string[];
+}
+
+const P2P = 'fixtures/p2p-4789/node1-eth0.pcap';
+const P2P_NODE2 = 'fixtures/p2p-4789/node2-eth0.pcap';
+const FLANNEL = 'fixtures/flannel-8472/node1-eth0.pcap';
+const MTU = 'fixtures/mtu/node1-eth0.pcap';
+const CUSTOM = 'fixtures/custom-4899/node1-eth0.pcap';
+const ANY = 'fixtures/p2p-4789/node1-any.pcap';
+const PCAPNG = 'fixtures/p2p-4789/node1-multi.pcapng';
+const NAT = 'fixtures/service-nat/node1-eth0.pcap';
+const BENCH = 'test/golden/bench-200.pcap';
+const DAMAGED = 'test/golden/damaged-200.pcap';
+
+/** Every output format for one capture. */
+function allFormats(prefix: string, file: string, extra: string[] = []): Case[] {
+  return [
+    { name: `${prefix}.text.txt`, args: ['analyze', file, ...extra] },
+    { name: `${prefix}.verbose.txt`, args: ['analyze', file, '-v', ...extra] },
+    { name: `${prefix}.table.txt`, args: ['analyze', file, '--format', 'table', ...extra] },
+    { name: `${prefix}.summary.txt`, args: ['analyze', file, '--summary', ...extra] },
+    { name: `${prefix}.ndjson`, args: ['analyze', file, '--format', 'ndjson', ...extra] },
+    { name: `${prefix}.json`, args: ['analyze', file, '--format', 'json', ...extra] },
+  ];
+}
+
+/** For the 200-frame captures: text and summary of all, the larger formats of the first 80 frames. */
+function someFormats(prefix: string, file: string): Case[] {
+  return [
+    { name: `${prefix}.text.txt`, args: ['analyze', file] },
+    { name: `${prefix}.summary.txt`, args: ['analyze', file, '--summary'] },
+    { name: `${prefix}.summary-ndjson.json`, args: ['analyze', file, '--summary', '--format', 'ndjson'] },
+    { name: `${prefix}.strict.summary.txt`, args: ['analyze', file, '--summary', '--strict-checksums', '--mtu', '1000'] },
+    { name: `${prefix}.80.verbose.txt`, args: ['analyze', file, '-v', '--count', '80'] },
+    { name: `${prefix}.80.table.txt`, args: ['analyze', file, '--format', 'table', '--count', '80'] },
+    { name: `${prefix}.80.ndjson`, args: ['analyze', file, '--format', 'ndjson', '--count', '80'] },
+  ];
+}
+
+const CASES: Case[] = [
+  ...allFormats('p2p-node1-eth0', P2P),
+  ...allFormats('flannel-node1-eth0', FLANNEL),
+  ...allFormats('mtu-node1-eth0', MTU, ['--mtu', '1400']),
+  ...someFormats('bench-200', BENCH),
+  ...someFormats('damaged-200', DAMAGED),
+  { name: 'p2p-merged.text.txt', args: ['analyze', P2P, P2P_NODE2] },
+  { name: 'p2p-merged.summary.txt', args: ['analyze', P2P, P2P_NODE2, '--summary'] },
+  { name: 'p2p-skip-count.ndjson', args: ['analyze', P2P, '--skip', '3', '--count', '4', '--format', 'ndjson'] },
+  { name: 'p2p-node1-any.text.txt', args: ['analyze', ANY, '-v'] },
+  { name: 'p2p-node1-any.ndjson', args: ['analyze', ANY, '--format', 'ndjson'] },
+  { name: 'p2p-node1-multi.text.txt', args: ['analyze', PCAPNG, '-v'] },
+  { name: 'p2p-node1-multi.ndjson', args: ['analyze', PCAPNG, '--format', 'ndjson'] },
+  { name: 'custom-heuristic.text.txt', args: ['analyze', CUSTOM, '--vxlan-heuristic', '-v'] },
+  { name: 'custom-heuristic.ndjson', args: ['analyze', CUSTOM, '--vxlan-heuristic', '--format', 'ndjson'] },
+  { name: 'custom-no-vxlan.summary.txt', args: ['analyze', CUSTOM, '--summary'] },
+  { name: 'service-nat-node1-eth0.text.txt', args: ['analyze', NAT] },
+  { name: 'service-nat-node1-eth0.summary.json', args: ['analyze', NAT, '--summary', '--format', 'json'] },
+];
+
+function run(args: string[]): string {
+  const result = spawnSync('node', [join(REPO, 'bin/vxdump'), ...args], { encoding: 'utf8', cwd: REPO, maxBuffer: 64 << 20 });
+  if (result.status !== 0) throw new Error(`vxdump ${args.join(' ')} exited with ${result.status}: ${result.stderr}`);
+  if (result.stderr !== '') throw new Error(`vxdump ${args.join(' ')} wrote to standard error: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** The first line where two texts differ, for a readable failure. */
+function firstDifference(expected: string, actual: string): string {
+  const e = expected.split('\n');
+  const a = actual.split('\n');
+  for (let i = 0; i < Math.max(e.length, a.length); i++) {
+    if (e[i] !== a[i]) return `line ${i + 1}:\n  golden: ${JSON.stringify(e[i])}\n  actual: ${JSON.stringify(a[i])}`;
+  }
+  return 'no line differs (line endings?)';
+}
+
+describe('vxdump analyze output matches the golden files byte for byte', () => {
+  if (UPDATE) mkdirSync(GOLDEN, { recursive: true });
+
+  it('has a golden file for every case and no case twice', () => {
+    expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
+    if (UPDATE) return;
+    const missing = CASES.filter((c) => !existsSync(join(GOLDEN, c.name))).map((c) => c.name);
+    expect(missing, 'missing golden files: run UPDATE_GOLDEN=1 npx vitest run test/cli/golden.test.ts').toEqual([]);
+  });
+
+  for (const c of CASES) {
+    it(`vxdump ${c.args.join(' ')}  →  test/golden/${c.name}`, () => {
+      const actual = run(c.args);
+      const path = join(GOLDEN, c.name);
+      if (UPDATE) {
+        writeFileSync(path, actual);
+        return;
+      }
+      if (!existsSync(path)) throw new Error(`no golden file test/golden/${c.name}: run UPDATE_GOLDEN=1 to write it`);
+      const expected = readFileSync(path, 'utf8');
+      if (actual !== expected) {
+        expect.fail(
+          `output differs from test/golden/${c.name} at ${firstDifference(expected, actual)}\n` +
+            'If the change is intended, rewrite the goldens with `UPDATE_GOLDEN=1 npx vitest run test/cli/golden.test.ts` and review `git diff test/golden`.',
+        );
+      }
+    });
+  }
+});
