@@ -77,6 +77,14 @@ export class PcapngReader implements FrameSource {
     }
   }
 
+  /**
+   * 0-based number of the section being read: the section of the frame next() returned last.
+   * With its interfaceId it names the interface, as interface numbers restart in every section.
+   */
+  get currentSection(): number {
+    return this.sectionsRead - 1;
+  }
+
   next(): Frame | null {
     while (!this.finished) {
       const frame = this.readBlock();

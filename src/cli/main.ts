@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAnalyze } from './analyze.js';
 import { ExitCode } from './errors.js';
+import { registerTrace } from './trace.js';
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,9 +21,11 @@ export function buildProgram(): Command {
 Examples:
   vxdump analyze eth0.pcap --vxlan-port 8472
   vxdump analyze node1-eth0.pcap --format ndjson | jq .
+  vxdump trace fixtures/p2p-4789/*.pcap
   vxdump analyze --help`,
     );
   registerAnalyze(program);
+  registerTrace(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

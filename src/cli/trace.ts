@@ -1,0 +1,110 @@
+import type { Command } from 'commander';
+import { formatWarning } from '../capture/errors.js';
+import type { TracedPacket } from '../correlate/flows.js';
+import { LossLog } from '../correlate/losses.js';
+import { parsePointArgument } from '../correlate/points.js';
+import { trace, TraceError, type TraceResult } from '../correlate/trace.js';
+import { LineOutput } from '../report/output.js';
+import { TraceJsonWriter } from '../report/trace-json.js';
+import { clockText, flowTable, flowText, packetText, pointsText, totalsText } from '../report/trace-text.js';
+import { parsePorts } from './analyze.js';
+import { parseClockOffsets, parseDuration } from './duration-option.js';
+import { ExitCode, parseCount, reportError, UserError } from './errors.js';
+
+const FORMATS = ['text', 'table', 'json'] as const;
+
+interface TraceOptions {
+  format: string;
+  path?: string;
+  vxlanPort: string[];
+  vxlanHeuristic?: boolean;
+  window: string;
+  clockOffset: string[];
+  packets?: boolean;
+  sample?: string;
+  failOnLoss?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function registerTrace(program: Command): void {
+  program
+    .command('trace')
+    .description('follow each packet over several capture points: path, header changes per hop, latency, losses')
+    .argument('<point...>', 'capture files, labelled node/interface from their names (node1-vxlan11.pcap) or as node1/eth0=FILE')
+    .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'text')
+    .option('--path <points>', 'the points in path order, comma-separated (node1/br0,node1/vxlan11,...); inferred when left out')
+    .option('-p, --vxlan-port <ports>', 'UDP ports decoded as VXLAN, repeatable or comma-separated (default 4789, 8472)', collect, [])
+    .option('--vxlan-heuristic', 'also decode VXLAN on any UDP port whose payload looks like it')
+    .option('--window <duration>', 'longest time between two sightings of one packet', '200ms')
+    .option('--clock-offset <node=offset>', "a node's clock offset from the first point's node (node2=+2.5s), instead of the estimate; repeatable", collect, [])
+    .option('--packets', 'text and table: also list every packet with its sightings')
+    .option('--sample <frames>', 'frames per capture read first to estimate clocks and order', '50000')
+    .option('--fail-on-loss', 'exit with 1 when a packet was lost between two points')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vxdump trace fixtures/p2p-4789/*.pcap
+  vxdump trace node1-br0.pcap node1-vxlan11.pcap node1-eth0.pcap node2-eth0.pcap --vxlan-port 8472
+  vxdump trace node1/eth0=a.pcap node2/eth0=b.pcap --clock-offset node2=+2.5s --format json`,
+    )
+    .action((points: string[], options: TraceOptions) => {
+      process.exitCode = runTrace(points, options);
+    });
+}
+
+function runTrace(points: string[], options: TraceOptions): number {
+  try {
+    if (!(FORMATS as readonly string[]).includes(options.format)) {
+      throw new UserError(`unknown --format "${options.format}"; choose one of ${FORMATS.join(', ')}`);
+    }
+    const out = new LineOutput();
+    const losses = new LossLog();
+    let labels: string[] = [];
+    let baseNs = 0n;
+    const json = options.format === 'json' ? new TraceJsonWriter(out, () => labels, () => baseNs) : undefined;
+    const listed: string[] = [];
+    json?.start();
+    const onPacket = (packet: TracedPacket): void => {
+      losses.add(packet);
+      if (json !== undefined) json.packet(packet);
+      else if (options.packets) listed.push(packetText(packet, labels, baseNs));
+    };
+    const result = trace(points.map(parsePointArgument), {
+      vxlanPorts: options.vxlanPort.length === 0 ? undefined : parsePorts(options.vxlanPort),
+      vxlanHeuristic: options.vxlanHeuristic === true,
+      windowNs: parseDuration(options.window, '--window'),
+      path: options.path?.split(',').map((s) => s.trim()),
+      clockOffsets: parseClockOffsets(options.clockOffset),
+      sampleFrames: parseCount(options.sample ?? '50000', '--sample'),
+      onStart: (start) => {
+        labels = start.labels;
+        baseNs = start.baseNs;
+      },
+      onPacket,
+    });
+    for (const warning of result.warnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
+    if (json !== undefined) json.end(result, losses);
+    else out.line(textReport(result, losses, options.format === 'table', listed));
+    out.flush();
+    return options.failOnLoss && losses.total > 0 ? ExitCode.DIFFERENCE : ExitCode.OK;
+  } catch (error) {
+    if (error instanceof TraceError) return reportError(new UserError(error.message));
+    return reportError(error);
+  }
+}
+
+function textReport(result: TraceResult, losses: LossLog, asTables: boolean, listed: readonly string[]): string {
+  const labels = result.points.map((p) => p.point.label);
+  const parts = [pointsText(result)];
+  const clock = clockText(result.clock);
+  if (clock !== '') parts.push(clock);
+  parts.push(totalsText(result, losses));
+  for (const flow of result.flows) {
+    const flowLosses = losses.ofFlow(flow);
+    parts.push(asTables ? flowTable(flow, labels, flowLosses) : flowText(flow, labels, flowLosses));
+  }
+  if (listed.length > 0) parts.push(`Packets:\n${listed.join('\n')}`);
+  return parts.join('\n\n');
+}

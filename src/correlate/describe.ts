@@ -1,0 +1,70 @@
+import { formatIpv4, formatMac } from '../dissect/index.js';
+import { Kind, NONE, type Sighting } from './sighting.js';
+
+/**
+ * Words for flows and packets, from a sighting's numbers: the flow's key and name (taken at the
+ * packet's first sighting, before any NAT) and the one thing that tells its packets apart.
+ */
+
+const TCP_FLAGS = ['F', 'S', 'R', 'P', '.', 'U', 'E', 'W'];
+const ICMP_TYPES: Record<number, string> = { 0: 'echo reply', 3: 'unreachable', 5: 'redirect', 8: 'echo request', 11: 'time exceeded' };
+
+function protocolName(proto: number): string {
+  return proto === 6 ? 'TCP' : proto === 17 ? 'UDP' : proto === 1 ? 'ICMP' : `IP proto ${proto}`;
+}
+
+/** Groups packets into flows: inner 5-tuple (ICMP: echo id), or ARP sender/target, or L2. */
+export function flowKey(s: Sighting): string {
+  switch (s.kind) {
+    case Kind.Ipv4:
+      // Non-first fragments carry no ports: a flow of their own, named as such.
+      return `${s.proto} ${s.ipSrc}:${s.srcPort} ${s.ipDst}:${s.dstPort}${isLaterFragment(s) ? ' frag' : ''}`;
+    case Kind.Arp:
+      return `arp ${s.typeOrFlags} ${s.ipSrc} ${s.ipDst}`;
+    default:
+      return `eth ${s.etherType} ${s.ethSrc} ${s.ethDst}`;
+  }
+}
+
+/** "TCP 10.244.1.2:41234 → 10.244.2.2:80", "ICMP 10.244.1.2 → 10.244.2.2 id 17363". */
+export function flowName(s: Sighting): string {
+  switch (s.kind) {
+    case Kind.Ipv4: {
+      const name = protocolName(s.proto);
+      if (s.proto === 6 || s.proto === 17) {
+        return `${name} ${formatIpv4(s.ipSrc)}:${s.srcPort} \u2192 ${formatIpv4(s.ipDst)}:${s.dstPort}`;
+      }
+      const id = s.proto === 1 && s.srcPort !== NONE ? ` id ${s.srcPort}` : '';
+      const fragments = isLaterFragment(s) ? ' (later fragments)' : '';
+      return `${name} ${formatIpv4(s.ipSrc)} \u2192 ${formatIpv4(s.ipDst)}${id}${fragments}`;
+    }
+    case Kind.Arp:
+      return s.typeOrFlags === 1
+        ? `ARP who-has ${formatIpv4(s.ipDst)} tell ${formatIpv4(s.ipSrc)}`
+        : `ARP ${formatIpv4(s.ipSrc)} is-at ${formatMac(s.ethSrc)} (to ${formatIpv4(s.ipDst)})`;
+    default:
+      return `ethertype 0x${s.etherType.toString(16).padStart(4, '0')} ${formatMac(s.ethSrc)} \u2192 ${formatMac(s.ethDst)}`;
+  }
+}
+
+function isLaterFragment(s: Sighting): boolean {
+  return s.fragment && s.typeOrFlags === NONE && s.srcPort === NONE;
+}
+
+/** What tells this packet apart within its flow: "echo request seq 2", "[S.] seq 1000 len 0". */
+export function packetName(s: Sighting): string {
+  if (s.kind === Kind.Arp) return s.typeOrFlags === 1 ? 'request' : s.typeOrFlags === 2 ? 'reply' : `opcode ${s.typeOrFlags}`;
+  if (s.kind !== Kind.Ipv4) return `${s.length} bytes`;
+  const ipId = `ip id ${s.ipId}`;
+  if (s.proto === 6 && s.typeOrFlags !== NONE) {
+    const flags = TCP_FLAGS.filter((_, bit) => (s.typeOrFlags & (1 << bit)) !== 0).join('');
+    return `[${flags}] seq ${s.seq} ack ${s.ack} len ${s.payloadLength}, ${ipId}`;
+  }
+  if (s.proto === 1 && s.typeOrFlags !== NONE) {
+    const type = ICMP_TYPES[s.typeOrFlags] ?? `type ${s.typeOrFlags}`;
+    const seq = s.seq !== NONE ? ` seq ${s.seq}` : s.code !== 0 ? ` code ${s.code}` : '';
+    return `${type}${seq}, ${ipId}`;
+  }
+  if (s.proto === 17) return `len ${s.payloadLength}, ${ipId}`;
+  return ipId;
+}

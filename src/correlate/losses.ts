@@ -1,0 +1,57 @@
+import { packetName } from './describe.js';
+import type { Flow, TracedPacket } from './flows.js';
+
+/** Lost packets listed per group at most; the count goes on beyond. */
+const LISTED_PER_GROUP = 1000;
+
+export interface LostPacket {
+  id: number;
+  /** Frame number at the last point that saw it. */
+  frame: number;
+  name: string;
+}
+
+/** Packets of one flow lost between the same two points. */
+export interface LossGroup {
+  flow: Flow;
+  after: number;
+  before: number;
+  count: number;
+  packets: LostPacket[];
+}
+
+/** Collects the lost packets of a trace, grouped by flow and hop, in the order they were lost. */
+export class LossLog {
+  private readonly groups = new Map<string, LossGroup>();
+
+  add(packet: TracedPacket): void {
+    if (packet.lost === null) return;
+    const { after, before } = packet.lost;
+    const key = `${packet.flow.id} ${after} ${before}`;
+    let group = this.groups.get(key);
+    if (group === undefined) {
+      group = { flow: packet.flow, after, before, count: 0, packets: [] };
+      this.groups.set(key, group);
+    }
+    group.count += 1;
+    if (group.packets.length < LISTED_PER_GROUP) {
+      const last = packet.sightings[packet.sightings.length - 1]!.sighting;
+      group.packets.push({ id: packet.id, frame: last.frame, name: packetName(last) });
+    }
+  }
+
+  get all(): LossGroup[] {
+    return [...this.groups.values()];
+  }
+
+  get total(): number {
+    let n = 0;
+    for (const group of this.groups.values()) n += group.count;
+    return n;
+  }
+
+  /** The groups of one flow, by the hop after which they were lost. */
+  ofFlow(flow: Flow): LossGroup[] {
+    return this.all.filter((g) => g.flow === flow);
+  }
+}

@@ -1,0 +1,106 @@
+import type { Journey } from './journeys.js';
+import type { CapturePoint } from './points.js';
+import type { Sighting } from './sighting.js';
+
+/**
+ * The order of the capture points along the path, and each packet's sightings in that order.
+ *
+ * Without --path the order is inferred from sample journeys: two points are neighbours when
+ * packets are seen at one and next at the other (in corrected time), whichever way they go.
+ * The neighbour counts give a weighted graph whose heaviest simple path is the chain of points
+ * (built greedily: heaviest edge first, no point with more than two neighbours, no cycle).
+ * Requests and replies cross the chain in both directions, so the direction is taken from the
+ * first packet that was seen at two points: the path starts where the traffic started. Points
+ * no packet links to anything are appended at the end, in the order given.
+ */
+export interface PathOrder {
+  /** Point indexes, first to last. */
+  readonly points: readonly number[];
+  readonly source: 'given' | 'inferred';
+}
+
+export function inferOrder(pointCount: number, journeys: readonly Journey[]): PathOrder {
+  const weights = new Map<number, number>();
+  const edgeKey = (a: number, b: number): number => Math.min(a, b) * 4096 + Math.max(a, b);
+  let firstJourney: Sighting[] | undefined;
+  for (const journey of journeys) {
+    if (journey.sightings.length < 2) continue;
+    const byTime = [...journey.sightings].sort((x, y) => x.correctedNs - y.correctedNs);
+    firstJourney ??= byTime;
+    for (let i = 1; i < byTime.length; i++) {
+      const key = edgeKey(byTime[i - 1]!.point, byTime[i]!.point);
+      weights.set(key, (weights.get(key) ?? 0) + 1);
+    }
+  }
+
+  // Greedy heaviest path cover: ties go to the pair listed first, for a stable result.
+  const edges = [...weights.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0]);
+  const neighbours: number[][] = Array.from({ length: pointCount }, () => []);
+  const component = Array.from({ length: pointCount }, (_, i) => i);
+  const find = (i: number): number => (component[i] === i ? i : (component[i] = find(component[i]!)));
+  for (const [key] of edges) {
+    const a = Math.floor(key / 4096);
+    const b = key % 4096;
+    if (neighbours[a]!.length >= 2 || neighbours[b]!.length >= 2 || find(a) === find(b)) continue;
+    neighbours[a]!.push(b);
+    neighbours[b]!.push(a);
+    component[find(a)] = find(b);
+  }
+
+  // Walk each chain from one end.
+  const chains: number[][] = [];
+  const placed = new Set<number>();
+  for (let start = 0; start < pointCount; start++) {
+    if (placed.has(start) || neighbours[start]!.length === 2) continue;
+    const chain = [start];
+    placed.add(start);
+    for (let at = start; ; ) {
+      const next = neighbours[at]!.find((n) => !placed.has(n));
+      if (next === undefined) break;
+      chain.push(next);
+      placed.add(next);
+      at = next;
+    }
+    chains.push(chain);
+  }
+
+  // Orient the first packet's chain so that it starts where that packet was seen first.
+  if (firstJourney !== undefined) {
+    const from = firstJourney[0]!.point;
+    const to = firstJourney[firstJourney.length - 1]!.point;
+    const chainIndex = chains.findIndex((chain) => chain.includes(from));
+    const chain = chains[chainIndex]!;
+    if (chain.includes(to) && chain.indexOf(from) > chain.indexOf(to)) chain.reverse();
+    chains.splice(chainIndex, 1);
+    chains.unshift(chain);
+  }
+  return { points: chains.flat(), source: 'inferred' };
+}
+
+/** The order --path gives, as point indexes; every point must be named exactly once. */
+export function givenOrder(labels: readonly string[], points: readonly CapturePoint[]): PathOrder | string {
+  const byLabel = new Map(points.map((p) => [p.label, p.index]));
+  const order: number[] = [];
+  for (const label of labels) {
+    const index = byLabel.get(label);
+    if (index === undefined) return `--path names "${label}", which is not a capture point (points: ${points.map((p) => p.label).join(', ')})`;
+    if (order.includes(index)) return `--path names "${label}" twice`;
+    order.push(index);
+  }
+  const missing = points.filter((p) => !order.includes(p.index));
+  if (missing.length > 0) return `--path leaves out ${missing.map((p) => p.label).join(', ')}; name every capture point`;
+  return { points: order, source: 'given' };
+}
+
+/**
+ * A journey's sightings in path order, in the direction the packet travelled: along the path
+ * when it was seen earlier at the point nearer the start, against it otherwise.
+ */
+export function orderSightings(journey: Journey, position: readonly number[]): { sightings: Sighting[]; forward: boolean } {
+  const sightings = journey.sightings;
+  if (sightings.length === 1) return { sightings, forward: true };
+  const sorted = [...sightings].sort((x, y) => position[x.point]! - position[y.point]!);
+  const forward = sorted[0]!.correctedNs <= sorted[sorted.length - 1]!.correctedNs;
+  if (!forward) sorted.reverse();
+  return { sightings: sorted, forward };
+}

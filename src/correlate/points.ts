@@ -1,0 +1,126 @@
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Frame } from '../capture/frame.js';
+import type { CaptureReader } from '../capture/open.js';
+import { PcapngReader } from '../capture/pcapng.js';
+
+/**
+ * Capture points: where along the path a packet was seen ("node1/vxlan11").
+ *
+ * A point is named node/interface. The node is also the clock domain: every point of one node
+ * shares its clock, and two nodes' clocks differ (see clock.ts). Names come from the file name,
+ * as the lab and most people name their captures (`node1-vxlan11.pcap` → node1/vxlan11,
+ * `ns1-veth1a.pcap` → ns1/veth1a), or from an explicit `node1/eth0=/captures/a.pcap`. A pcapng
+ * file that recorded several interfaces gives one point per interface (node1/eth0, node1/br0)
+ * named after each interface's if_name.
+ */
+export interface CapturePoint {
+  /** Position in the list of points (the order the user gave them, interfaces in file order). */
+  readonly index: number;
+  /** "node1/vxlan11" */
+  readonly label: string;
+  /** "node1": the clock domain. */
+  readonly node: string;
+  /** "vxlan11" */
+  readonly iface: string;
+  readonly file: string;
+  /** The pcapng interface (section, id) this point stands for; undefined: the whole file. */
+  readonly pcapngInterface?: { readonly section: number; readonly id: number };
+}
+
+/** A point argument split into its label (if given) and the file. */
+export interface PointArgument {
+  readonly file: string;
+  readonly label?: string;
+}
+
+/** Extensions dropped from a file name before it becomes a label. */
+const CAPTURE_EXTENSION = /\.(pcapng|pcap|cap|ntar|dmp)$/i;
+
+/** `node1/eth0=/captures/a.pcap` or just a file name. */
+export function parsePointArgument(argument: string): PointArgument {
+  const equals = argument.indexOf('=');
+  // A file name may itself contain '=': an existing file wins.
+  if (equals > 0 && !existsSync(argument)) {
+    return { label: argument.slice(0, equals), file: argument.slice(equals + 1) };
+  }
+  return { file: argument };
+}
+
+/** node and interface from a label ("node1/eth0") or a capture file name ("node1-eth0.pcap"). */
+export function splitLabel(text: string): { node: string; iface: string } {
+  const slash = text.indexOf('/');
+  if (slash > 0) return { node: text.slice(0, slash), iface: text.slice(slash + 1) };
+  const dash = text.search(/[-_]/);
+  if (dash > 0) return { node: text.slice(0, dash), iface: text.slice(dash + 1) };
+  return { node: text, iface: text };
+}
+
+/** The node/interface a file name stands for: "node1-flannel.1.pcap" → node1/flannel.1. */
+export function labelFromFileName(file: string): { node: string; iface: string } {
+  return splitLabel(basename(file).replace(CAPTURE_EXTENSION, ''));
+}
+
+/**
+ * Finds which point each frame of one capture belongs to. Made per capture file once its
+ * interfaces are known; for a multi-interface pcapng, new interfaces met later become points too.
+ */
+export class PointRegistry {
+  readonly points: CapturePoint[] = [];
+  private readonly byLabel = new Map<string, CapturePoint>();
+  /** Per capture: the point of the whole file, or a map (section, interface id) → point. */
+  private readonly perCapture: { whole?: CapturePoint; byInterface: Map<number, CapturePoint>; argument: PointArgument }[] = [];
+
+  /**
+   * Registers the points of one capture. `interfaces` are the pcapng interfaces known so far
+   * (none for classic pcap); more than one means a point per interface.
+   */
+  addCapture(argument: PointArgument, capture: CaptureReader): void {
+    const entry = { byInterface: new Map<number, CapturePoint>(), argument } as (typeof this.perCapture)[number];
+    this.perCapture.push(entry);
+    const interfaces = capture.details instanceof PcapngReader ? capture.details.interfaces : [];
+    if (interfaces.length <= 1) {
+      const { node, iface } = argument.label !== undefined ? splitLabel(argument.label) : labelFromFileName(argument.file);
+      entry.whole = this.add(node, iface, argument.file);
+      return;
+    }
+    for (const description of interfaces) this.addInterface(entry, argument, description.section, description.id, description.name);
+  }
+
+  /** The point a frame of capture number `captureIndex` was seen at. */
+  pointOf(captureIndex: number, capture: CaptureReader, frame: Frame): CapturePoint {
+    const entry = this.perCapture[captureIndex]!;
+    if (entry.whole !== undefined) return entry.whole;
+    const section = (capture.details as PcapngReader).currentSection;
+    const key = section * 65536 + frame.interfaceId;
+    return entry.byInterface.get(key) ?? this.addInterface(entry, entry.argument, section, frame.interfaceId, frame.interfaceName);
+  }
+
+  get(label: string): CapturePoint | undefined {
+    return this.byLabel.get(label);
+  }
+
+  private addInterface(
+    entry: (typeof this.perCapture)[number],
+    argument: PointArgument,
+    section: number,
+    id: number,
+    name: string | undefined,
+  ): CapturePoint {
+    const fileLabel = argument.label !== undefined ? splitLabel(argument.label) : labelFromFileName(argument.file);
+    const iface = name ?? (section === 0 ? `if${id}` : `s${section}if${id}`);
+    const point = this.add(fileLabel.node, iface, argument.file, { section, id });
+    entry.byInterface.set(section * 65536 + id, point);
+    return point;
+  }
+
+  private add(node: string, iface: string, file: string, pcapngInterface?: { section: number; id: number }): CapturePoint {
+    let label = `${node}/${iface}`;
+    // Two captures of the same interface (say µs and ns copies) stay apart: node1/eth0#2.
+    for (let n = 2; this.byLabel.has(label); n++) label = `${node}/${iface}#${n}`;
+    const point: CapturePoint = { index: this.points.length, label, node, iface, file, pcapngInterface };
+    this.points.push(point);
+    this.byLabel.set(label, point);
+    return point;
+  }
+}

@@ -1,0 +1,214 @@
+import type { Frame } from '../capture/frame.js';
+import { type CaptureReader, openCapture } from '../capture/open.js';
+import type { CaptureWarning } from '../capture/errors.js';
+import { createDissector, type Dissector } from '../dissect/index.js';
+import { type ClockOffset, estimateClockOffsets, type PointSample } from './clock.js';
+import { type CaptureSpan, type Flow, FlowTable, type TracedPacket } from './flows.js';
+import { type Journey, JourneyMatcher } from './journeys.js';
+import { givenOrder, inferOrder, type PathOrder } from './path.js';
+import { type CapturePoint, type PointArgument, PointRegistry } from './points.js';
+import { type Sighting, sightingOf } from './sighting.js';
+
+/**
+ * `vxdump trace`, the library side: follow every packet over several capture points.
+ *
+ *   1. sample: the first frames of every capture, reduced to sightings;
+ *   2. clocks: each node's offset from the packets two nodes share (clock.ts);
+ *   3. order: --path, or inferred from the sample's journeys (path.ts);
+ *   4. stream: all captures merged by corrected time through the matcher (journeys.ts) into
+ *      the flow table (flows.ts), which hands out each traced packet as it is decided.
+ *
+ * Memory is bounded by the matching window and the hold, not by the captures' size.
+ */
+export interface TraceOptions {
+  vxlanPorts?: readonly number[];
+  vxlanHeuristic?: boolean;
+  /** Longest time between two sightings of one packet (default 200 ms). */
+  windowNs?: number;
+  /** How long a packet waits before its loss is decided (default 1 s of capture time). */
+  holdNs?: number;
+  /** Point labels in path order (--path). */
+  path?: readonly string[];
+  /** Node → clock offset in ns relative to the reference node (--clock-offset). */
+  clockOffsets?: ReadonlyMap<string, number>;
+  /** Frames per capture read for the clock and order estimates (default 50,000). */
+  sampleFrames?: number;
+  /** Called once the points, clocks and order are known, before the first packet. */
+  onStart?: (start: { labels: string[]; baseNs: bigint; order: PathOrder; clock: readonly ClockOffset[] }) => void;
+  /** Called with every traced packet, in the order the packets were first seen. */
+  onPacket?: (packet: TracedPacket) => void;
+}
+
+export interface PointStats {
+  readonly point: CapturePoint;
+  frames: number;
+  /** Frames with no Ethernet header to identify them by. */
+  unidentified: number;
+  span: CaptureSpan;
+}
+
+export interface TraceResult {
+  readonly points: readonly PointStats[];
+  readonly order: PathOrder;
+  readonly clock: readonly ClockOffset[];
+  readonly flows: readonly Flow[];
+  /** Packets followed (journeys), and how many were seen at two points or more. */
+  readonly packets: number;
+  readonly matched: number;
+  /** ns since the epoch that every timeNs counts from. */
+  readonly baseNs: bigint;
+  readonly warnings: readonly CaptureWarning[];
+}
+
+export const DEFAULT_WINDOW_NS = 200e6;
+const DEFAULT_HOLD_NS = 1e9;
+const DEFAULT_SAMPLE_FRAMES = 50_000;
+
+/** One open capture with its first unread frame turned into a sighting (merge head). */
+interface Stream {
+  readonly index: number;
+  readonly capture: CaptureReader;
+  head: Sighting | null;
+}
+
+export class TraceError extends Error {}
+
+export function trace(args: readonly PointArgument[], options: TraceOptions = {}): TraceResult {
+  if (args.length === 0) throw new TraceError('trace needs at least one capture');
+  const windowNs = options.windowNs ?? DEFAULT_WINDOW_NS;
+  const dissect = createDissector({ vxlanPorts: options.vxlanPorts, vxlanHeuristic: options.vxlanHeuristic, verifyChecksums: false });
+  const registry = new PointRegistry();
+  const warnings: CaptureWarning[] = [];
+
+  // 1. Sample, which also fixes the points and the base time.
+  const { baseNs, samples, sampleSightings } = sampleCaptures(args, registry, dissect, options.sampleFrames ?? DEFAULT_SAMPLE_FRAMES);
+  const points = registry.points;
+
+  // 2. Clocks.
+  const clock = estimateClockOffsets(points, samples, options.clockOffsets);
+  const offsetOfNode = new Map(clock.map((c) => [c.node, c.offsetNs]));
+  const offsets = points.map((p) => offsetOfNode.get(p.node) ?? 0);
+  for (const s of sampleSightings) s.correctedNs = s.timeNs - offsets[s.point]!;
+
+  // 3. Order.
+  let order: PathOrder;
+  if (options.path !== undefined) {
+    const given = givenOrder(options.path, points);
+    if (typeof given === 'string') throw new TraceError(given);
+    order = given;
+  } else {
+    order = inferOrder(points.length, sampleJourneys(sampleSightings, windowNs));
+  }
+  const position: number[] = [];
+  order.points.forEach((point, at) => (position[point] = at));
+  options.onStart?.({ labels: points.map((p) => p.label), baseNs, order, clock });
+
+  // 4. Stream.
+  const stats: PointStats[] = points.map((point) => ({ point, frames: 0, unidentified: 0, span: { startNs: Infinity, endNs: Infinity } }));
+  const table = new FlowTable(position, stats.map((s) => s.span), windowNs, options.holdNs ?? DEFAULT_HOLD_NS, options.onPacket ?? (() => {}));
+  let matched = 0;
+  const matcher = new JourneyMatcher(windowNs, (journey) => {
+    if (journey.sightings.length > 1) matched += 1;
+    table.add(journey);
+  });
+  const streams: Stream[] = args.map((arg, index) => ({ index, capture: openCapture(arg.file), head: null }));
+  const lastSeen = new Map<number, number>();
+  try {
+    const advance = (stream: Stream): void => {
+      stream.head = null;
+      for (let frame = stream.capture.next(); frame !== null; frame = stream.capture.next()) {
+        const point = registry.pointOf(stream.index, stream.capture, frame);
+        if (point.index >= stats.length) throw new TraceError(`${point.file}: interface ${point.iface} first appears after the first ${options.sampleFrames ?? DEFAULT_SAMPLE_FRAMES} frames; name the points with --path after a first look, or split the file`);
+        const stat = stats[point.index]!;
+        const timeNs = Number(frame.timestampNs - baseNs);
+        const correctedNs = timeNs - offsets[point.index]!;
+        stat.frames += 1;
+        if (stat.span.startNs === Infinity) stat.span.startNs = correctedNs;
+        const sighting = sightingOf(dissect(frame), point.index, timeNs);
+        if (sighting === null) {
+          stat.unidentified += 1;
+          continue;
+        }
+        sighting.correctedNs = correctedNs;
+        stream.head = sighting;
+        return;
+      }
+      // The capture has ended: its points' spans end at their last frames.
+      for (const stat of stats) if (stat.point.file === stream.capture.file && stat.span.endNs === Infinity) stat.span.endNs = lastSeen.get(stat.point.index) ?? -Infinity;
+      warnings.push(...stream.capture.warnings);
+    };
+    for (const stream of streams) advance(stream);
+    for (;;) {
+      let earliest: Stream | undefined;
+      for (const stream of streams) {
+        if (stream.head !== null && (earliest === undefined || stream.head.correctedNs < earliest.head!.correctedNs)) earliest = stream;
+      }
+      if (earliest === undefined) break;
+      const sighting = earliest.head!;
+      lastSeen.set(sighting.point, sighting.correctedNs);
+      matcher.add(sighting);
+      table.decideBefore(sighting.correctedNs);
+      advance(earliest);
+    }
+    matcher.finish();
+    table.finish();
+  } finally {
+    for (const stream of streams) stream.capture.close();
+  }
+
+  const flows = [...table.flows.values()].sort((a, b) => a.firstNs - b.firstNs || a.id - b.id);
+  return { points: stats, order, clock, flows, packets: matcher.started, matched, baseNs, warnings };
+}
+
+/**
+ * Reads the first `limit` frames of every capture: the points (a multi-interface pcapng names
+ * its interfaces here), the base time and, per point, the sightings by identity.
+ */
+function sampleCaptures(
+  args: readonly PointArgument[],
+  registry: PointRegistry,
+  dissect: Dissector,
+  limit: number,
+): { baseNs: bigint; samples: PointSample[]; sampleSightings: Sighting[] } {
+  const captures: CaptureReader[] = [];
+  const firstFrames: (Frame | null)[] = [];
+  try {
+    for (const arg of args) {
+      const capture = openCapture(arg.file);
+      captures.push(capture);
+      // The first frame comes before registering, so that the interfaces before it are known.
+      firstFrames.push(capture.next());
+      registry.addCapture(arg, capture);
+    }
+    let baseNs: bigint | undefined;
+    for (const frame of firstFrames) if (frame !== null && (baseNs === undefined || frame.timestampNs < baseNs)) baseNs = frame.timestampNs;
+    baseNs ??= 0n;
+
+    const samples: PointSample[] = [];
+    const sampleSightings: Sighting[] = [];
+    captures.forEach((capture, index) => {
+      let frame: Frame | null = firstFrames[index]!;
+      for (let read = 0; frame !== null && read < limit; read++, frame = capture.next()) {
+        const point = registry.pointOf(index, capture, frame);
+        const sighting = sightingOf(dissect(frame), point.index, Number(frame.timestampNs - baseNs!));
+        if (sighting === null) continue;
+        sampleSightings.push(sighting);
+        const sample = (samples[point.index] ??= new Map());
+        // Seen twice at one point: useless for telling clocks apart.
+        sample.set(sighting.identity, sample.has(sighting.identity) ? null : sighting);
+      }
+    });
+    for (let i = 0; i < registry.points.length; i++) samples[i] ??= new Map();
+    return { baseNs, samples, sampleSightings };
+  } finally {
+    for (const capture of captures) capture.close();
+  }
+}
+
+function sampleJourneys(sightings: Sighting[], windowNs: number): Journey[] {
+  const journeys: Journey[] = [];
+  const matcher = new JourneyMatcher(windowNs, (journey) => journeys.push(journey));
+  for (const s of [...sightings].sort((x, y) => x.correctedNs - y.correctedNs)) matcher.add(s);
+  matcher.finish();
+  return journeys;
+}

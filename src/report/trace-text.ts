@@ -1,0 +1,126 @@
+import Table from 'cli-table3';
+import { describeChanges } from '../correlate/changes.js';
+import type { ClockOffset } from '../correlate/clock.js';
+import { packetName } from '../correlate/describe.js';
+import type { Flow, TracedPacket } from '../correlate/flows.js';
+import type { LossGroup, LossLog } from '../correlate/losses.js';
+import type { TraceResult } from '../correlate/trace.js';
+import { formatDuration, formatOffset } from './duration.js';
+import { clockTime } from './time.js';
+
+/**
+ * `vxdump trace` for people: the points in path order, the clocks, then every flow as a ladder
+ * down its path, one row per hop with its latency and its changes in words, and the losses
+ * where they happened. `--packets` adds one line per packet.
+ */
+
+const LOST_NAMES_SHOWN = 12;
+
+export function pointsText(result: TraceResult): string {
+  const lines: string[] = [];
+  const how = result.order.source === 'given' ? 'as given by --path' : 'inferred from the traffic; fix it with --path';
+  lines.push(`Capture points in path order (${how}):`);
+  const width = Math.max(...result.points.map((p) => p.point.label.length));
+  result.order.points.forEach((index, at) => {
+    const { point, frames, unidentified } = result.points[index]!;
+    const odd = unidentified > 0 ? `, ${unidentified} without an Ethernet header` : '';
+    lines.push(`  ${String(at + 1).padStart(2)}  ${point.label.padEnd(width)}  ${frames} frames${odd}  (${point.file})`);
+  });
+  return lines.join('\n');
+}
+
+export function clockText(clock: readonly ClockOffset[]): string {
+  if (clock.length <= 1) return '';
+  const lines = [`Clocks (relative to ${clock[0]!.reference}):`];
+  const width = Math.max(...clock.map((c) => c.node.length));
+  for (const c of clock) {
+    const name = c.node.padEnd(width);
+    switch (c.method) {
+      case 'reference':
+        lines.push(`  ${name}  reference`);
+        break;
+      case 'given':
+        lines.push(`  ${name}  ${formatOffset(c.offsetNs)} (given by --clock-offset)`);
+        break;
+      case 'none':
+        lines.push(`  ${name}  unknown: no packet seen both here and on another node; taken as 0`);
+        break;
+      default: {
+        const bound = c.uncertaintyNs === null ? 'one-way traffic only, an upper bound' : `\u00b1 ${formatDuration(c.uncertaintyNs)}`;
+        const via = c.via === null ? '' : `, from ${c.via[0]} \u2194 ${c.via[1]}`;
+        const samples = c.samples === null ? '' : ` (${c.samples[0]} + ${c.samples[1]} packets)`;
+        lines.push(`  ${name}  ${formatOffset(c.offsetNs)} ${bound}${via}${samples}`);
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+export function totalsText(result: TraceResult, losses: LossLog): string {
+  return `${result.packets} packets followed, ${result.matched} of them seen at two points or more, ${losses.total} lost, in ${result.flows.length} flows.`;
+}
+
+/** One flow as a ladder: the path down, a row per point, losses between the rows. */
+export function flowText(flow: Flow, labels: readonly string[], losses: readonly LossGroup[]): string {
+  const vni = flow.vnis.size > 0 ? `, VNI ${[...flow.vnis].join(', ')}` : '';
+  const lost = flow.lost > 0 ? `, ${flow.lost} lost` : '';
+  const lines = [`${flow.name}${vni}: ${flow.packets} packet${flow.packets === 1 ? '' : 's'}${lost}`];
+  const width = Math.max(...flow.path.map((p) => labels[p]!.length));
+  const hops = new Map(flow.hops.map((h) => [h.to, h]));
+  flow.path.forEach((point, at) => {
+    const label = labels[point]!.padEnd(width);
+    if (at === 0) {
+      lines.push(`  ${label}  first seen`);
+    } else {
+      const hop = hops.get(point);
+      if (hop === undefined) {
+        lines.push(`  ${label}  (no packet seen here right after ${labels[flow.path[at - 1]!]})`);
+      } else {
+        const latency = hop.packets === 1 ? formatOffset(hop.latency.median) : `${formatOffset(hop.latency.median)} median, max ${formatDuration(hop.latency.max)}`;
+        const count = hop.packets === flow.packets ? '' : ` [${hop.packets} packets]`;
+        lines.push(`  ${label}  ${latency}${count}: ${describeChanges(hop.changes, [...hop.varying].sort())}`);
+      }
+    }
+    for (const group of losses) {
+      if (group.after !== point) continue;
+      const names = group.packets.slice(0, LOST_NAMES_SHOWN).map((p) => p.name);
+      const more = group.count > names.length ? `, and ${group.count - names.length} more` : '';
+      lines.push(`  ${' '.repeat(width)}  \u2716 ${group.count} lost before ${labels[group.before]}: ${names.join('; ')}${more}`);
+    }
+  });
+  return lines.join('\n');
+}
+
+/** The same ladder as a cli-table3 table (`--format table`). */
+export function flowTable(flow: Flow, labels: readonly string[], losses: readonly LossGroup[]): string {
+  const table = new Table({ head: ['point', 'packets', 'latency median', 'max', 'changes', 'lost after'] });
+  const hops = new Map(flow.hops.map((h) => [h.to, h]));
+  flow.path.forEach((point, at) => {
+    const hop = hops.get(point);
+    const lost = losses.filter((g) => g.after === point).reduce((n, g) => n + g.count, 0);
+    table.push([
+      labels[point]!,
+      at === 0 ? '' : String(hop?.packets ?? 0),
+      hop === undefined ? '' : formatDuration(hop.latency.median),
+      hop === undefined ? '' : formatDuration(hop.latency.max),
+      at === 0 ? 'first seen' : hop === undefined ? '' : describeChanges(hop.changes, [...hop.varying].sort()),
+      lost === 0 ? '' : String(lost),
+    ]);
+  });
+  const vni = flow.vnis.size > 0 ? `, VNI ${[...flow.vnis].join(', ')}` : '';
+  return `${flow.name}${vni}: ${flow.packets} packets\n${table.toString()}`;
+}
+
+/** `--packets`: one line per packet, its sightings with the time between them. */
+export function packetText(packet: TracedPacket, labels: readonly string[], baseNs: bigint): string {
+  const first = packet.sightings[0]!.sighting;
+  const steps = packet.sightings.map(({ sighting, deltaNs }) =>
+    deltaNs === null ? `${labels[sighting.point]} #${sighting.frame}` : `${formatOffset(deltaNs)} ${labels[sighting.point]} #${sighting.frame}`,
+  );
+  let fate = '';
+  if (packet.lost !== null) fate = `  LOST before ${labels[packet.lost.before]}`;
+  else if (packet.fragmented !== null) fate = `  fragmented before ${labels[packet.fragmented.before]}`;
+  if (packet.missed.length > 0) fate += `  (not captured at ${packet.missed.map((p) => labels[p]).join(', ')})`;
+  const time = clockTime(baseNs + BigInt(first.timeNs));
+  return `${time} ${packet.flow.name} ${packetName(first)}: ${steps.join(' \u2192 ')}${fate}`;
+}
