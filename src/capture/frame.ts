@@ -53,6 +53,21 @@ export class TickFrame implements Frame {
     return this.cachedNs;
   }
 
+  /**
+   * Whole seconds of timestampNs (rounded down), as a number: with nanosecondOfSecond the same
+   * instant as timestampNs, for consumers that compare or keep many times and would otherwise
+   * build a bigint per frame. Exact whenever the seconds are a safe integer (any real capture).
+   * See frameSeconds() for any Frame.
+   */
+  get epochSeconds(): number {
+    return this.clock.seconds(this.ticksHigh, this.ticksLow);
+  }
+
+  /** Nanoseconds past epochSeconds: 0 … 999,999,999. */
+  get nanosecondOfSecond(): number {
+    return this.clock.nanosecondOfSecond(this.ticksHigh, this.ticksLow);
+  }
+
   /** Plain properties for console.log and JSON-minded callers. */
   toJSON(): Record<string, unknown> {
     return {
@@ -74,6 +89,15 @@ export class TickFrame implements Frame {
  */
 export class TickClock {
   private readonly nsPerTick: bigint | undefined;
+  /**
+   * The same scale as numbers, for seconds() and nanosecondOfSecond(): set only where number
+   * arithmetic is exact for every 64-bit tick count (a whole number of nanoseconds per tick,
+   * at least 10^4 ticks a second or split seconds, an offset that is a safe integer).
+   * Otherwise those fall back to the bigint.
+   */
+  private readonly fastNsPerTick: number;
+  private readonly fastTicksPerSecond: number;
+  private readonly fastOffsetSeconds: number;
 
   constructor(
     /** Ticks per second: 10^6 for µs pcap, 10^9 for ns pcap, if_tsresol for pcapng. */
@@ -85,6 +109,46 @@ export class TickClock {
   ) {
     // Exact integer scaling where the resolution divides a second in nanoseconds evenly.
     this.nsPerTick = 1_000_000_000n % ticksPerSecond === 0n ? 1_000_000_000n / ticksPerSecond : undefined;
+    const fast =
+      this.nsPerTick !== undefined &&
+      (splitSeconds || ticksPerSecond >= 10_000n) &&
+      offsetSeconds >= BigInt(Number.MIN_SAFE_INTEGER) / 2n &&
+      offsetSeconds <= BigInt(Number.MAX_SAFE_INTEGER) / 2n;
+    this.fastNsPerTick = fast ? Number(this.nsPerTick) : 0;
+    this.fastTicksPerSecond = fast ? Number(ticksPerSecond) : 0;
+    this.fastOffsetSeconds = fast ? Number(offsetSeconds) : 0;
+  }
+
+  /** Whole seconds of toNanoseconds(high, low), rounded down, as a number. */
+  seconds(high: number, low: number): number {
+    const nsPerTick = this.fastNsPerTick;
+    if (nsPerTick === 0) return Number(floorDivide(this.toNanoseconds(high, low), 1_000_000_000n));
+    if (this.splitSeconds) {
+      // A fraction of a second or more (a broken file, warned about by the reader) carries over.
+      const fractionNs = low * nsPerTick; // < 2^42: exact
+      return this.fastOffsetSeconds + high + (fractionNs < 1e9 ? 0 : Math.floor(fractionNs / 1e9));
+    }
+    // (high · 2^32 + low) / ticksPerSecond in steps that stay below 2^53.
+    const tps = this.fastTicksPerSecond;
+    const q1 = Math.floor(high / tps);
+    const x = (high - q1 * tps) * 65536 + (low >>> 16);
+    const q2 = Math.floor(x / tps);
+    const y = (x - q2 * tps) * 65536 + (low & 0xffff);
+    return this.fastOffsetSeconds + q1 * 4294967296 + q2 * 65536 + Math.floor(y / tps);
+  }
+
+  /** Nanoseconds of toNanoseconds(high, low) past seconds(high, low): 0 … 999,999,999. */
+  nanosecondOfSecond(high: number, low: number): number {
+    const nsPerTick = this.fastNsPerTick;
+    if (nsPerTick === 0) return Number(floorModulo(this.toNanoseconds(high, low), 1_000_000_000n));
+    if (this.splitSeconds) {
+      const fractionNs = low * nsPerTick;
+      return fractionNs < 1e9 ? fractionNs : fractionNs % 1e9;
+    }
+    const tps = this.fastTicksPerSecond;
+    const x = (high % tps) * 65536 + (low >>> 16);
+    const y = (x % tps) * 65536 + (low & 0xffff);
+    return (y % tps) * nsPerTick;
   }
 
   toNanoseconds(high: number, low: number): bigint {
@@ -104,4 +168,23 @@ export class TickClock {
     if (this.nsPerTick !== undefined) return fractionTicks * this.nsPerTick;
     return (fractionTicks * 1_000_000_000n) / this.ticksPerSecond;
   }
+}
+
+/** Whole seconds of frame.timestampNs (rounded down), as a number; no bigint for reader frames. */
+export function frameSeconds(frame: Frame): number {
+  return frame instanceof TickFrame ? frame.epochSeconds : Number(floorDivide(frame.timestampNs, 1_000_000_000n));
+}
+
+/** Nanoseconds of frame.timestampNs past frameSeconds(frame): 0 … 999,999,999. */
+export function frameNanosecondOfSecond(frame: Frame): number {
+  return frame instanceof TickFrame ? frame.nanosecondOfSecond : Number(floorModulo(frame.timestampNs, 1_000_000_000n));
+}
+
+function floorModulo(a: bigint, n: bigint): bigint {
+  const m = a % n;
+  return m < 0n ? m + n : m;
+}
+
+function floorDivide(a: bigint, n: bigint): bigint {
+  return (a - floorModulo(a, n)) / n;
 }
