@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAnalyze } from './analyze.js';
+import { registerDiff } from './diff.js';
 import { ExitCode } from './errors.js';
 import { registerTrace } from './trace.js';
 
@@ -22,10 +23,12 @@ Examples:
   vxdump analyze eth0.pcap --vxlan-port 8472
   vxdump analyze node1-eth0.pcap --format ndjson | jq .
   vxdump trace fixtures/p2p-4789/*.pcap
+  vxdump diff fixtures/loss/node2-eth0.pcap fixtures/loss/node2-vxlan11.pcap
   vxdump analyze --help`,
     );
   registerAnalyze(program);
   registerTrace(program);
+  registerDiff(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -29,6 +29,8 @@ export interface TraceOptions {
   holdNs?: number;
   /** Point labels in path order (--path). */
   path?: readonly string[];
+  /** The points are in path order as given (diff: A, then B). */
+  fixedOrder?: boolean;
   /** Node → clock offset in ns relative to the reference node (--clock-offset). */
   clockOffsets?: ReadonlyMap<string, number>;
   /** Frames per capture read for the clock and order estimates (default 50,000). */
@@ -92,7 +94,9 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
 
   // 3. Order.
   let order: PathOrder;
-  if (options.path !== undefined) {
+  if (options.fixedOrder) {
+    order = { points: points.map((p) => p.index), source: 'given' };
+  } else if (options.path !== undefined) {
     const given = givenOrder(options.path, points);
     if (typeof given === 'string') throw new TraceError(given);
     order = given;

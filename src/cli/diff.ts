@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { formatWarning } from '../capture/errors.js';
+import { PacketDiff } from '../correlate/diff.js';
+import { parsePointArgument } from '../correlate/points.js';
+import { trace, TraceError } from '../correlate/trace.js';
+import { diffJson, diffText } from '../report/diff-report.js';
+import { LineOutput } from '../report/output.js';
+import { parsePorts } from './analyze.js';
+import { parseClockOffsets, parseDuration } from './duration-option.js';
+import { ExitCode, reportError, UserError } from './errors.js';
+
+const FORMATS = ['text', 'json'] as const;
+
+interface DiffOptions {
+  format: string;
+  vxlanPort: string[];
+  vxlanHeuristic?: boolean;
+  window: string;
+  clockOffset: string[];
+  failOnLoss?: boolean;
+  failOnChange: string[];
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function registerDiff(program: Command): void {
+  program
+    .command('diff')
+    .description('compare two capture points (A before B on the path): matched, lost, new, and what changed')
+    .argument('<a>', 'the capture point nearer the sender (a file, or node/if=FILE)')
+    .argument('<b>', 'the capture point after it')
+    .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'text')
+    .option('-p, --vxlan-port <ports>', 'UDP ports decoded as VXLAN, repeatable or comma-separated (default 4789, 8472)', collect, [])
+    .option('--vxlan-heuristic', 'also decode VXLAN on any UDP port whose payload looks like it')
+    .option('--window <duration>', 'longest time between the two sightings of one packet', '200ms')
+    .option('--clock-offset <node=offset>', "B's (or A's) node clock offset instead of the estimate; repeatable", collect, [])
+    .option('--fail-on-loss', 'exit with 1 when a packet of a flow that reaches B was not seen at B')
+    .option('--fail-on-change <field>', 'exit with 1 when a matched packet changed this field (ip.ttl, eth.src, vxlan.vni, ...); repeatable', collect, [])
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vxdump diff fixtures/p2p-4789/node1-br0.pcap fixtures/p2p-4789/node1-vxlan11.pcap
+  vxdump diff node1-eth0.pcap node2-eth0.pcap --fail-on-loss --fail-on-change ip.ttl`,
+    )
+    .action((a: string, b: string, options: DiffOptions) => {
+      process.exitCode = runDiff(a, b, options);
+    });
+}
+
+function runDiff(aArgument: string, bArgument: string, options: DiffOptions): number {
+  try {
+    if (!(FORMATS as readonly string[]).includes(options.format)) {
+      throw new UserError(`unknown --format "${options.format}"; choose one of ${FORMATS.join(', ')}`);
+    }
+    let diff: PacketDiff | undefined;
+    let labels: string[] = [];
+    const result = trace([parsePointArgument(aArgument), parsePointArgument(bArgument)], {
+      vxlanPorts: options.vxlanPort.length === 0 ? undefined : parsePorts(options.vxlanPort),
+      vxlanHeuristic: options.vxlanHeuristic === true,
+      windowNs: parseDuration(options.window, '--window'),
+      clockOffsets: parseClockOffsets(options.clockOffset),
+      fixedOrder: true,
+      onStart: (start) => {
+        if (start.labels.length !== 2) {
+          throw new TraceError(`diff compares two capture points; these files hold ${start.labels.length} (${start.labels.join(', ')})`);
+        }
+        labels = start.labels;
+        diff = new PacketDiff(0, 1);
+      },
+      onPacket: (packet) => diff!.add(packet),
+    });
+    for (const warning of result.warnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
+    const [a, b] = labels as [string, string];
+    const out = new LineOutput();
+    out.line(options.format === 'json' ? JSON.stringify(diffJson(result, diff!, a, b)) : diffText(result, diff!, a, b));
+    out.flush();
+    const changed = options.failOnChange.some((field) => diff!.forward.changedField(field) + diff!.backward.changedField(field) > 0);
+    return (options.failOnLoss && diff!.lost > 0) || changed ? ExitCode.DIFFERENCE : ExitCode.OK;
+  } catch (error) {
+    if (error instanceof TraceError) return reportError(new UserError(error.message));
+    return reportError(error);
+  }
+}

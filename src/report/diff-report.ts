@@ -1,0 +1,88 @@
+import type { ChangeCount, DirectionStats, PacketDiff } from '../correlate/diff.js';
+import type { TraceResult } from '../correlate/trace.js';
+import { formatDuration, formatOffset } from './duration.js';
+import { clockJson } from './trace-json.js';
+import { clockText } from './trace-text.js';
+
+/** `vxdump diff` as text and as JSON (schema "vxdump-diff/1", README "Diff JSON"). */
+
+const SHOWN = 20;
+
+function changeLines(changes: readonly ChangeCount[]): string[] {
+  if (changes.length === 0) return ['    none: the packets are identical'];
+  return [...changes]
+    .sort((x, y) => y.packets - x.packets || (x.key < y.key ? -1 : 1))
+    .map((c) => `    ${c.key}: ${c.packets} packet${c.packets === 1 ? '' : 's'}`);
+}
+
+function direction(title: string, stats: DirectionStats): string[] {
+  if (stats.matched === 0) return [];
+  const l = stats.latency;
+  return [
+    `${title}: ${stats.matched} matched, latency ${formatOffset(l.median)} median (min ${formatDuration(l.min)}, max ${formatDuration(l.max)})`,
+    ...changeLines(stats.changes),
+  ];
+}
+
+export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: string): string {
+  const parts: string[] = [];
+  const frames = (label: string) => result.points.find((p) => p.point.label === label)!.frames;
+  parts.push(`A ${a}: ${frames(a)} frames\nB ${b}: ${frames(b)} frames`);
+  const clock = clockText(result.clock);
+  if (clock !== '') parts.push(clock);
+  const matched = diff.forward.matched + diff.backward.matched;
+  parts.push(
+    `${matched} matched (${diff.forward.matched} A\u2192B, ${diff.backward.matched} B\u2192A), ` +
+      `${diff.onlyA} only in A (${diff.lost} of them lost: their flow reaches B), ${diff.onlyB} only in B`,
+  );
+  const forward = direction(`A\u2192B (${a} \u2192 ${b})`, diff.forward);
+  if (forward.length > 0) parts.push(forward.join('\n'));
+  const backward = direction(`B\u2192A (${b} \u2192 ${a})`, diff.backward);
+  if (backward.length > 0) parts.push(backward.join('\n'));
+  const odd = diff.odd;
+  if (odd.length > 0) {
+    parts.push(
+      [`Odd ones (changes unlike the rest of their flow): ${odd.length}`]
+        .concat(odd.slice(0, SHOWN).map((p) => `    ${p.flowName} ${p.name}: ${p.changes.join('; ') || 'no change'} (usually ${p.usual.join('; ') || 'no change'})`))
+        .join('\n'),
+    );
+  }
+  if (diff.onlyA > 0) {
+    const lines = diff.onlyAListed.slice(0, SHOWN).map((p) => `    A #${p.frame} ${p.flowName} ${p.name}${p.lost ? '  LOST' : ''}`);
+    parts.push([`Only in A (lost or filtered): ${diff.onlyA}`, ...lines, ...more(diff.onlyA, lines.length)].join('\n'));
+  }
+  if (diff.onlyB > 0) {
+    const lines = diff.onlyBListed.slice(0, SHOWN).map((p) => `    B #${p.frame} ${p.flowName} ${p.name}`);
+    parts.push([`Only in B (new: generated or from elsewhere): ${diff.onlyB}`, ...lines, ...more(diff.onlyB, lines.length)].join('\n'));
+  }
+  return parts.join('\n\n');
+}
+
+const more = (total: number, shown: number): string[] => (total > shown ? [`    ... and ${total - shown} more (--format json lists up to 1000)`] : []);
+
+function directionJson(stats: DirectionStats): Record<string, unknown> {
+  const l = stats.latency;
+  return {
+    matched: stats.matched,
+    latency: stats.matched === 0 ? null : { medianNs: l.median, minNs: l.min, maxNs: l.max, exact: l.exact },
+    changes: stats.changes.sort((x, y) => y.packets - x.packets || (x.key < y.key ? -1 : 1)),
+  };
+}
+
+export function diffJson(result: TraceResult, diff: PacketDiff, a: string, b: string): Record<string, unknown> {
+  const point = (label: string) => {
+    const p = result.points.find((s) => s.point.label === label)!;
+    return { label, file: p.point.file, frames: p.frames };
+  };
+  return {
+    schema: 'vxdump-diff/1',
+    a: point(a),
+    b: point(b),
+    clock: result.clock.map(clockJson),
+    forward: directionJson(diff.forward),
+    backward: directionJson(diff.backward),
+    onlyA: { count: diff.onlyA, lost: diff.lost, packets: diff.onlyAListed },
+    onlyB: { count: diff.onlyB, packets: diff.onlyBListed },
+    odd: diff.odd,
+  };
+}
