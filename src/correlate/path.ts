@@ -27,7 +27,14 @@ export function inferOrder(pointCount: number, journeys: readonly Journey[]): Pa
     if (journey.sightings.length < 2) continue;
     const byTime = [...journey.sightings].sort((x, y) => x.correctedNs - y.correctedNs);
     firstJourney ??= byTime;
+    // Two sightings at the same instant (a µs clock at eth0 and at the VXLAN device right
+    // behind it) say nothing about which came first, so neither says who its neighbours are:
+    // such pairs are left out. The packets going the other way order them.
+    const tied = (i: number) =>
+      (i > 0 && byTime[i - 1]!.correctedNs === byTime[i]!.correctedNs) ||
+      (i + 1 < byTime.length && byTime[i + 1]!.correctedNs === byTime[i]!.correctedNs);
     for (let i = 1; i < byTime.length; i++) {
+      if (tied(i - 1) || tied(i)) continue;
       const key = edgeKey(byTime[i - 1]!.point, byTime[i]!.point);
       weights.set(key, (weights.get(key) ?? 0) + 1);
     }

@@ -96,6 +96,12 @@ export class PointRegistry {
     return entry.byInterface.get(key) ?? this.addInterface(entry, entry.argument, section, frame.interfaceId, frame.interfaceName);
   }
 
+  /** The points of capture number `captureIndex`: one, or one per pcapng interface. */
+  pointsOf(captureIndex: number): CapturePoint[] {
+    const entry = this.perCapture[captureIndex]!;
+    return entry.whole !== undefined ? [entry.whole] : [...entry.byInterface.values()];
+  }
+
   get(label: string): CapturePoint | undefined {
     return this.byLabel.get(label);
   }

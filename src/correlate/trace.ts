@@ -66,10 +66,20 @@ export const DEFAULT_WINDOW_NS = 200e6;
 const DEFAULT_HOLD_NS = 1e9;
 const DEFAULT_SAMPLE_FRAMES = 50_000;
 
-/** One open capture with its first unread frame turned into a sighting (merge head). */
+/**
+ * One capture point being read, with its first unread frame turned into a sighting (the merge
+ * head). A multi-interface pcapng is read once per interface: its writer buffers each interface
+ * apart, so the file as a whole is out of time order by up to a buffer's worth, while each
+ * interface's frames are in order.
+ */
 interface Stream {
-  readonly index: number;
-  readonly capture: CaptureReader;
+  /** Index of the capture argument. */
+  readonly capture: number;
+  readonly reader: CaptureReader;
+  /** The one point this stream delivers; the others' frames in the same file are skipped. */
+  readonly point: CapturePoint;
+  /** The capture holds several points and this stream reads only one of them. */
+  readonly filtered: boolean;
   head: Sighting | null;
 }
 
@@ -83,7 +93,8 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
   const warnings: CaptureWarning[] = [];
 
   // 1. Sample, which also fixes the points and the base time.
-  const { baseNs, samples, sampleSightings } = sampleCaptures(args, registry, dissect, options.sampleFrames ?? DEFAULT_SAMPLE_FRAMES);
+  const sampleFrames = options.sampleFrames ?? DEFAULT_SAMPLE_FRAMES;
+  const { baseNs, samples, sampleSightings } = sampleCaptures(args, registry, dissect, sampleFrames);
   const points = registry.points;
 
   // 2. Clocks.
@@ -115,14 +126,22 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
     if (journey.sightings.length > 1) matched += 1;
     table.add(journey);
   });
-  const streams: Stream[] = args.map((arg, index) => ({ index, capture: openCapture(arg.file), head: null }));
+  const streams: Stream[] = [];
   const lastSeen = new Map<number, number>();
   try {
+    args.forEach((arg, capture) => {
+      const own = registry.pointsOf(capture);
+      for (const point of own) streams.push({ capture, reader: openCapture(arg.file), point, filtered: own.length > 1, head: null });
+    });
     const advance = (stream: Stream): void => {
       stream.head = null;
-      for (let frame = stream.capture.next(); frame !== null; frame = stream.capture.next()) {
-        const point = registry.pointOf(stream.index, stream.capture, frame);
-        if (point.index >= stats.length) throw new TraceError(`${point.file}: interface ${point.iface} first appears after the first ${options.sampleFrames ?? DEFAULT_SAMPLE_FRAMES} frames; name the points with --path after a first look, or split the file`);
+      const reader = stream.reader;
+      for (let frame = reader.next(); frame !== null; frame = reader.next()) {
+        const point = stream.filtered ? registry.pointOf(stream.capture, reader, frame) : stream.point;
+        if (point.index >= stats.length) {
+          throw new TraceError(`${point.file}: interface ${point.iface} first appears after the first ${sampleFrames} frames; raise --sample`);
+        }
+        if (point !== stream.point) continue;
         const stat = stats[point.index]!;
         const timeNs = Number(frame.timestampNs - baseNs);
         const correctedNs = timeNs - offsets[point.index]!;
@@ -137,9 +156,9 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
         stream.head = sighting;
         return;
       }
-      // The capture has ended: its points' spans end at their last frames.
-      for (const stat of stats) if (stat.point.file === stream.capture.file && stat.span.endNs === Infinity) stat.span.endNs = lastSeen.get(stat.point.index) ?? -Infinity;
-      warnings.push(...stream.capture.warnings);
+      // The capture has ended: the point's span ends at its last packet.
+      stats[stream.point.index]!.span.endNs = lastSeen.get(stream.point.index) ?? -Infinity;
+      if (!stream.filtered || stream.point === registry.pointsOf(stream.capture)[0]) warnings.push(...reader.warnings);
     };
     for (const stream of streams) advance(stream);
     for (;;) {
@@ -157,7 +176,7 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
     matcher.finish();
     table.finish();
   } finally {
-    for (const stream of streams) stream.capture.close();
+    for (const stream of streams) stream.reader.close();
   }
 
   const flows = [...table.flows.values()].sort((a, b) => a.firstNs - b.firstNs || a.id - b.id);

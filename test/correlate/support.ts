@@ -1,0 +1,96 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openCapture } from '../../src/capture/open.js';
+import { PcapWriter } from '../../src/capture/writer.js';
+import type { TracedPacket, TracedSighting } from '../../src/correlate/flows.js';
+import { LossLog } from '../../src/correlate/losses.js';
+import { parsePointArgument } from '../../src/correlate/points.js';
+import { trace, type TraceOptions, type TraceResult } from '../../src/correlate/trace.js';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const FIXTURES = join(REPO, 'fixtures');
+export const SCENARIOS = ['p2p-4789', 'flannel-8472', 'custom-4899', 'loss', 'service-nat', 'mtu'];
+
+export interface ManifestHop {
+  point: string;
+  seen: boolean;
+  frame?: number;
+  frameLen?: number;
+  encapsulated?: boolean;
+  ethSrc?: string;
+  ethDst?: string;
+  ipSrc?: string;
+  ipDst?: string;
+  ttl?: number;
+  outer?: { vni: number };
+}
+
+export interface Manifest {
+  scenario: string;
+  vxlan: { vni: number; udpPort: number };
+  captures: { file: string; point: string | null }[];
+  flows: { name: string; direction: string; hops: ManifestHop[] }[];
+  loss?: { requests: { icmpSeq: number; ipId: number; lostBetween?: [string, string] }[] };
+}
+
+export function readManifest(scenario: string): Manifest {
+  return JSON.parse(readFileSync(join(FIXTURES, scenario, 'manifest.json'), 'utf8')) as Manifest;
+}
+
+/** The lab calls points "node1-br0"; trace labels them node1/br0. */
+export function labelOf(manifestPoint: string): string {
+  return manifestPoint.replace('-', '/');
+}
+
+/** The eight single-interface captures of a scenario (not the -i any, ns-resolution or pcapng extras). */
+export function scenarioFiles(scenario: string, dir = join(FIXTURES, scenario)): string[] {
+  return readdirSync(dir)
+    .filter((f) => /^[a-z0-9]+-[a-z0-9.-]+\.pcap$/.test(f) && !f.includes('-any.') && !f.endsWith('.ns.pcap'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export interface Traced {
+  result: TraceResult;
+  packets: TracedPacket[];
+  losses: LossLog;
+  labels: string[];
+  /** The traced sighting (and its packet) at a point label and frame number. */
+  at(label: string, frame: number): { packet: TracedPacket; sighting: TracedSighting } | undefined;
+}
+
+export function traceFiles(files: readonly string[], options: TraceOptions = {}): Traced {
+  const packets: TracedPacket[] = [];
+  const losses = new LossLog();
+  const result = trace(files.map(parsePointArgument), {
+    ...options,
+    onPacket: (p) => {
+      packets.push(p);
+      losses.add(p);
+    },
+  });
+  const labels = result.points.map((p) => p.point.label);
+  const index = new Map<string, { packet: TracedPacket; sighting: TracedSighting }>();
+  for (const packet of packets) {
+    for (const sighting of packet.sightings) index.set(`${labels[sighting.sighting.point]} ${sighting.sighting.frame}`, { packet, sighting });
+  }
+  return { result, packets, losses, labels, at: (label, frame) => index.get(`${label} ${frame}`) };
+}
+
+export function traceScenario(scenario: string, options: TraceOptions = {}): Traced {
+  return traceFiles(scenarioFiles(scenario), { vxlanPorts: [readManifest(scenario).vxlan.udpPort], ...options });
+}
+
+/** Copies a pcap with every timestamp moved by `shiftNs` (another node's clock). */
+export function writeShifted(from: string, to: string, shiftNs: bigint): void {
+  const capture = openCapture(from);
+  const header = capture.details as unknown as { linkType?: number; header?: { linkType: number } };
+  let writer: PcapWriter | undefined;
+  for (const frame of capture) {
+    writer ??= new PcapWriter(to, { linkType: frame.linkType, nanosecond: true });
+    writer.write({ timestampNs: frame.timestampNs + shiftNs, originalLength: frame.originalLength, bytes: frame.bytes });
+  }
+  void header;
+  writer?.close();
+}

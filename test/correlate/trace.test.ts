@@ -1,0 +1,251 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeChanges } from '../../src/correlate/changes.js';
+import { NONE } from '../../src/correlate/sighting.js';
+import { formatMac } from '../../src/dissect/index.js';
+import {
+  FIXTURES,
+  labelOf,
+  readManifest,
+  SCENARIOS,
+  scenarioFiles,
+  traceFiles,
+  traceScenario,
+  type Traced,
+  writeShifted,
+} from './support.js';
+
+/*
+ * vxdump trace against the lab's ground truth. Each manifest lists, for the first packet of
+ * every flow, the frame it is at each capture point and what it looks like there (written by
+ * the lab script from tshark's view at capture time). The tracer must find exactly those frames
+ * as one packet, in that order, with those headers; must call lost exactly the packets the lab
+ * dropped; and must do so when one node's clock is seconds off.
+ */
+
+const traced = new Map<string, Traced>();
+function scenario(name: string): Traced {
+  let t = traced.get(name);
+  if (t === undefined) {
+    t = traceScenario(name);
+    traced.set(name, t);
+  }
+  return t;
+}
+
+describe.each(SCENARIOS)('trace %s: every manifest hop is found as one packet', (name) => {
+  const manifest = readManifest(name);
+
+  it.each(manifest.flows.map((f) => [f.name, f] as const))('%s', (_, flow) => {
+    const t = scenario(name);
+    const seen = flow.hops.filter((h) => h.seen);
+    expect(seen.length).toBeGreaterThan(0);
+    let previous: ReturnType<Traced['at']> | undefined;
+    for (const hop of seen) {
+      const label = labelOf(hop.point);
+      const found = t.at(label, hop.frame!);
+      expect(found, `${name}: ${flow.name} at ${label} frame ${hop.frame}`).toBeDefined();
+      const s = found!.sighting.sighting;
+      expect({ len: s.length, ttl: s.ttl, ethSrc: formatMac(s.ethSrc), ethDst: formatMac(s.ethDst), vni: s.vni === NONE ? null : s.vni }).toEqual({
+        len: hop.frameLen,
+        ttl: hop.ttl,
+        ethSrc: hop.ethSrc,
+        ethDst: hop.ethDst,
+        vni: hop.encapsulated ? hop.outer!.vni : null,
+      });
+      if (previous !== undefined && previous.packet !== found!.packet) {
+        // Only fragmentation splits a packet in two: the first journey must say so.
+        expect(previous.packet.fragmented, `${flow.name}: split between ${labels(t, previous)} and ${label}`).toEqual({
+          after: previous.sighting.sighting.point,
+          before: s.point,
+        });
+      } else if (previous !== undefined) {
+        // Same packet: the sightings follow the manifest's order, one step at a time.
+        const sightings = found!.packet.sightings;
+        expect(sightings.indexOf(found!.sighting)).toBe(sightings.indexOf(previous.sighting) + 1);
+      }
+      previous = found;
+    }
+    // Where the manifest says the packet went no further although the path does, it is lost there.
+    const lastSeen = flow.hops.indexOf(seen[seen.length - 1]!);
+    const next = flow.hops[lastSeen + 1];
+    const first = flow.hops.indexOf(seen[0]!);
+    if (next !== undefined && !next.seen && first === 0) {
+      expect(previous!.packet.lost).toEqual({ after: t.labels.indexOf(labelOf(seen[seen.length - 1]!.point)), before: t.labels.indexOf(labelOf(next.point)) });
+    } else {
+      expect(previous!.packet.lost).toBeNull();
+    }
+  });
+});
+
+function labels(t: Traced, found: NonNullable<ReturnType<Traced['at']>>): string {
+  return t.labels[found.sighting.sighting.point]!;
+}
+
+describe('trace: the primer table for the first echo request of p2p-4789', () => {
+  it('is seen at all eight points with TTL 64/64/63/63/63/63/62/62, +50 bytes at eth0 and −50 after', () => {
+    const t = scenario('p2p-4789');
+    const request = t.at('ns1/veth1a', readManifest('p2p-4789').flows[0]!.hops[0]!.frame!)!.packet;
+    const at = request.sightings.map((s) => t.labels[s.sighting.point]);
+    expect(at).toEqual(['ns1/veth1a', 'node1/br0', 'node1/vxlan11', 'node1/eth0', 'node2/eth0', 'node2/vxlan11', 'node2/br0', 'ns2/veth2a']);
+    expect(request.sightings.map((s) => s.sighting.ttl)).toEqual([64, 64, 63, 63, 63, 63, 62, 62]);
+    expect(request.sightings.map((s) => s.sighting.length)).toEqual([98, 98, 98, 148, 148, 98, 98, 98]);
+    const words = request.sightings.map((s) => describeChanges(s.changes));
+    expect(words[1]).toBe('unchanged');
+    expect(words[2]).toBe('MAC 02:00:0a:f4:01:02 > 02:00:0a:f4:01:01 \u2192 02:00:0a:f4:01:00 > 02:00:0a:f4:02:00, TTL 64\u219263 (routed)');
+    expect(words[3]).toMatch(/^\+ VXLAN vni 11, 10\.211\.55\.122:\d+ \u2192 10\.211\.55\.123:4789, \+50 bytes$/);
+    expect(words[4]).toBe('unchanged');
+    expect(words[5]).toBe('\u2212 VXLAN vni 11, \u221250 bytes');
+    expect(words[6]).toBe('MAC 02:00:0a:f4:01:00 > 02:00:0a:f4:02:00 \u2192 02:00:0a:f4:02:01 > 02:00:0a:f4:02:02, TTL 63\u219262 (routed)');
+    expect(request.lost).toBeNull();
+    expect(request.missed).toEqual([]);
+  });
+
+  it('infers the path order of the primer from the traffic, whatever order the files are given in', () => {
+    const files = scenarioFiles('p2p-4789');
+    const expected = ['ns1/veth1a', 'node1/br0', 'node1/vxlan11', 'node1/eth0', 'node2/eth0', 'node2/vxlan11', 'node2/br0', 'ns2/veth2a'];
+    for (const order of [files, [...files].reverse(), [files[3]!, files[6]!, files[0]!, files[7]!, files[1]!, files[5]!, files[2]!, files[4]!]]) {
+      const t = traceFiles(order, { vxlanPorts: [4789] });
+      expect(t.result.order.source).toBe('inferred');
+      expect(t.result.order.points.map((i) => t.labels[i])).toEqual(expected);
+    }
+  });
+});
+
+describe('trace: flows, NAT and losses', () => {
+  it('follows the HTTP flow of flannel-8472 both ways over all eight points, nothing lost', () => {
+    const t = scenario('flannel-8472');
+    const tcp = t.result.flows.filter((f) => f.name.startsWith('TCP'));
+    expect(tcp.map((f) => f.name)).toEqual([expect.stringMatching(/^TCP 10\.244\.1\.2:\d+ \u2192 10\.244\.2\.2:80$/), expect.stringMatching(/^TCP 10\.244\.2\.2:80 \u2192 10\.244\.1\.2:\d+$/)]);
+    for (const flow of tcp) {
+      expect(flow.path).toHaveLength(8);
+      expect(flow.lost).toBe(0);
+      expect([...flow.vnis]).toEqual([1]);
+      // Every packet of the connection crossed every hop.
+      expect(flow.hops.map((h) => h.packets)).toEqual(Array(7).fill(flow.packets));
+      expect(flow.hops.map((h) => describeChanges(h.changes, [...h.varying]))[3]).toBe('unchanged');
+    }
+    expect(tcp[0]!.packets + tcp[1]!.packets).toBe(12); // handshake, GET, response, ACKs, FINs
+    expect(t.losses.total).toBe(0);
+  });
+
+  it('matches service-nat through the DNAT and SNAT and reports the rewrites', () => {
+    const t = scenario('service-nat');
+    const request = t.result.flows.find((f) => f.name.startsWith('TCP 10.244.1.2:') && f.name.includes('10.96.'))!;
+    expect(request, 'the client flow, named as the client sees it (to the ClusterIP)').toBeDefined();
+    expect(request.path).toHaveLength(8);
+    const hops = request.hops.map((h) => h.changes);
+    const dnat = hops[0]!.filter((c) => c.field === 'ip.dst' || c.field === 'tcp.dstport');
+    expect(dnat).toEqual([
+      { field: 'ip.dst', from: expect.stringMatching(/^10\.96\./), to: '10.244.2.2' },
+      { field: 'tcp.dstport', from: 80, to: expect.any(Number) },
+    ]);
+    expect(hops[1]!.some((c) => c.field === 'ip.src' && c.from === '10.244.1.2')).toBe(true); // masquerade to the flannel.1 address
+    expect(t.losses.total).toBe(0);
+    for (const flow of t.result.flows.filter((f) => f.name.startsWith('TCP'))) expect(flow.lost).toBe(0);
+  });
+
+  it('names the loss scenario\'s lost requests (seq 2 and 4) between node2/eth0 and node2/vxlan11, and nothing else', () => {
+    const t = scenario('loss');
+    const truth = readManifest('loss').loss!.requests;
+    const lost = t.losses.all;
+    expect(lost).toHaveLength(1);
+    expect([t.labels[lost[0]!.after], t.labels[lost[0]!.before]]).toEqual(['node2/eth0', 'node2/vxlan11']);
+    expect(lost[0]!.packets.map((p) => p.name)).toEqual(
+      truth.filter((r) => r.lostBetween !== undefined).map((r) => `echo request seq ${r.icmpSeq}, ip id ${r.ipId}`),
+    );
+  });
+
+  it('calls no packet lost in the scenarios where nothing was dropped, and only the DF ping in mtu', () => {
+    for (const name of ['p2p-4789', 'flannel-8472', 'custom-4899', 'service-nat']) expect(scenario(name).losses.total, name).toBe(0);
+    const mtu = scenario('mtu');
+    expect(mtu.losses.all.map((g) => [g.flow.name, mtu.labels[g.after], mtu.labels[g.before], g.count])).toEqual([
+      [expect.stringMatching(/^ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+$/), 'node1/br0', 'node1/vxlan11', 1],
+    ]);
+    // The oversized packets without DF were split at the VXLAN device, not lost.
+    expect(mtu.packets.filter((p) => p.fragmented !== null).map((p) => mtu.labels[p.fragmented!.before]).sort()).toEqual(['node1/vxlan11', 'node2/vxlan11']);
+  });
+
+  it('decodes nothing on 4899 unless told, and then follows custom-4899 through the tunnel', () => {
+    const t = scenario('custom-4899');
+    const icmp = t.result.flows.find((f) => f.name.startsWith('ICMP 10.244.1.2'))!;
+    expect(icmp.path.map((p) => t.labels[p])).toEqual([
+      'ns1/veth1a',
+      'node1/br0',
+      'node1/vxlan-test',
+      'node1/eth0',
+      'node2/eth0',
+      'node2/vxlan-test',
+      'node2/br0',
+      'ns2/veth2a',
+    ]);
+    expect([...icmp.vnis]).toEqual([10001]);
+    const blind = traceFiles(scenarioFiles('custom-4899'), { vxlanPorts: [4789] });
+    const unseen = blind.result.flows.find((f) => f.name.startsWith('ICMP 10.244.1.2'))!;
+    expect(unseen.path.map((p) => blind.labels[p])).not.toContain('node1/eth0');
+  });
+});
+
+describe('trace: capture points', () => {
+  it('gives each interface of a multi-interface pcapng a point of its own', () => {
+    const dir = join(FIXTURES, 'p2p-4789');
+    const others = scenarioFiles('p2p-4789').filter((f) => !/node1-(br0|vxlan11|eth0)\.pcap$/.test(f));
+    const t = traceFiles([join(dir, 'node1-multi.pcapng'), ...others], { vxlanPorts: [4789] });
+    expect(t.labels.slice(0, 3).sort()).toEqual(['node1/br0', 'node1/eth0', 'node1/vxlan11']);
+    const separate = scenario('p2p-4789');
+    // The same packets, the same path and the same header facts as with one file per interface.
+    const facts = (x: Traced) =>
+      x.packets.map((p) => p.sightings.map((s) => `${x.labels[s.sighting.point]} ${s.sighting.ttl} ${s.sighting.length} ${s.sighting.vni}`).join(' | ')).sort();
+    expect(facts(t)).toEqual(facts(separate));
+    expect(t.result.order.points.map((i) => t.labels[i])).toEqual(separate.result.order.points.map((i) => separate.labels[i]));
+  });
+
+  it('takes explicit labels and a given --path', () => {
+    const files = scenarioFiles('loss');
+    const labelled = files.map((f) => `${basename(f, '.pcap').replace('-', '/')}=${f}`.replace(/^node(\d)\//, 'host$1/'));
+    const t = traceFiles(labelled, { vxlanPorts: [4789], path: ['ns1/veth1a', 'host1/br0', 'host1/vxlan11', 'host1/eth0', 'host2/eth0', 'host2/vxlan11', 'host2/br0', 'ns2/veth2a'] });
+    expect(t.result.order.source).toBe('given');
+    expect(t.losses.total).toBe(2);
+    expect(t.result.clock.map((c) => c.node)).toContain('host2');
+    expect(() => traceFiles(files, { path: ['node1/br0', 'node9/eth0'] })).toThrow(/node9\/eth0.*not a capture point/);
+    expect(() => traceFiles(files, { path: ['node1/br0'] })).toThrow(/leaves out/);
+  });
+});
+
+describe('trace: clocks', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vxdump-skew-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['loss', 2_500_000_000n],
+    ['flannel-8472', -3_217_000_123n],
+    ['p2p-4789', 600_000_000_000n],
+  ])('%s with node2 shifted by %s ns: same matches, offset found within 100 µs', (name, shift) => {
+    const target = join(dir, name);
+    mkdirSync(target);
+    const files = scenarioFiles(name).map((file) => {
+      const copy = join(target, basename(file));
+      if (basename(file).startsWith('node2-')) writeShifted(file, copy, shift);
+      else writeShifted(file, copy, 0n);
+      return copy;
+    });
+    const skewed = traceFiles(files, { vxlanPorts: [readManifest(name).vxlan.udpPort] });
+    const straight = scenario(name);
+    const node2 = skewed.result.clock.find((c) => c.node === 'node2')!;
+    expect(node2.method).toBe('two-way');
+    expect(Math.abs(node2.offsetNs - Number(shift))).toBeLessThan(100_000);
+    expect(node2.uncertaintyNs!).toBeLessThan(100_000);
+    const journeys = (x: Traced) => x.packets.map((p) => p.sightings.map((s) => `${x.labels[s.sighting.point]}#${s.sighting.frame}`).join(' ')).sort();
+    expect(journeys(skewed)).toEqual(journeys(straight));
+    expect(skewed.losses.total).toBe(straight.losses.total);
+    expect(skewed.result.order.points).toEqual(straight.result.order.points);
+  });
+
+  it('takes --clock-offset as given', () => {
+    const t = traceFiles(scenarioFiles('p2p-4789'), { vxlanPorts: [4789], clockOffsets: new Map([['node2', 7000]]) });
+    const node2 = t.result.clock.find((c) => c.node === 'node2')!;
+    expect(node2).toMatchObject({ method: 'given', offsetNs: 7000, uncertaintyNs: null });
+  });
+});
