@@ -1,0 +1,125 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES, readManifest, REPO, scenarioFiles } from './support.js';
+
+/*
+ * `vxdump trace` and `vxdump diff` as users and CI scripts run them: the documented JSON, the
+ * text report's words, and the exit codes (0 fine, 1 a difference asked about, 2 bad input).
+ */
+
+function vxdump(...args: string[]): { status: number; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [join(REPO, 'bin/vxdump'), ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { status: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
+}
+
+const fixture = (scenario: string, file: string) => join(FIXTURES, scenario, file);
+
+describe('vxdump trace', () => {
+  it('--format json follows schema vxdump-trace/1', () => {
+    const run = vxdump('trace', ...scenarioFiles('p2p-4789'), '--format', 'json');
+    expect(run.status).toBe(0);
+    const doc = JSON.parse(run.stdout);
+    expect(Object.keys(doc).sort()).toEqual(['clock', 'flows', 'losses', 'order', 'orderSource', 'packets', 'points', 'schema', 'totals']);
+    expect(doc.schema).toBe('vxdump-trace/1');
+    expect(doc.order).toEqual(['ns1/veth1a', 'node1/br0', 'node1/vxlan11', 'node1/eth0', 'node2/eth0', 'node2/vxlan11', 'node2/br0', 'ns2/veth2a']);
+    const hops = readManifest('p2p-4789').flows[0]!.hops;
+    const request = doc.packets.find((p: { sightings: { point: string; frame: number }[] }) => p.sightings[0]!.point === 'ns1/veth1a' && p.sightings[0]!.frame === hops[0]!.frame);
+    expect(request.sightings).toHaveLength(8);
+    const [first, , third, fourth] = request.sightings;
+    expect(first).toMatchObject({ point: 'ns1/veth1a', deltaNs: null, length: 98, vni: null, ttl: 64, ethSrc: hops[0]!.ethSrc, changes: [] });
+    expect(first.timestampNs).toMatch(/^\d{19}$/);
+    expect(third.changes).toEqual([
+      { field: 'eth.src', from: hops[1]!.ethSrc, to: hops[2]!.ethSrc },
+      { field: 'eth.dst', from: hops[1]!.ethDst, to: hops[2]!.ethDst },
+      { field: 'ip.ttl', from: 64, to: 63 },
+    ]);
+    expect(fourth.changes).toContainEqual({ field: 'vxlan.vni', from: null, to: 11 });
+    expect(fourth.changes).toContainEqual({ field: 'frame.len', from: 98, to: 148 });
+    expect(fourth).toMatchObject({ vni: 11, length: 148, ttl: 63 });
+    expect(request.lost).toBeNull();
+    expect(doc.totals).toEqual({ packets: doc.packets.length, matched: doc.packets.length, lost: 0 });
+    const node2 = doc.clock.find((c: { node: string }) => c.node === 'node2');
+    expect(node2).toMatchObject({ reference: 'node1', method: 'two-way', via: ['node1/eth0', 'node2/eth0'] });
+    expect(typeof node2.offsetNs).toBe('string');
+  });
+
+  it('prints the ladder with the changes in words, and the losses where they happened', () => {
+    const run = vxdump('trace', ...scenarioFiles('loss'));
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^Capture points in path order \(inferred from the traffic; fix it with --path\):\n {3}1 {2}ns1\/veth1a /);
+    expect(run.stdout).toContain('node2  +');
+    expect(run.stdout).toMatch(/ICMP 10\.244\.1\.2 → 10\.244\.2\.2 id \d+, VNI 11: 5 packets, 2 lost\n/);
+    expect(run.stdout).toMatch(/node1\/vxlan11 .*MAC 02:00:0a:f4:01:02 > 02:00:0a:f4:01:01 → 02:00:0a:f4:01:00 > 02:00:0a:f4:02:00, TTL 64→63 \(routed\)/);
+    expect(run.stdout).toMatch(/node1\/eth0 .*\+ VXLAN vni 11, 10\.211\.55\.122:\d+ → 10\.211\.55\.123:4789, \+50 bytes/);
+    expect(run.stdout).toMatch(/✖ 2 lost before node2\/vxlan11: echo request seq 2, ip id \d+; echo request seq 4, ip id \d+\n {2}node2\/vxlan11/);
+  });
+
+  it('--fail-on-loss exits 1 on the loss scenario and 0 on p2p-4789; --packets lists each packet', () => {
+    expect(vxdump('trace', ...scenarioFiles('loss'), '--fail-on-loss').status).toBe(1);
+    const clean = vxdump('trace', ...scenarioFiles('p2p-4789'), '--fail-on-loss', '--packets', '--format', 'table');
+    expect(clean.status).toBe(0);
+    expect(clean.stdout).toContain('┌');
+    expect(clean.stdout).toMatch(/\nPackets:\n/);
+    expect(clean.stdout).toMatch(/echo request seq 1, ip id \d+: ns1\/veth1a #3 → \+[\d.]+ µs node1\/br0 #3 →/);
+  });
+
+  it('says what is wrong with bad input, with exit 2', () => {
+    const wrongPath = vxdump('trace', ...scenarioFiles('loss'), '--path', 'node1/br0,node1/eth9');
+    expect(wrongPath.status).toBe(2);
+    expect(wrongPath.stderr).toMatch(/--path names "node1\/eth9", which is not a capture point/);
+    const missing = vxdump('trace', fixture('loss', 'no-such.pcap'));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/no-such\.pcap/);
+    expect(vxdump('trace', fixture('loss', 'node1-br0.pcap'), '--window', 'soon').stderr).toMatch(/--window: "soon" is not a duration/);
+    expect(vxdump('trace', fixture('loss', 'node1-br0.pcap'), '--clock-offset', 'node2').stderr).toMatch(/--clock-offset takes NODE=OFFSET/);
+  });
+});
+
+describe('vxdump diff', () => {
+  it('loss: node2/eth0 → node2/vxlan11 has the two lost requests, and --fail-on-loss exits 1', () => {
+    const a = fixture('loss', 'node2-eth0.pcap');
+    const b = fixture('loss', 'node2-vxlan11.pcap');
+    const run = vxdump('diff', a, b, '--format', 'json');
+    expect(run.status).toBe(0);
+    const doc = JSON.parse(run.stdout);
+    expect(doc.schema).toBe('vxdump-diff/1');
+    expect(doc.a).toMatchObject({ label: 'node2/eth0', frames: 12 });
+    expect(doc.onlyA.lost).toBe(2);
+    expect(doc.onlyA.packets.filter((p: { lost: boolean }) => p.lost).map((p: { name: string }) => p.name.replace(/, ip id \d+/, ''))).toEqual([
+      'echo request seq 2',
+      'echo request seq 4',
+    ]);
+    expect(doc.forward.changes).toEqual([{ key: '\u2212 VXLAN vni 11, 10.211.55.122 \u2192 10.211.55.123:4789 (\u221250 bytes)', field: 'vxlan.vni', from: 11, to: null, packets: doc.forward.matched }]);
+    expect(doc.onlyB.count).toBe(0);
+    expect(vxdump('diff', a, b, '--fail-on-loss').status).toBe(1);
+  });
+
+  it('p2p-4789 br0 → vxlan11: MACs rewritten and TTL −1 for every routed packet; --fail-on-change picks the field', () => {
+    const a = fixture('p2p-4789', 'node1-br0.pcap');
+    const b = fixture('p2p-4789', 'node1-vxlan11.pcap');
+    const run = vxdump('diff', a, b);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/6 matched \(3 A→B, 3 B→A\), 2 only in A \(0 of them lost: their flow reaches B\), 2 only in B/);
+    expect(run.stdout).toContain('    ip.ttl \u22121: 3 packets');
+    expect(run.stdout).toContain('    eth.src 02:00:0a:f4:01:02 \u2192 02:00:0a:f4:01:00: 3 packets');
+    expect(run.stdout).toMatch(/Only in B \(new: generated or from elsewhere\): 2\n {4}B #1 ARP who-has 10\.244\.2\.0 tell 10\.244\.1\.0 request/);
+    expect(vxdump('diff', a, b, '--fail-on-change', 'ip.ttl').status).toBe(1);
+    expect(vxdump('diff', a, b, '--fail-on-change', 'vxlan.vni', '--fail-on-loss').status).toBe(0);
+  });
+
+  it('two ends of a direct underlay link: every packet matched both ways, nothing changed', () => {
+    const doc = JSON.parse(vxdump('diff', fixture('flannel-8472', 'node1-eth0.pcap'), fixture('flannel-8472', 'node2-eth0.pcap'), '-f', 'json').stdout);
+    expect(doc.onlyA.count + doc.onlyB.count).toBe(0);
+    expect(doc.forward.changes).toEqual([]);
+    expect(doc.backward.changes).toEqual([]);
+    expect(doc.forward.matched + doc.backward.matched).toBe(doc.a.frames);
+    expect(doc.odd).toEqual([]);
+  });
+
+  it('refuses a pcapng that holds more than one point', () => {
+    const run = vxdump('diff', fixture('p2p-4789', 'node1-multi.pcapng'), fixture('p2p-4789', 'node2-eth0.pcap'));
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/diff compares two capture points; these files hold 4/);
+  });
+});

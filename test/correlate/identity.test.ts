@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { estimateClockOffsets, type PointSample } from '../../src/correlate/clock.js';
+import { type Journey, JourneyMatcher } from '../../src/correlate/journeys.js';
+import type { CapturePoint } from '../../src/correlate/points.js';
+import { Kind, Sighting, sightingOf } from '../../src/correlate/sighting.js';
+import { createDissector } from '../../src/dissect/index.js';
+import { arp, eth, frame, icmp, ipv4, ipv4Tcp, vxlanPacket } from '../dissect/craft.js';
+
+/*
+ * Packet identity: what survives every hop must give the same identity, and what tells two
+ * packets apart (a retransmission's new IP ID, another flow's payload under a colliding IP ID)
+ * must not. Crafted, because the lab cannot make collisions on demand.
+ */
+
+const dissect = createDissector({ vxlanPorts: [4789] });
+const identityOf = (bytes: Uint8Array): number => sightingOf(dissect(frame(bytes)), 0, 0)!.identity;
+
+const DATA = new TextEncoder().encode('GET / HTTP/1.1\r\nHost: 10.244.2.2\r\n\r\n');
+
+function segment(options: { id?: number; ttl?: number; src?: string; dst?: string; sport?: number; dport?: number; seq?: number; data?: Uint8Array; mac?: string }): Uint8Array {
+  return eth(
+    0x0800,
+    ipv4Tcp(
+      { id: options.id ?? 4242, ttl: options.ttl ?? 64, src: options.src ?? '10.244.1.2', dst: options.dst ?? '10.244.2.2', df: true },
+      { sport: options.sport ?? 41000, dport: options.dport ?? 80, seq: options.seq ?? 1000, ack: 77, flags: 0x018 },
+      options.data ?? DATA,
+    ),
+    '02:00:0a:f4:02:00',
+    options.mac ?? '02:00:0a:f4:01:00',
+  );
+}
+
+describe('packet identity', () => {
+  it('survives routing (TTL, MACs, checksum), NAT (addresses, ports) and VXLAN encapsulation', () => {
+    const original = identityOf(segment({}));
+    expect(identityOf(segment({ ttl: 63, mac: '02:00:0a:f4:01:99' }))).toBe(original);
+    expect(identityOf(segment({ dst: '10.96.0.10', dport: 8080, src: '10.244.1.0', sport: 50123 }))).toBe(original);
+    expect(identityOf(vxlanPacket(11, segment({ ttl: 63 })))).toBe(original);
+  });
+
+  it('tells apart a retransmission (new IP ID), a colliding IP ID with other data, another sequence number', () => {
+    const original = identityOf(segment({}));
+    expect(identityOf(segment({ id: 4243 }))).not.toBe(original);
+    expect(identityOf(segment({ data: new TextEncoder().encode('GET /other HTTP/1.1\r\nHost: 10.244.2.2\r\n\r\n') }))).not.toBe(original);
+    expect(identityOf(segment({ seq: 1001 }))).not.toBe(original);
+  });
+
+  it('keeps the ICMP echo identifier out (NAT may rewrite it) but not the sequence number', () => {
+    const ping = (ident: number, seq: number) =>
+      eth(0x0800, ipv4({ proto: 1, id: 7, src: '10.244.1.2', dst: '10.244.2.2' }, icmp(8, 0, (ident << 16) | seq, DATA)));
+    expect(identityOf(ping(1, 1))).toBe(identityOf(ping(2, 1)));
+    expect(identityOf(ping(1, 1))).not.toBe(identityOf(ping(1, 2)));
+  });
+
+  it('gives an ARP frame the same identity at the VXLAN device and inside VXLAN on eth0', () => {
+    const request = eth(0x0806, arp({ opcode: 1, senderMac: '02:00:0a:f4:01:00', senderIp: '10.244.1.0', targetMac: '00:00:00:00:00:00', targetIp: '10.244.2.0' }), 'ff:ff:ff:ff:ff:ff', '02:00:0a:f4:01:00');
+    const s = sightingOf(dissect(frame(request)), 0, 0)!;
+    expect(s.kind).toBe(Kind.Arp);
+    expect(identityOf(vxlanPacket(11, request))).toBe(s.identity);
+    const reply = eth(0x0806, arp({ opcode: 2, senderMac: '02:00:0a:f4:02:00', senderIp: '10.244.2.0', targetMac: '02:00:0a:f4:01:00', targetIp: '10.244.1.0' }));
+    expect(identityOf(reply)).not.toBe(s.identity);
+  });
+});
+
+function sighting(point: number, timeNs: number, identity: number): Sighting {
+  const s = new Sighting(point, 1);
+  s.timeNs = timeNs;
+  s.correctedNs = timeNs;
+  s.identity = identity;
+  return s;
+}
+
+describe('journey matcher', () => {
+  const run = (sightings: Sighting[], windowNs = 1000): Journey[] => {
+    const journeys: Journey[] = [];
+    const matcher = new JourneyMatcher(windowNs, (j) => journeys.push(j));
+    for (const s of sightings) matcher.add(s);
+    matcher.finish();
+    return journeys;
+  };
+
+  it('joins sightings of one identity at different points within the window', () => {
+    const journeys = run([sighting(0, 0, 5), sighting(1, 400, 5), sighting(2, 900, 5)]);
+    expect(journeys.map((j) => j.sightings.map((s) => s.point))).toEqual([[0, 1, 2]]);
+  });
+
+  it('starts a new journey when the point already saw that identity (a retransmission, an ARP retry)', () => {
+    const journeys = run([sighting(0, 0, 5), sighting(1, 100, 5), sighting(0, 200, 5), sighting(1, 300, 5)]);
+    expect(journeys.map((j) => j.sightings.map((s) => s.timeNs))).toEqual([
+      [0, 100],
+      [200, 300],
+    ]);
+  });
+
+  it('never joins a twin older than the window, and completes journeys in the order they started', () => {
+    const journeys = run([sighting(0, 0, 5), sighting(0, 10, 6), sighting(1, 5000, 5), sighting(1, 5001, 6)]);
+    expect(journeys.map((j) => j.sightings.length)).toEqual([1, 1, 1, 1]);
+    expect(journeys.map((j) => j.id)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('clock offsets', () => {
+  const point = (index: number, node: string): CapturePoint => ({ index, label: `${node}/eth0`, node, iface: 'eth0', file: `${node}.pcap` });
+
+  it('finds the offset between two nodes from the minimum delays both ways, with half their sum as the bound', () => {
+    const offset = 2_500_000_123;
+    const a: PointSample = new Map();
+    const b: PointSample = new Map();
+    // 20 requests node1 → node2 (delay 30-80 µs), 20 replies back (delay 20-60 µs).
+    for (let i = 0; i < 20; i++) {
+      const t = i * 1e6;
+      const request = sighting(0, t, 100 + i);
+      request.kind = Kind.Ipv4;
+      request.ipSrc = 1;
+      request.ipDst = 2;
+      a.set(request.identity, request);
+      b.set(request.identity, Object.assign(sighting(1, t + 30_000 + (i % 5) * 10_000 + offset, 100 + i), { kind: Kind.Ipv4, ipSrc: 1, ipDst: 2 }));
+      const reply = sighting(1, t + 500_000 + offset, 200 + i);
+      Object.assign(reply, { kind: Kind.Ipv4, ipSrc: 2, ipDst: 1 });
+      b.set(reply.identity, reply);
+      a.set(reply.identity, Object.assign(sighting(0, t + 500_000 + 20_000 + (i % 4) * 10_000, 200 + i), { kind: Kind.Ipv4, ipSrc: 2, ipDst: 1 }));
+    }
+    const [node1, node2] = estimateClockOffsets([point(0, 'node1'), point(1, 'node2')], [a, b]);
+    expect(node1).toMatchObject({ node: 'node1', method: 'reference', offsetNs: 0 });
+    // Bound: offset ∈ (offset - 20 µs, offset + 30 µs): the middle is offset + 5 µs, ± 25 µs.
+    expect(node2).toMatchObject({ node: 'node2', method: 'two-way', offsetNs: offset + 5000, uncertaintyNs: 25_000, samples: [20, 20] });
+  });
+
+  it('says when no packet links two nodes', () => {
+    const clock = estimateClockOffsets([point(0, 'node1'), point(1, 'node2')], [new Map(), new Map()]);
+    expect(clock[1]).toMatchObject({ node: 'node2', method: 'none', offsetNs: 0 });
+  });
+});
