@@ -46,6 +46,10 @@ export class DecodeContext {
   innerIpv4: Ipv4Layer | undefined = undefined;
   /** The last TCP, UDP or ICMP header pushed. */
   lastTransport: TcpLayer | UdpLayer | IcmpLayer | undefined = undefined;
+  /** Bad IPv4 header and ICMP checksums of the layers pushed (not quoted): see health.ts. */
+  badHeaderChecksums = 0;
+  /** Bad UDP and TCP checksums of the layers pushed (not quoted). */
+  badTransportChecksums = 0;
 
   /** VXLAN nesting of the layers being decoded now. */
   depth = 0;
@@ -87,6 +91,8 @@ export class DecodeContext {
     this.innerEth = undefined;
     this.innerIpv4 = undefined;
     this.lastTransport = undefined;
+    this.badHeaderChecksums = 0;
+    this.badTransportChecksums = 0;
   }
 
   dataView(): DataView {

@@ -51,17 +51,20 @@ export interface PacketHealth {
 }
 
 export function packetHealth(packet: Packet, options: { strictChecksums?: boolean } = {}): PacketHealth {
-  const bad = badChecksums(packet);
-  const truncated = isTruncated(packet);
-  const stoppedEarly = packet.error !== null && !truncated;
-  const malformed = stoppedEarly || bad.header > 0 || (options.strictChecksums === true && bad.transport > 0);
-  return { malformed, truncated, bad };
+  // The decoders counted the bad checksums as they went (what badChecksums walks the layers for).
+  const bad = { header: packet.badHeaderChecksums, transport: packet.badTransportChecksums };
+  return { malformed: isMalformed(packet, options), truncated: isTruncated(packet), bad };
 }
 
 /**
  * Malformed: decoding stopped for a reason other than the snap length, or a header checksum is
- * bad, or (strict) a transport checksum is bad.
+ * bad, or (strict) a transport checksum is bad. Allocates nothing: per-packet loops call it.
  */
 export function isMalformed(packet: Packet, options: { strictChecksums?: boolean } = {}): boolean {
-  return packetHealth(packet, options).malformed;
+  const error = packet.error;
+  return (
+    (error !== null && !error.truncated) ||
+    packet.badHeaderChecksums > 0 ||
+    (options.strictChecksums === true && packet.badTransportChecksums > 0)
+  );
 }

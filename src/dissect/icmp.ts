@@ -152,7 +152,10 @@ export function decodeIcmp(ctx: DecodeContext, offset: number, end: number): voi
   else status = checksumValid(ctx, offset, messageEnd, 0) ? 'good' : 'bad';
   const layer = new IcmpLayer(offset, HEADER, ctx.depth, type, b[offset + 1]!, u16(b, offset + 2), status, u32(b, offset + 4), end);
   ctx.push(layer);
-  if (!ctx.quoted) ctx.lastTransport = layer;
+  if (!ctx.quoted) {
+    ctx.lastTransport = layer;
+    if (status === 'bad') ctx.badHeaderChecksums++;
+  }
   // One level of quoting only: an error about an error is not sent (RFC 1122 3.2.2), and a
   // crafted one must not recurse.
   if (ERRORS.has(type) && !ctx.quoted && end - offset > HEADER) {

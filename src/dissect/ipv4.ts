@@ -234,6 +234,7 @@ export function decodeIpv4(ctx: DecodeContext, offset: number, end: number): voi
   );
   ctx.push(layer);
   if (!ctx.quoted) {
+    if (checksumStatus === 'bad') ctx.badHeaderChecksums++;
     ctx.innerIpv4 = layer;
     if (ctx.depth === 0 && ctx.outerIpv4 === undefined) ctx.outerIpv4 = layer;
   }

@@ -40,6 +40,12 @@ export class Packet {
   declare readonly outerIpv4: Ipv4Layer | undefined;
   /** The underlay's UDP header (for VXLAN: source port = flow hash, destination = 4789, ...). */
   declare readonly outerUdp: UdpLayer | undefined;
+  /**
+   * Bad IPv4 header and ICMP checksums among the layers (quoted ones not counted), and bad UDP
+   * and TCP checksums: what badChecksums(packet) counts, noted while decoding.
+   */
+  declare readonly badHeaderChecksums: number;
+  declare readonly badTransportChecksums: number;
   private declare readonly lastEth: EthLayer | undefined;
   private declare readonly lastIpv4: Ipv4Layer | undefined;
   private declare readonly lastTransport: TcpLayer | UdpLayer | IcmpLayer | undefined;
@@ -55,6 +61,8 @@ export class Packet {
     this.lastEth = ctx.innerEth;
     this.lastIpv4 = ctx.innerIpv4;
     this.lastTransport = ctx.lastTransport;
+    this.badHeaderChecksums = ctx.badHeaderChecksums;
+    this.badTransportChecksums = ctx.badTransportChecksums;
   }
 
   /** The innermost Ethernet header (inside the innermost tunnel). */

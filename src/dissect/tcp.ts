@@ -292,5 +292,8 @@ export function decodeTcp(ctx: DecodeContext, offset: number, end: number): void
     Math.max(0, segmentLength - hdrLen), end, false,
   );
   ctx.push(layer);
-  if (!ctx.quoted) ctx.lastTransport = layer;
+  if (!ctx.quoted) {
+    ctx.lastTransport = layer;
+    if (status === 'bad') ctx.badTransportChecksums++;
+  }
 }

@@ -121,6 +121,7 @@ export function decodeUdp(ctx: DecodeContext, offset: number, end: number): void
   ctx.push(layer);
   if (!ctx.quoted) {
     ctx.lastTransport = layer;
+    if (status === 'bad') ctx.badTransportChecksums++;
     if (ctx.depth === 0 && ctx.outerUdp === undefined) ctx.outerUdp = layer;
   }
   if (length < HEADER) {

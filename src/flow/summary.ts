@@ -1,4 +1,5 @@
-import { type Packet, packetHealth } from '../dissect/index.js';
+import { frameNanosecondOfSecond, frameSeconds } from '../capture/frame.js';
+import { ArpLayer, type EthLayer, isMalformed, isTruncated, type Packet } from '../dissect/index.js';
 
 /*
  * What a whole capture says about an overlay: which tunnels carry which VNIs, who talks to whom
@@ -82,86 +83,131 @@ export class CaptureSummary {
   /** Bad UDP and TCP checksums: usually offload, see health.ts. */
   badTransportChecksums = 0;
   readonly vnis = new Map<number, VniCount>();
-  // Keyed by numbers, not strings: building a string key per packet was the largest cost of a
-  // summary pass (about a quarter of it, measured with --cpu-prof on the bench capture).
-  /** outer src → (outer dst · 2^16 + UDP port) → tunnel. */
-  private readonly tunnelIndex = new Map<number, Map<number, Tunnel>>();
-  /** VNI → inner MAC (48 bits, exact in a double) → entry. */
-  private readonly fdbIndex = new Map<number, Map<number, FdbEntry>>();
-  /** Hash of the direction-free 5-tuple and VNI → the conversations with that hash. */
-  private readonly conversationIndex = new Map<number, Conversation[]>();
-  readonly arp = new Map<string, ArpExchange>();
+  // The per-packet lookups use open-addressing tables of our own (table.ts) keyed by the numbers
+  // themselves: a string key per packet was once a quarter of a summary pass, and nested Maps
+  // with keys above 2^30 (heap numbers) still half of it (--cpu-prof on the bench capture).
+  private readonly tunnelTable = new Table<TunnelEntry>();
+  private readonly fdbTable = new Table<FdbRecord>();
+  private readonly conversationTable = new Table<ConversationRecord>();
+  private readonly arpTable = new Table<ArpRecord>();
+  /** The VNI count of the previous VXLAN packet: most packets repeat it. */
+  private lastVni: VniCount | undefined = undefined;
   readonly oversize: OversizeFrame[] = [];
   oversizeCount = 0;
+  private readonly strictOptions: { strictChecksums?: boolean };
 
-  constructor(private readonly options: SummaryOptions = {}) {}
+  constructor(private readonly options: SummaryOptions = {}) {
+    this.strictOptions = { strictChecksums: options.strictChecksums === true };
+  }
 
   add(packet: Packet, file: string): void {
     const length = packet.frame.originalLength;
     this.packets += 1;
     this.bytes += length;
-    this.countHealth(packet);
+    if (isMalformed(packet, this.strictOptions)) this.malformed += 1;
+    if (isTruncated(packet)) this.truncated += 1;
+    this.badHeaderChecksums += packet.badHeaderChecksums;
+    this.badTransportChecksums += packet.badTransportChecksums;
     const vxlan = packet.vxlan;
     const vni = vxlan === undefined ? null : vxlan.vni;
     if (vxlan !== undefined) this.addTunnelled(packet, vxlan.vni, length);
     this.addConversation(packet, vni, length);
     this.addArp(packet, vni);
-    this.checkMtu(packet, vni, file);
+    if (this.options.mtu !== undefined) this.checkMtu(packet, vni, file, this.options.mtu);
   }
 
   get tunnels(): Tunnel[] {
-    return [...this.tunnelIndex.values()].flatMap((byDestination) => [...byDestination.values()]);
+    return this.tunnelTable.entries.slice();
   }
 
   get fdb(): FdbEntry[] {
-    return [...this.fdbIndex.values()].flatMap((byMac) => [...byMac.values()]);
+    return this.fdbTable.entries.slice();
   }
 
+  /**
+   * In the order of an earlier version, which kept buckets of conversations by a 32-bit hash in
+   * a Map: by bucket in the order the buckets were made, then by creation. The text and JSON
+   * sort by VNI and first time, keeping this order for ties.
+   */
   get conversations(): Conversation[] {
-    return [...this.conversationIndex.values()].flat();
+    const buckets = new Map<number, Conversation[]>();
+    for (const c of this.conversationTable.entries) {
+      const bucket = buckets.get(c.hash);
+      if (bucket === undefined) buckets.set(c.hash, [c]);
+      else bucket.push(c);
+    }
+    return [...buckets.values()].flat();
   }
 
-  private countHealth(packet: Packet): void {
-    const { malformed, truncated, bad } = packetHealth(packet, { strictChecksums: this.options.strictChecksums });
-    if (malformed) this.malformed += 1;
-    if (truncated) this.truncated += 1;
-    this.badHeaderChecksums += bad.header;
-    this.badTransportChecksums += bad.transport;
+  /** ARP exchanges by (VNI, opcode, sender IPv4 and MAC, target IPv4), in the order first seen. */
+  get arp(): ReadonlyMap<string, ArpExchange> {
+    const map = new Map<string, ArpExchange>();
+    for (const a of this.arpTable.entries) map.set(`${a.vni}|${a.opcode}|${a.senderIp}|${a.senderMac}|${a.targetIp}`, a);
+    return map;
   }
 
   private addTunnelled(packet: Packet, vni: number, length: number): void {
     this.vxlanPackets += 1;
-    const perVni = this.vnis.get(vni);
-    if (perVni === undefined) this.vnis.set(vni, { vni, packets: 1, bytes: length });
-    else {
-      perVni.packets += 1;
-      perVni.bytes += length;
+    let perVni = this.lastVni;
+    if (perVni === undefined || perVni.vni !== vni) {
+      perVni = this.vnis.get(vni);
+      if (perVni === undefined) {
+        perVni = { vni, packets: 0, bytes: 0 };
+        this.vnis.set(vni, perVni);
+      }
+      this.lastVni = perVni;
     }
+    perVni.packets += 1;
+    perVni.bytes += length;
     const outer = packet.outerIpv4;
     const udp = packet.outerUdp;
     if (outer === undefined || udp === undefined) return;
-    const bySource = mapIn(this.tunnelIndex, outer.src);
-    const tunnelKey = outer.dst * 65536 + udp.dstPort;
-    let tunnel = bySource.get(tunnelKey);
-    if (tunnel === undefined) {
-      tunnel = { outerSrc: outer.src, outerDst: outer.dst, udpPort: udp.dstPort, vnis: new Set(), packets: 0, bytes: 0 };
-      bySource.set(tunnelKey, tunnel);
+    const src = outer.src;
+    const dst = outer.dst;
+    const port = udp.dstPort;
+    const tunnels = this.tunnelTable;
+    const tunnelHash = mix3(src, dst, port);
+    let tunnel: TunnelEntry | undefined;
+    for (let i = tunnels.first(tunnelHash); i >= 0; i = tunnels.next(i)) {
+      const t = tunnels.entries[i]!;
+      if (t.outerSrc === src && t.outerDst === dst && t.udpPort === port) {
+        tunnel = t;
+        break;
+      }
     }
-    tunnel.vnis.add(vni);
+    if (tunnel === undefined) {
+      tunnel = new TunnelEntry(src, dst, port);
+      tunnels.insert(tunnelHash, tunnel);
+    }
+    if (tunnel.lastVni !== vni) {
+      tunnel.vnis.add(vni);
+      tunnel.lastVni = vni;
+    }
     tunnel.packets += 1;
     tunnel.bytes += length;
 
     // The inner source MAC arrived from this VTEP: a learning VTEP would put it in its FDB.
-    const innerEth = packet.first('eth', 1);
+    const innerEth = firstInnerEth(packet);
     if (innerEth === undefined) return;
-    const byMac = mapIn(this.fdbIndex, vni);
-    let entry = byMac.get(innerEth.src);
-    if (entry === undefined) {
-      entry = { vni, mac: innerEth.src, vtep: outer.src, ips: new Set(), packets: 0 };
-      byMac.set(innerEth.src, entry);
-    }
-    entry.vtep = outer.src;
+    const mac = innerEth.src;
+    const entry = this.fdbEntry(vni, mac, true, src)!;
+    entry.vtep = src;
     entry.packets += 1;
+  }
+
+  /** The FDB entry of (vni, mac); made (behind `vtep`) when `create` is set and there is none. */
+  private fdbEntry(vni: number, mac: number, create: boolean, vtep: number): FdbRecord | undefined {
+    const table = this.fdbTable;
+    // The top 16 and the low 32 bits (`| 0` truncates modulo 2^32 without a division).
+    const hash = mix3(vni, (mac / 0x1_0000_0000) | 0, mac | 0);
+    for (let i = table.first(hash); i >= 0; i = table.next(i)) {
+      const e = table.entries[i]!;
+      if (e.mac === mac && e.vni === vni) return e;
+    }
+    if (!create) return undefined;
+    const entry = new FdbRecord(vni, mac, vtep);
+    table.insert(hash, entry);
+    return entry;
   }
 
   private addConversation(packet: Packet, vni: number | null, length: number): void {
@@ -174,66 +220,62 @@ export class CaptureSummary {
       srcPort = transport.srcPort;
       dstPort = transport.dstPort;
     }
-    const hash = conversationHash(vni, ip.proto, ip.src, srcPort, ip.dst, dstPort);
-    let bucket = this.conversationIndex.get(hash);
-    if (bucket === undefined) {
-      bucket = [];
-      this.conversationIndex.set(hash, bucket);
-    }
-    let conversation: Conversation | undefined;
-    for (const candidate of bucket) {
-      if (candidate.vni !== vni || candidate.protocol !== ip.proto) continue;
-      const forward = candidate.a === ip.src && candidate.aPort === srcPort && candidate.b === ip.dst && candidate.bPort === dstPort;
-      const reverse = candidate.a === ip.dst && candidate.aPort === dstPort && candidate.b === ip.src && candidate.bPort === srcPort;
-      if (forward || reverse) {
-        conversation = candidate;
+    const proto = ip.proto;
+    const src = ip.src;
+    const dst = ip.dst;
+    const hash = conversationHash(vni, proto, src, srcPort, dst, dstPort);
+    const table = this.conversationTable;
+    let conversation: ConversationRecord | undefined;
+    for (let i = table.first(hash); i >= 0; i = table.next(i)) {
+      const c = table.entries[i]!;
+      if (c.hash !== hash || c.vni !== vni || c.protocol !== proto) continue;
+      if (
+        (c.a === src && c.aPort === srcPort && c.b === dst && c.bPort === dstPort) ||
+        (c.a === dst && c.aPort === dstPort && c.b === src && c.bPort === srcPort)
+      ) {
+        conversation = c;
         break;
       }
     }
-    const now = packet.frame.timestampNs;
+    const frame = packet.frame;
+    const seconds = frameSeconds(frame);
+    const nanos = frameNanosecondOfSecond(frame);
     if (conversation === undefined) {
-      conversation = {
-        vni,
-        protocol: ip.proto,
-        a: ip.src,
-        aPort: srcPort,
-        b: ip.dst,
-        bPort: dstPort,
-        packets: 0,
-        bytes: 0,
-        firstNs: now,
-        lastNs: now,
-      };
-      bucket.push(conversation);
+      conversation = new ConversationRecord(hash, vni, proto, src, srcPort, dst, dstPort, seconds, nanos);
+      table.insert(hash, conversation);
+    } else if (seconds > conversation.lastSeconds || (seconds === conversation.lastSeconds && nanos > conversation.lastNanos)) {
+      conversation.lastSeconds = seconds;
+      conversation.lastNanos = nanos;
+    } else if (seconds < conversation.firstSeconds || (seconds === conversation.firstSeconds && nanos < conversation.firstNanos)) {
+      conversation.firstSeconds = seconds;
+      conversation.firstNanos = nanos;
     }
     conversation.packets += 1;
     conversation.bytes += length;
-    if (now < conversation.firstNs) conversation.firstNs = now;
-    if (now > conversation.lastNs) conversation.lastNs = now;
   }
 
   private addArp(packet: Packet, vni: number | null): void {
-    const arp = packet.last('arp');
-    if (arp === undefined) return;
-    const key = `${vni}|${arp.opcode}|${arp.senderIp}|${arp.senderMac}|${arp.targetIp}`;
-    const known = this.arp.get(key);
-    if (known !== undefined) known.packets += 1;
-    else {
-      this.arp.set(key, {
-        vni,
-        opcode: arp.opcode,
-        senderIp: arp.senderIp,
-        senderMac: arp.senderMac,
-        targetIp: arp.targetIp,
-        packets: 1,
-      });
+    // ARP ends a frame's decoding: if the packet has an ARP layer (never quoted), it is the last.
+    const layers = packet.layers;
+    const arp = layers[layers.length - 1];
+    if (!(arp instanceof ArpLayer)) return;
+    const { opcode, senderIp, senderMac, targetIp } = arp;
+    const hash = mix3(mix3(vni ?? -1, opcode, senderIp), ((senderMac / 0x1_0000_0000) | 0) ^ (senderMac | 0), targetIp);
+    const table = this.arpTable;
+    let known: ArpRecord | undefined;
+    for (let i = table.first(hash); i >= 0; i = table.next(i)) {
+      const a = table.entries[i]!;
+      if (a.vni === vni && a.opcode === opcode && a.senderIp === senderIp && a.senderMac === senderMac && a.targetIp === targetIp) {
+        known = a;
+        break;
+      }
     }
-    if (vni !== null) this.fdbIndex.get(vni)?.get(arp.senderMac)?.ips.add(arp.senderIp);
+    if (known !== undefined) known.packets += 1;
+    else table.insert(hash, new ArpRecord(vni, opcode, senderIp, senderMac, targetIp));
+    if (vni !== null) this.fdbEntry(vni, senderMac, false, 0)?.ips.add(senderIp);
   }
 
-  private checkMtu(packet: Packet, vni: number | null, file: string): void {
-    const mtu = this.options.mtu;
-    if (mtu === undefined) return;
+  private checkMtu(packet: Packet, vni: number | null, file: string, mtu: number): void {
     const ip = packet.innerIpv4;
     if (ip === undefined || ip.totalLength <= mtu) return;
     this.oversizeCount += 1;
@@ -244,19 +286,154 @@ export class CaptureSummary {
   }
 }
 
-/** The inner map for `key`, created on first use. */
-function mapIn<K, V>(outer: Map<K, Map<number, V>>, key: K): Map<number, V> {
-  let inner = outer.get(key);
-  if (inner === undefined) {
-    inner = new Map();
-    outer.set(key, inner);
+/** packet.first('eth', 1) without walking the layers in the usual case (one tunnel). */
+function firstInnerEth(packet: Packet): EthLayer | undefined {
+  // With one VXLAN header the only Ethernet header at depth 1 is the innermost one.
+  if (packet.tunnelDepth === 1) return packet.innerEth;
+  return packet.first('eth', 1);
+}
+
+class TunnelEntry implements Tunnel {
+  readonly vnis = new Set<number>();
+  packets = 0;
+  bytes = 0;
+  /** The VNI added last, to skip the Set for repeats. */
+  lastVni = -1;
+  constructor(
+    readonly outerSrc: number,
+    readonly outerDst: number,
+    readonly udpPort: number,
+  ) {}
+}
+
+class FdbRecord implements FdbEntry {
+  readonly ips = new Set<number>();
+  packets = 0;
+  constructor(
+    readonly vni: number,
+    readonly mac: number,
+    public vtep: number,
+  ) {}
+}
+
+class ArpRecord implements ArpExchange {
+  packets = 1;
+  constructor(
+    readonly vni: number | null,
+    readonly opcode: number,
+    readonly senderIp: number,
+    readonly senderMac: number,
+    readonly targetIp: number,
+  ) {}
+}
+
+/** A conversation with its times kept as numbers (whole seconds, nanoseconds of the second). */
+class ConversationRecord implements Conversation {
+  packets = 0;
+  bytes = 0;
+  lastSeconds: number;
+  lastNanos: number;
+  constructor(
+    readonly hash: number,
+    readonly vni: number | null,
+    readonly protocol: number,
+    readonly a: number,
+    readonly aPort: number,
+    readonly b: number,
+    readonly bPort: number,
+    public firstSeconds: number,
+    public firstNanos: number,
+  ) {
+    this.lastSeconds = firstSeconds;
+    this.lastNanos = firstNanos;
   }
-  return inner;
+
+  get firstNs(): bigint {
+    return BigInt(this.firstSeconds) * 1_000_000_000n + BigInt(this.firstNanos);
+  }
+
+  get lastNs(): bigint {
+    return BigInt(this.lastSeconds) * 1_000_000_000n + BigInt(this.lastNanos);
+  }
+}
+
+/**
+ * Entries in the order made, found through an open-addressing index of 32-bit hashes: the
+ * caller walks the candidates of a hash (first / next) and compares its own fields.
+ */
+class Table<T> {
+  readonly entries: T[] = [];
+  /** Entry index + 1 per slot, 0 for empty; kept at most half full. */
+  private slots = new Int32Array(1024);
+  /** The hash of each entry, to rehash and to skip other hashes' entries while probing. */
+  private hashes = new Int32Array(512);
+  private mask = 1023;
+  private probeHash = 0;
+  private probeSlot = 0;
+
+  /** Index of the first entry whose hash may be `hash`, or -1. */
+  first(hash: number): number {
+    this.probeHash = hash | 0;
+    this.probeSlot = (hash & this.mask) - 1;
+    return this.next(-1);
+  }
+
+  /** Index of the next candidate after `_previous` for the hash given to first(), or -1. */
+  next(_previous: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    const wanted = this.probeHash;
+    for (let slot = (this.probeSlot + 1) & mask; ; slot = (slot + 1) & mask) {
+      const index = slots[slot]! - 1;
+      if (index < 0) {
+        this.probeSlot = slot;
+        return -1;
+      }
+      if (this.hashes[index] === wanted) {
+        this.probeSlot = slot;
+        return index;
+      }
+    }
+  }
+
+  insert(hash: number, entry: T): void {
+    const index = this.entries.length;
+    this.entries.push(entry);
+    if (index >= this.hashes.length) {
+      const grown = new Int32Array(this.hashes.length * 2);
+      grown.set(this.hashes);
+      this.hashes = grown;
+    }
+    this.hashes[index] = hash | 0;
+    if ((index + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    else this.place(index);
+  }
+
+  private place(index: number): void {
+    const mask = this.mask;
+    let slot = this.hashes[index]! & mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+    this.slots[slot] = index + 1;
+  }
+
+  private rehash(size: number): void {
+    this.slots = new Int32Array(size);
+    this.mask = size - 1;
+    for (let i = 0; i < this.entries.length; i++) this.place(i);
+  }
+}
+
+/** A 32-bit hash of three numbers (each taken modulo 2^32). */
+function mix3(a: number, b: number, c: number): number {
+  let h = Math.imul(a ^ 0x2545f491, 0x9e3779b1);
+  h = Math.imul(h ^ b ^ (h >>> 15), 0x85ebca6b);
+  h = Math.imul(h ^ c ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /**
  * A 32-bit hash of a conversation that is the same in both directions: the two endpoints are
- * put in a fixed order first. Collisions are fine; the bucket compares the real fields.
+ * put in a fixed order first. Collisions are fine; the lookup compares the real fields.
  */
 function conversationHash(vni: number | null, protocol: number, src: number, srcPort: number, dst: number, dstPort: number): number {
   const srcFirst = src < dst || (src === dst && srcPort <= dstPort);
