@@ -7,29 +7,43 @@ import type { DecodeContext } from './context.js';
  * Verifying every transport checksum touches every payload byte: it is the most expensive thing
  * the dissector does, so this loop is tuned. It reads 32-bit little-endian words through a
  * DataView (one bounds check per four bytes, unaligned reads allowed) and relies on RFC 1071's
- * byte-order independence: the sum of byte-swapped words is the byte-swapped sum. The two 16-bit
- * halves go to separate accumulators that stay small integers (no double arithmetic) for any
- * frame up to 256 KiB. Measured: ~0.2 ns/byte, against ~0.55 ns/byte for byte-wise reads.
+ * byte-order independence: the sum of byte-swapped words is the byte-swapped sum. Whole 32-bit
+ * words are added as they are (a 32-bit word is congruent to the sum of its 16-bit halves modulo
+ * 0xffff, which is all the folded result depends on) into two double accumulators, eight words
+ * an iteration; a double holds such sums exactly for 2^21 words, so longer data is summed in
+ * chunks of 1 MiB. Measured on the bench capture: ~0.13 ns/byte, against ~0.22 ns/byte for
+ * separate 16-bit halves and ~0.55 ns/byte for byte-wise reads.
  */
+
+/** Bytes summed before folding, so that a double's 53 bits always hold the sum exactly. */
+const CHUNK_BYTES = 1 << 20;
 
 /** Ones'-complement sum of frame bytes [start, end), folded to 16 bits, in network byte order. */
 export function sumWords(ctx: DecodeContext, start: number, end: number): number {
   const view = ctx.dataView();
   const base = ctx.viewBase;
-  let lo = 0;
-  let hi = 0;
-  let i = base + start;
-  const stop = base + end;
-  for (const last8 = stop - 7; i < last8; i += 8) {
-    const w = view.getUint32(i, true);
-    const v = view.getUint32(i + 4, true);
-    lo += (w & 0xffff) + (v & 0xffff);
-    hi += (w >>> 16) + (v >>> 16);
+  let s = 0;
+  for (let from = base + start, stop = base + end; from < stop; from += CHUNK_BYTES) {
+    s = fold(s + sumChunk(view, from, Math.min(stop, from + CHUNK_BYTES)));
   }
-  for (; i < stop - 1; i += 2) lo += view.getUint16(i, true);
-  if (i < stop) lo += view.getUint8(i); // an odd last byte is padded with a zero byte after it
-  const s = fold(lo + hi);
   return ((s & 0xff) << 8) | (s >>> 8);
+}
+
+/** The plain sum of the little-endian 32-bit words of view bytes [i, stop) (< 2^50 for ≤ 1 MiB). */
+function sumChunk(view: DataView, i: number, stop: number): number {
+  let a = 0;
+  let b = 0;
+  for (const last32 = stop - 31; i < last32; i += 32) {
+    a += view.getUint32(i, true) + view.getUint32(i + 4, true) + view.getUint32(i + 8, true) + view.getUint32(i + 12, true);
+    b += view.getUint32(i + 16, true) + view.getUint32(i + 20, true) + view.getUint32(i + 24, true) + view.getUint32(i + 28, true);
+  }
+  for (const last4 = stop - 3; i < last4; i += 4) a += view.getUint32(i, true);
+  if (i < stop - 1) {
+    a += view.getUint16(i, true);
+    i += 2;
+  }
+  if (i < stop) a += view.getUint8(i); // an odd last byte is padded with a zero byte after it
+  return a + b;
 }
 
 /** Folds a sum to 16 bits with end-around carry. */
