@@ -39,7 +39,7 @@ export function registerTrace(program: Command): void {
     .option('--window <duration>', 'longest time between two sightings of one packet', '200ms')
     .option('--clock-offset <node=offset>', "a node's clock offset from the first point's node (node2=+2.5s), instead of the estimate; repeatable", collect, [])
     .option('--packets', 'text and table: also list every packet with its sightings')
-    .option('--sample <frames>', 'frames per capture read first to estimate clocks and order', '50000')
+    .option('--sample <frames>', 'frames per capture read first to estimate clocks and order', '20000')
     .option('--fail-on-loss', 'exit with 1 when a packet was lost between two points')
     .addHelpText(
       'after',
@@ -77,12 +77,13 @@ function runTrace(points: string[], options: TraceOptions): number {
       windowNs: parseDuration(options.window, '--window'),
       path: options.path?.split(',').map((s) => s.trim()),
       clockOffsets: parseClockOffsets(options.clockOffset),
-      sampleFrames: parseCount(options.sample ?? '50000', '--sample'),
+      sampleFrames: parseCount(options.sample ?? '20000', '--sample'),
       onStart: (start) => {
         labels = start.labels;
         baseNs = start.baseNs;
       },
-      onPacket,
+      // The text report without --packets needs only the lost packets: far fewer objects.
+      ...(json === undefined && !options.packets ? { onLost: onPacket } : { onPacket }),
     });
     for (const warning of result.warnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
     if (json !== undefined) json.end(result, losses);

@@ -19,49 +19,112 @@ const mac = (value: number): Value => (value === NONE ? null : formatMac(value))
 const ip = (value: number): Value => (value === NONE ? null : formatIpv4(value));
 const num = (value: number): Value => (value === NONE ? null : value);
 
-function push(changes: Change[], field: string, from: Value, to: Value): void {
-  if (from !== to) changes.push({ field, from, to });
+/** A header field that may change between hops, read as a number from a sighting. */
+interface Field {
+  /** The field's name for a packet of this kind (ports are tcp., udp. or icmp.ident). */
+  name(s: Sighting): string | null;
+  value(s: Sighting): number;
+  format(value: number): Value;
+  /** Compared as a difference across a flow (the length: +50 bytes whatever the size). */
+  byDifference?: boolean;
 }
 
-export function changesBetween(before: Sighting, after: Sighting): Change[] {
-  const changes: Change[] = [];
-  // The underlay: appears at the sending VTEP, goes at the receiving one, and on a routed
-  // underlay has its MACs and TTL changed on the way.
-  if (before.vni !== after.vni) push(changes, 'vxlan.vni', num(before.vni), num(after.vni));
-  if (before.outerEthSrc !== after.outerEthSrc) push(changes, 'outer.eth.src', mac(before.outerEthSrc), mac(after.outerEthSrc));
-  if (before.outerEthDst !== after.outerEthDst) push(changes, 'outer.eth.dst', mac(before.outerEthDst), mac(after.outerEthDst));
-  if (before.outerIpSrc !== after.outerIpSrc) push(changes, 'outer.ip.src', ip(before.outerIpSrc), ip(after.outerIpSrc));
-  if (before.outerIpDst !== after.outerIpDst) push(changes, 'outer.ip.dst', ip(before.outerIpDst), ip(after.outerIpDst));
-  if (before.outerTtl !== after.outerTtl) push(changes, 'outer.ip.ttl', num(before.outerTtl), num(after.outerTtl));
-  if (before.outerSrcPort !== after.outerSrcPort) push(changes, 'outer.udp.srcport', num(before.outerSrcPort), num(after.outerSrcPort));
-  if (before.outerDstPort !== after.outerDstPort) push(changes, 'outer.udp.dstport', num(before.outerDstPort), num(after.outerDstPort));
+const l4 = (s: Sighting): string => (s.proto === 6 ? 'tcp' : s.proto === 17 ? 'udp' : 'icmp');
+const always = (name: string) => (): string => name;
+const ipOnly = (name: string) => (s: Sighting): string | null => (s.kind === Kind.Ipv4 ? name : null);
 
-  // The packet itself: MACs where a node routes it, TTL likewise, addresses and ports at NAT.
-  if (before.ethSrc !== after.ethSrc) push(changes, 'eth.src', mac(before.ethSrc), mac(after.ethSrc));
-  if (before.ethDst !== after.ethDst) push(changes, 'eth.dst', mac(before.ethDst), mac(after.ethDst));
-  if (after.kind === Kind.Ipv4) {
-    if (before.ttl !== after.ttl) push(changes, 'ip.ttl', num(before.ttl), num(after.ttl));
-    if (before.ipSrc !== after.ipSrc) push(changes, 'ip.src', ip(before.ipSrc), ip(after.ipSrc));
-    if (before.ipDst !== after.ipDst) push(changes, 'ip.dst', ip(before.ipDst), ip(after.ipDst));
-    const l4 = after.proto === 6 ? 'tcp' : after.proto === 17 ? 'udp' : 'icmp';
-    if (l4 === 'icmp') {
-      if (before.srcPort !== after.srcPort) push(changes, 'icmp.ident', num(before.srcPort), num(after.srcPort));
-    } else {
-      if (before.srcPort !== after.srcPort) push(changes, `${l4}.srcport`, num(before.srcPort), num(after.srcPort));
-      if (before.dstPort !== after.dstPort) push(changes, `${l4}.dstport`, num(before.dstPort), num(after.dstPort));
-    }
+/**
+ * Every field trace compares, in the order changes are listed: the underlay first (appears at
+ * the sending VTEP, goes at the receiving one, has its MACs and TTL changed on a routed
+ * underlay), then the packet itself (MACs and TTL where a node routes it, addresses and ports
+ * at NAT), then the length.
+ */
+const FIELDS: readonly Field[] = [
+  { name: always('vxlan.vni'), value: (s) => s.vni, format: num },
+  { name: always('outer.eth.src'), value: (s) => s.outerEthSrc, format: mac },
+  { name: always('outer.eth.dst'), value: (s) => s.outerEthDst, format: mac },
+  { name: always('outer.ip.src'), value: (s) => s.outerIpSrc, format: ip },
+  { name: always('outer.ip.dst'), value: (s) => s.outerIpDst, format: ip },
+  { name: always('outer.ip.ttl'), value: (s) => s.outerTtl, format: num },
+  { name: always('outer.udp.srcport'), value: (s) => s.outerSrcPort, format: num },
+  { name: always('outer.udp.dstport'), value: (s) => s.outerDstPort, format: num },
+  { name: always('eth.src'), value: (s) => s.ethSrc, format: mac },
+  { name: always('eth.dst'), value: (s) => s.ethDst, format: mac },
+  { name: ipOnly('ip.ttl'), value: (s) => s.ttl, format: num },
+  { name: ipOnly('ip.src'), value: (s) => s.ipSrc, format: ip },
+  { name: ipOnly('ip.dst'), value: (s) => s.ipDst, format: ip },
+  { name: (s) => (s.kind !== Kind.Ipv4 ? null : l4(s) === 'icmp' ? 'icmp.ident' : `${l4(s)}.srcport`), value: (s) => s.srcPort, format: num },
+  { name: (s) => (s.kind !== Kind.Ipv4 || l4(s) === 'icmp' ? null : `${l4(s)}.dstport`), value: (s) => s.dstPort, format: num },
+  { name: always('frame.len'), value: (s) => s.length, format: num, byDifference: true },
+];
+
+/** Bit i set: FIELDS[i] differs between the two sightings. */
+function changedFields(before: Sighting, after: Sighting): number {
+  let mask = 0;
+  for (let i = 0; i < FIELDS.length; i++) {
+    const field = FIELDS[i]!;
+    if (field.value(before) !== field.value(after) && field.name(after) !== null) mask |= 1 << i;
   }
-  if (before.length !== after.length) push(changes, 'frame.len', before.length, after.length);
+  return mask;
+}
+
+function changesOf(before: Sighting, after: Sighting, mask: number): Change[] {
+  const changes: Change[] = [];
+  for (let i = 0; i < FIELDS.length; i++) {
+    if ((mask & (1 << i)) === 0) continue;
+    const field = FIELDS[i]!;
+    changes.push({ field: field.name(after)!, from: field.format(field.value(before)), to: field.format(field.value(after)) });
+  }
   return changes;
 }
 
+export function changesBetween(before: Sighting, after: Sighting): Change[] {
+  return changesOf(before, after, changedFields(before, after));
+}
+
 /**
- * A key under which changes that are "the same" for a flow compare equal: the length as a
- * difference (+50 bytes for every packet of a flow, whatever its size), everything else as it is.
+ * The changes the packets of a flow share over one hop, tracked without building a Change per
+ * packet: the first packet's pair of sightings is the reference, and a field stays shared while
+ * every packet changes it exactly as the reference did (the length by the same difference).
  */
-export function changeKey(change: Change): string {
-  if (change.field === 'frame.len') return `frame.len ${signed((change.to as number) - (change.from as number))}`;
-  return `${change.field} ${change.from}>${change.to}`;
+export class SharedChanges {
+  private before: Sighting | null = null;
+  private after: Sighting | null = null;
+  private referenceMask = 0;
+  /** Fields that changed for some packets and not, or not the same way, for others. */
+  private varyingMask = 0;
+
+  add(before: Sighting, after: Sighting): void {
+    if (this.before === null) {
+      this.before = before;
+      this.after = after;
+      this.referenceMask = changedFields(before, after);
+      return;
+    }
+    const mask = changedFields(before, after);
+    const either = mask | this.referenceMask;
+    for (let i = 0; i < FIELDS.length; i++) {
+      if ((either & (1 << i)) === 0 || (this.varyingMask & (1 << i)) !== 0) continue;
+      const field = FIELDS[i]!;
+      const same = field.byDifference
+        ? field.value(after) - field.value(before) === field.value(this.after!) - field.value(this.before!)
+        : field.value(before) === field.value(this.before!) && field.value(after) === field.value(this.after!);
+      if (!same || (mask & (1 << i)) === 0 || (this.referenceMask & (1 << i)) === 0) this.varyingMask |= 1 << i;
+    }
+  }
+
+  /** What every packet had changed, as the first packet had it. */
+  get changes(): Change[] {
+    if (this.before === null) return [];
+    return changesOf(this.before, this.after!, this.referenceMask & ~this.varyingMask);
+  }
+
+  /** Names of the fields that changed for some packets only, or differently. */
+  get varying(): string[] {
+    const names: string[] = [];
+    for (let i = 0; i < FIELDS.length; i++) if ((this.varyingMask & (1 << i)) !== 0) names.push(FIELDS[i]!.name(this.after!) ?? FIELDS[i]!.name(this.before!) ?? `field ${i}`);
+    return names.sort();
+  }
 }
 
 export function signed(n: number): string {

@@ -1,16 +1,31 @@
-import { type Change, changeKey, changesBetween } from './changes.js';
+import { type Change, changesBetween, SharedChanges } from './changes.js';
 import { flowKey, flowName } from './describe.js';
 import type { Journey } from './journeys.js';
 import { LatencySample } from './latency.js';
 import { orderSightings } from './path.js';
 import { Kind, NONE, type Sighting } from './sighting.js';
 
-/** One sighting of a traced packet, with what changed since the previous one. */
-export interface TracedSighting {
-  readonly sighting: Sighting;
+/**
+ * One sighting of a traced packet, with what changed since the previous one. The changes are
+ * worked out when someone asks (the JSON report, diff): the text report needs only the flows'.
+ */
+export class TracedSighting {
+  private cachedChanges: readonly Change[] | undefined;
+
+  constructor(
+    readonly sighting: Sighting,
+    readonly previous: Sighting | null,
+  ) {}
+
   /** Corrected time since the previous sighting; null for the first. */
-  readonly deltaNs: number | null;
-  readonly changes: readonly Change[];
+  get deltaNs(): number | null {
+    return this.previous === null ? null : this.sighting.correctedNs - this.previous.correctedNs;
+  }
+
+  get changes(): readonly Change[] {
+    this.cachedChanges ??= this.previous === null ? [] : changesBetween(this.previous, this.sighting);
+    return this.cachedChanges;
+  }
 }
 
 /** A packet followed over the capture points. */
@@ -33,40 +48,27 @@ export interface TracedPacket {
 export class Hop {
   packets = 0;
   readonly latency = new LatencySample();
-  /** Changes every packet over this hop shared so far, by changeKey; null before the first. */
-  private shared: Map<string, Change> | null = null;
-  /** Fields that changed for some packets and not (in the same way) for others. */
-  readonly varying = new Set<string>();
+  private readonly shared = new SharedChanges();
 
   constructor(
     readonly from: number,
     readonly to: number,
   ) {}
 
-  add(deltaNs: number, changes: readonly Change[]): void {
+  add(before: Sighting, after: Sighting): void {
     this.packets += 1;
-    this.latency.add(deltaNs);
-    if (this.shared === null) {
-      this.shared = new Map(changes.map((c) => [changeKey(c), c]));
-      return;
-    }
-    const keys = new Set<string>();
-    for (const change of changes) {
-      const key = changeKey(change);
-      keys.add(key);
-      if (!this.shared.has(key)) this.varying.add(change.field);
-    }
-    for (const [key, change] of this.shared) {
-      if (!keys.has(key)) {
-        this.shared.delete(key);
-        this.varying.add(change.field);
-      }
-    }
+    this.latency.add(after.correctedNs - before.correctedNs);
+    this.shared.add(before, after);
   }
 
-  /** The changes all packets share (the length as the first packet's, same difference). */
+  /** The changes all packets over this hop share (the length: the same difference). */
   get changes(): Change[] {
-    return [...(this.shared?.values() ?? [])];
+    return this.shared.changes;
+  }
+
+  /** Fields that changed for some packets and not, or not in the same way, for others. */
+  get varying(): string[] {
+    return this.shared.varying;
   }
 }
 
@@ -77,8 +79,8 @@ export class Flow {
   firstNs = Infinity;
   lastNs = -Infinity;
   readonly vnis = new Set<number>();
-  /** Where its packets go (direction and inner IPv4 destination), for loss decisions. */
-  destination: string | null = null;
+  /** Where its packets go (inner IPv4 destination, negative -1-ip going backward), for loss decisions. */
+  destination: number | null = null;
   /** Points its packets were seen at, in the order they pass them. */
   readonly path: number[] = [];
   private readonly hopsByKey = new Map<number, Hop>();
@@ -98,6 +100,10 @@ export class Flow {
       if (hop !== undefined) hops.push(hop);
     }
     return hops;
+  }
+
+  hopIfAny(from: number, to: number): Hop | undefined {
+    return this.hopsByKey.get(from * 4096 + to);
   }
 
   hop(from: number, to: number): Hop {
@@ -139,14 +145,14 @@ export interface CaptureSpan {
  */
 export class FlowTable {
   readonly flows = new Map<string, Flow>();
-  private pending: { journey: Journey; flow: Flow; sightings: Sighting[] }[] = [];
+  private pending: Journey[] = [];
   private pendingHead = 0;
   /**
    * Per destination (inner IPv4 address and direction), the flow that went farthest. A flow
    * of one packet that was dropped has only the points it reached; packets to the same place
    * show where it should have gone on.
    */
-  private readonly farthestTo = new Map<string, Flow>();
+  private readonly farthestTo = new Map<number, Flow>();
   /** Recent fragments by point, protocol and IP ID, with when they were seen. */
   private readonly fragments = new Map<string, number>();
 
@@ -156,11 +162,15 @@ export class FlowTable {
     private readonly spans: readonly CaptureSpan[],
     private readonly windowNs: number,
     private readonly holdNs: number,
+    /** Receives every packet, or with `onlyLost` only the lost ones (cheaper: no objects). */
     private readonly onPacket: (packet: TracedPacket) => void,
+    private readonly onlyLost = false,
   ) {}
 
   add(journey: Journey): void {
-    const { sightings, forward } = orderSightings(journey, this.position);
+    orderSightings(journey, this.position);
+    const sightings = journey.sightings;
+    const forward = journey.forward;
     const first = sightings[0]!;
     const key = flowKey(first);
     let flow = this.flows.get(key);
@@ -170,13 +180,14 @@ export class FlowTable {
     }
     flow.extendPath(sightings, this.position);
     if (first.kind === Kind.Ipv4) {
-      const destination = `${forward ? '>' : '<'}${first.ipDst}`;
+      const destination = forward ? first.ipDst : -1 - first.ipDst;
       const farthest = this.farthestTo.get(destination);
       if (farthest === undefined || farthest.path.length < flow.path.length) this.farthestTo.set(destination, flow);
       flow.destination = destination;
     }
     for (const s of sightings) if (s.fragment) this.fragments.set(fragmentKey(s.point, s), s.correctedNs);
-    this.pending.push({ journey, flow, sightings });
+    journey.flow = flow;
+    this.pending.push(journey);
   }
 
   /** Decides every journey that has waited long enough by capture time `nowNs`. */
@@ -184,10 +195,10 @@ export class FlowTable {
     const pending = this.pending;
     let head = this.pendingHead;
     const limit = nowNs - this.holdNs;
-    while (head < pending.length && pending[head]!.journey.lastNs < limit) {
-      const { journey, flow, sightings } = pending[head]!;
+    while (head < pending.length && pending[head]!.lastNs < limit) {
+      const journey = pending[head]!;
       head += 1;
-      this.decide(journey, flow, sightings);
+      this.decide(journey, journey.flow!, journey.sightings);
     }
     if (head > 4096 && head * 2 > pending.length) {
       this.pending = pending.slice(head);
@@ -201,30 +212,32 @@ export class FlowTable {
     this.decideBefore(Infinity);
   }
 
+  /**
+   * How long after `from` a packet should show up at `to`: the slowest this hop has been for
+   * the flow, or the window before it was seen. A capture that ended before then may simply
+   * have stopped too early to see the packet, which is no loss.
+   */
+  private expectedDelay(flow: Flow, from: number, to: number): number {
+    const max = flow.hopIfAny(from, to)?.latency.max;
+    return max === undefined || max === -Infinity ? this.windowNs : Math.min(this.windowNs, Math.max(0, max));
+  }
+
   private decide(journey: Journey, flow: Flow, sightings: Sighting[]): void {
     flow.packets += 1;
     if (journey.firstNs < flow.firstNs) flow.firstNs = journey.firstNs;
     if (journey.lastNs > flow.lastNs) flow.lastNs = journey.lastNs;
-    const traced: TracedSighting[] = [];
     for (let i = 0; i < sightings.length; i++) {
       const s = sightings[i]!;
       if (s.vni !== NONE) flow.vnis.add(s.vni);
-      if (i === 0) {
-        traced.push({ sighting: s, deltaNs: null, changes: [] });
-        continue;
-      }
-      const previous = sightings[i - 1]!;
-      const deltaNs = s.correctedNs - previous.correctedNs;
-      const changes = changesBetween(previous, s);
-      flow.hop(previous.point, s.point).add(deltaNs, changes);
-      traced.push({ sighting: s, deltaNs, changes });
+      if (i > 0) flow.hop(sightings[i - 1]!.point, s.point).add(sightings[i - 1]!, s);
     }
 
     // Lost: the flow (or another to the same place) goes on past this packet's last point, and
     // the next point was capturing at the time.
     const last = sightings[sightings.length - 1]!;
     const farthest = flow.destination === null ? undefined : this.farthestTo.get(flow.destination);
-    const path = farthest !== undefined && farthest.path.length > flow.path.length && farthest.path.includes(last.point) ? farthest.path : flow.path;
+    const guide = farthest !== undefined && farthest.path.length > flow.path.length && farthest.path.includes(last.point) ? farthest : flow;
+    const path = guide.path;
     const at = path.indexOf(last.point);
     let lost: TracedPacket['lost'] = null;
     let fragmented: TracedPacket['fragmented'] = null;
@@ -234,16 +247,17 @@ export class FlowTable {
       const fragmentSeen = this.fragments.get(fragmentKey(next, last));
       if (!last.fragment && fragmentSeen !== undefined && Math.abs(fragmentSeen - last.correctedNs) <= this.windowNs) {
         fragmented = { after: last.point, before: next };
-      } else if (span.startNs <= last.correctedNs && span.endNs >= last.correctedNs + this.windowNs) {
+      } else if (span.startNs <= last.correctedNs && span.endNs >= last.correctedNs + this.expectedDelay(guide, last.point, next)) {
         lost = { after: last.point, before: next };
         flow.lost += 1;
       }
     }
+    if (this.onlyLost && lost === null) return;
     const missed: number[] = [];
     const from = flow.path.indexOf(sightings[0]!.point);
     const to = flow.path.indexOf(last.point);
     for (let i = from + 1; i < to; i++) if (!journey.seenAt(flow.path[i]!)) missed.push(flow.path[i]!);
-
+    const traced = sightings.map((s, i) => new TracedSighting(s, i === 0 ? null : sightings[i - 1]!));
     this.onPacket({ id: journey.id, flow, sightings: traced, lost, fragmented, missed });
   }
 }

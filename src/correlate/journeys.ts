@@ -1,3 +1,4 @@
+import type { Flow } from './flows.js';
 import type { Sighting } from './sighting.js';
 
 /**
@@ -5,9 +6,14 @@ import type { Sighting } from './sighting.js';
  * (arrival order). Ordering them along the path is the caller's business (see path.ts).
  */
 export class Journey {
+  /** In arrival order until orderSightings puts them in travel order (in place). */
   readonly sightings: Sighting[];
   firstNs: number;
   lastNs: number;
+  /** Travels along the point order (set by orderSightings). */
+  forward = true;
+  /** The flow it belongs to, once the flow table has it. */
+  flow: Flow | null = null;
 
   constructor(
     readonly id: number,

@@ -100,14 +100,24 @@ export function givenOrder(labels: readonly string[], points: readonly CapturePo
 }
 
 /**
- * A journey's sightings in path order, in the direction the packet travelled: along the path
- * when it was seen earlier at the point nearer the start, against it otherwise.
+ * Puts a journey's sightings in path order, in the direction the packet travelled (in place):
+ * along the path when it was seen earlier at the point nearer the start, against it otherwise.
+ * They usually arrive in that order already, which is checked before anything is sorted.
  */
-export function orderSightings(journey: Journey, position: readonly number[]): { sightings: Sighting[]; forward: boolean } {
+export function orderSightings(journey: Journey, position: readonly number[]): void {
   const sightings = journey.sightings;
-  if (sightings.length === 1) return { sightings, forward: true };
-  const sorted = [...sightings].sort((x, y) => position[x.point]! - position[y.point]!);
-  const forward = sorted[0]!.correctedNs <= sorted[sorted.length - 1]!.correctedNs;
-  if (!forward) sorted.reverse();
-  return { sightings: sorted, forward };
+  const n = sightings.length;
+  if (n === 1) return;
+  let ascending = true;
+  let descending = true;
+  for (let i = 1; i < n; i++) {
+    const step = position[sightings[i]!.point]! - position[sightings[i - 1]!.point]!;
+    if (step < 0) ascending = false;
+    else descending = false;
+  }
+  if (!ascending && !descending) sightings.sort((x, y) => position[x.point]! - position[y.point]!);
+  else if (descending) sightings.reverse();
+  // Now ascending along the path: forward if the packet was there first at the start's end.
+  journey.forward = sightings[0]!.correctedNs <= sightings[n - 1]!.correctedNs;
+  if (!journey.forward) sightings.reverse();
 }

@@ -1,4 +1,4 @@
-import type { Frame } from '../capture/frame.js';
+import { type Frame, frameNanosecondOfSecond, frameSeconds } from '../capture/frame.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
 import { createDissector, type Dissector } from '../dissect/index.js';
@@ -25,7 +25,7 @@ export interface TraceOptions {
   vxlanHeuristic?: boolean;
   /** Longest time between two sightings of one packet (default 200 ms). */
   windowNs?: number;
-  /** How long a packet waits before its loss is decided (default 1 s of capture time). */
+  /** How long a packet waits before its loss is decided (default: the window). */
   holdNs?: number;
   /** Point labels in path order (--path). */
   path?: readonly string[];
@@ -33,12 +33,14 @@ export interface TraceOptions {
   fixedOrder?: boolean;
   /** Node → clock offset in ns relative to the reference node (--clock-offset). */
   clockOffsets?: ReadonlyMap<string, number>;
-  /** Frames per capture read for the clock and order estimates (default 50,000). */
+  /** Frames per capture read for the clock and order estimates (default 20,000). */
   sampleFrames?: number;
   /** Called once the points, clocks and order are known, before the first packet. */
   onStart?: (start: { labels: string[]; baseNs: bigint; order: PathOrder; clock: readonly ClockOffset[] }) => void;
   /** Called with every traced packet, in the order the packets were first seen. */
   onPacket?: (packet: TracedPacket) => void;
+  /** Instead of onPacket: called with the lost packets only, which costs much less. */
+  onLost?: (packet: TracedPacket) => void;
 }
 
 export interface PointStats {
@@ -63,8 +65,7 @@ export interface TraceResult {
 }
 
 export const DEFAULT_WINDOW_NS = 200e6;
-const DEFAULT_HOLD_NS = 1e9;
-const DEFAULT_SAMPLE_FRAMES = 50_000;
+const DEFAULT_SAMPLE_FRAMES = 20_000;
 
 /**
  * One capture point being read, with its first unread frame turned into a sighting (the merge
@@ -92,35 +93,21 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
   const registry = new PointRegistry();
   const warnings: CaptureWarning[] = [];
 
-  // 1. Sample, which also fixes the points and the base time.
+  // 1-3. Sample, clocks, order.
   const sampleFrames = options.sampleFrames ?? DEFAULT_SAMPLE_FRAMES;
-  const { baseNs, samples, sampleSightings } = sampleCaptures(args, registry, dissect, sampleFrames);
+  const { baseNs, clock, order } = survey(args, registry, dissect, sampleFrames, windowNs, options);
   const points = registry.points;
-
-  // 2. Clocks.
-  const clock = estimateClockOffsets(points, samples, options.clockOffsets);
   const offsetOfNode = new Map(clock.map((c) => [c.node, c.offsetNs]));
   const offsets = points.map((p) => offsetOfNode.get(p.node) ?? 0);
-  for (const s of sampleSightings) s.correctedNs = s.timeNs - offsets[s.point]!;
-
-  // 3. Order.
-  let order: PathOrder;
-  if (options.fixedOrder) {
-    order = { points: points.map((p) => p.index), source: 'given' };
-  } else if (options.path !== undefined) {
-    const given = givenOrder(options.path, points);
-    if (typeof given === 'string') throw new TraceError(given);
-    order = given;
-  } else {
-    order = inferOrder(points.length, sampleJourneys(sampleSightings, windowNs));
-  }
+  const baseSeconds = Number(baseNs / 1_000_000_000n);
+  const baseNanoseconds = Number(baseNs % 1_000_000_000n);
   const position: number[] = [];
   order.points.forEach((point, at) => (position[point] = at));
   options.onStart?.({ labels: points.map((p) => p.label), baseNs, order, clock });
 
   // 4. Stream.
   const stats: PointStats[] = points.map((point) => ({ point, frames: 0, unidentified: 0, span: { startNs: Infinity, endNs: Infinity } }));
-  const table = new FlowTable(position, stats.map((s) => s.span), windowNs, options.holdNs ?? DEFAULT_HOLD_NS, options.onPacket ?? (() => {}));
+  const table = new FlowTable(position, stats.map((s) => s.span), windowNs, options.holdNs ?? windowNs, options.onPacket ?? options.onLost ?? (() => {}), options.onPacket === undefined);
   let matched = 0;
   const matcher = new JourneyMatcher(windowNs, (journey) => {
     if (journey.sightings.length > 1) matched += 1;
@@ -143,7 +130,8 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
         }
         if (point !== stream.point) continue;
         const stat = stats[point.index]!;
-        const timeNs = Number(frame.timestampNs - baseNs);
+        // Time since the base as a number, without a bigint per frame: exact for 104 days.
+        const timeNs = (frameSeconds(frame) - baseSeconds) * 1e9 + (frameNanosecondOfSecond(frame) - baseNanoseconds);
         const correctedNs = timeNs - offsets[point.index]!;
         stat.frames += 1;
         if (stat.span.startNs === Infinity) stat.span.startNs = correctedNs;
@@ -181,6 +169,36 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
 
   const flows = [...table.flows.values()].sort((a, b) => a.firstNs - b.firstNs || a.id - b.id);
   return { points: stats, order, clock, flows, packets: matcher.started, matched, baseNs, warnings };
+}
+
+/**
+ * The first frames of every capture (the sample) give the points, the base time, the clock
+ * offsets and, without --path, the order. The sample is dropped before streaming starts.
+ */
+function survey(
+  args: readonly PointArgument[],
+  registry: PointRegistry,
+  dissect: Dissector,
+  sampleFrames: number,
+  windowNs: number,
+  options: TraceOptions,
+): { baseNs: bigint; clock: ClockOffset[]; order: PathOrder } {
+  const { baseNs, samples, sampleSightings } = sampleCaptures(args, registry, dissect, sampleFrames);
+  const points = registry.points;
+  const clock = estimateClockOffsets(points, samples, options.clockOffsets);
+  const offsetOfNode = new Map(clock.map((c) => [c.node, c.offsetNs]));
+  for (const s of sampleSightings) s.correctedNs = s.timeNs - offsetOfNode.get(points[s.point]!.node)!;
+  let order: PathOrder;
+  if (options.fixedOrder) {
+    order = { points: points.map((p) => p.index), source: 'given' };
+  } else if (options.path !== undefined) {
+    const given = givenOrder(options.path, points);
+    if (typeof given === 'string') throw new TraceError(given);
+    order = given;
+  } else {
+    order = inferOrder(points.length, sampleJourneys(sampleSightings, windowNs));
+  }
+  return { baseNs, clock, order };
 }
 
 /**

@@ -116,7 +116,7 @@ export function flowJson(flow: Flow, labels: readonly string[]): Record<string, 
         exact: hop.latency.exact,
       },
       changes: hop.changes as Change[],
-      varying: [...hop.varying].sort(),
+      varying: hop.varying,
     })),
   };
 }

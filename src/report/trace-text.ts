@@ -78,7 +78,7 @@ export function flowText(flow: Flow, labels: readonly string[], losses: readonly
       } else {
         const latency = hop.packets === 1 ? formatOffset(hop.latency.median) : `${formatOffset(hop.latency.median)} median, max ${formatDuration(hop.latency.max)}`;
         const count = hop.packets === flow.packets ? '' : ` [${hop.packets} packets]`;
-        lines.push(`  ${label}  ${latency}${count}: ${describeChanges(hop.changes, [...hop.varying].sort())}`);
+        lines.push(`  ${label}  ${latency}${count}: ${describeChanges(hop.changes, hop.varying)}`);
       }
     }
     for (const group of losses) {
@@ -103,7 +103,7 @@ export function flowTable(flow: Flow, labels: readonly string[], losses: readonl
       at === 0 ? '' : String(hop?.packets ?? 0),
       hop === undefined ? '' : formatDuration(hop.latency.median),
       hop === undefined ? '' : formatDuration(hop.latency.max),
-      at === 0 ? 'first seen' : hop === undefined ? '' : describeChanges(hop.changes, [...hop.varying].sort()),
+      at === 0 ? 'first seen' : hop === undefined ? '' : describeChanges(hop.changes, hop.varying),
       lost === 0 ? '' : String(lost),
     ]);
   });
