@@ -1,6 +1,6 @@
-import Table from 'cli-table3';
 import { formatIpv4, formatMac } from '../dissect/index.js';
 import type { CaptureSummary, Conversation } from '../flow/summary.js';
+import { renderTable, type TableCell } from './text-table.js';
 import { isoTime } from './time.js';
 
 /*
@@ -101,11 +101,6 @@ export function summaryToJson(summary: CaptureSummary, mtu?: number): SummaryJso
   return json;
 }
 
-function table(head: string[]): Table.Table {
-  // No colours: the output is read in terminals, CI logs and files alike.
-  return new Table({ head, style: { head: [], border: [] } });
-}
-
 /** The summary as text: a few lines of counts, then one table per topic that has rows. */
 export function summaryToText(json: SummaryJson): string {
   const lines: string[] = [];
@@ -115,33 +110,26 @@ export function summaryToText(json: SummaryJson): string {
       `bad checksums: ${json.badChecksums.header} IPv4/ICMP, ${json.badChecksums.transport} UDP/TCP (offload?)`,
   );
   if (json.vnis.length > 0) {
-    const t = table(['VNI', 'packets', 'bytes']);
-    for (const v of json.vnis) t.push([v.vni, v.packets, v.bytes]);
-    lines.push('', 'VNIs', t.toString());
+    const rows: TableCell[][] = json.vnis.map((v) => [v.vni, v.packets, v.bytes]);
+    lines.push('', 'VNIs', renderTable(['VNI', 'packets', 'bytes'], rows));
   }
   if (json.tunnels.length > 0) {
-    const t = table(['outer src', 'outer dst', 'UDP port', 'VNIs', 'packets', 'bytes']);
-    for (const x of json.tunnels) t.push([x.outerSrc, x.outerDst, x.udpPort, x.vnis.join(','), x.packets, x.bytes]);
-    lines.push('', 'VXLAN tunnels', t.toString());
+    const rows = json.tunnels.map((x) => [x.outerSrc, x.outerDst, x.udpPort, x.vnis.join(','), x.packets, x.bytes]);
+    lines.push('', 'VXLAN tunnels', renderTable(['outer src', 'outer dst', 'UDP port', 'VNIs', 'packets', 'bytes'], rows));
   }
   if (json.conversations.length > 0) {
-    const t = table(['VNI', 'proto', 'A', 'B', 'packets', 'bytes', 'first', 'last']);
-    for (const c of json.conversations) {
-      t.push([c.vni ?? '-', c.protocol, c.a, c.b, c.packets, c.bytes, c.first.slice(11, 26), c.last.slice(11, 26)]);
-    }
-    lines.push('', 'Inner conversations', t.toString());
+    const rows = json.conversations.map((c) => [
+      c.vni ?? '-', c.protocol, c.a, c.b, c.packets, c.bytes, c.first.slice(11, 26), c.last.slice(11, 26),
+    ]);
+    lines.push('', 'Inner conversations', renderTable(['VNI', 'proto', 'A', 'B', 'packets', 'bytes', 'first', 'last'], rows));
   }
   if (json.fdb.length > 0) {
-    const t = table(['VNI', 'inner MAC', 'behind VTEP', 'IPv4 (from ARP)', 'packets']);
-    for (const e of json.fdb) t.push([e.vni, e.mac, e.vtep, e.ips.join(', '), e.packets]);
-    lines.push('', 'Inner MACs behind VTEPs (the FDB the traffic implies)', t.toString());
+    const rows = json.fdb.map((e) => [e.vni, e.mac, e.vtep, e.ips.join(', '), e.packets]);
+    lines.push('', 'Inner MACs behind VTEPs (the FDB the traffic implies)', renderTable(['VNI', 'inner MAC', 'behind VTEP', 'IPv4 (from ARP)', 'packets'], rows));
   }
   if (json.arp.length > 0) {
-    const t = table(['VNI', 'ARP', 'sender', 'target IPv4', 'packets']);
-    for (const a of json.arp) {
-      t.push([a.vni ?? '-', String(a.op), `${a.senderIp} (${a.senderMac})`, a.targetIp, a.packets]);
-    }
-    lines.push('', 'ARP', t.toString());
+    const rows = json.arp.map((a) => [a.vni ?? '-', String(a.op), `${a.senderIp} (${a.senderMac})`, a.targetIp, a.packets]);
+    lines.push('', 'ARP', renderTable(['VNI', 'ARP', 'sender', 'target IPv4', 'packets'], rows));
   }
   if (json.mtu !== undefined) {
     lines.push('', `Inner packets over the overlay MTU ${json.mtu.limit}: ${json.mtu.exceeded}`);
