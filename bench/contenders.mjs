@@ -12,6 +12,13 @@
 //              file), it runs on the prefix file instead, and the table says so
 //   role       'subject' (held to the issue's targets) or 'ceiling' (the bare read loop the
 //              subject is compared with); absent for the others
+//   subcommand a vxdump command the contender needs: skipped ("not built yet") while
+//              `vxdump <subcommand> --help` fails
+//   target     'trace' or 'diff': held to issue 5's targets (bench/run.mjs, TRACE_TARGETS)
+//
+// Formats 'path' and 'path-eth0' are file sets, not one file: the six captures of the synthetic
+// VXLAN path (bench/generate-path.mjs) and its two eth0 captures. Their `command` gets the list
+// of files, and packets/s counts the packets of all of them together.
 //
 // The next issue adds analyzers, e.g.:
 //   { name: 'vxdump analyze --summary', group: 'analyze', formats: ['pcap', 'pcapng'],
@@ -103,11 +110,40 @@ export const contenders = [
     capSeconds: 60,
     command: (file) => ['tcpdump', '-nn', '-e', '-v', '-r', file],
   },
+  // Issue 5: one packet followed over the six capture points of the static point-to-point path
+  // (node1 br0, vxlan11, eth0, node2 eth0, vxlan11, br0); diff of the two eth0s.
+  {
+    name: 'vxdump trace --format json',
+    group: 'trace',
+    formats: ['path'],
+    subcommand: 'trace',
+    target: 'trace',
+    command: (files) => [process.execPath, VXDUMP, 'trace', ...files, '--format', 'json'],
+  },
+  {
+    name: 'vxdump trace (text)',
+    group: 'trace',
+    formats: ['path'],
+    subcommand: 'trace',
+    target: 'trace',
+    command: (files) => [process.execPath, VXDUMP, 'trace', ...files],
+  },
+  {
+    name: 'vxdump diff --format json',
+    group: 'trace',
+    formats: ['path-eth0'],
+    subcommand: 'diff',
+    target: 'diff',
+    command: (files) => [process.execPath, VXDUMP, 'diff', files[0], files[1], '--format', 'json'],
+  },
 ];
+
+/** The formats that are the path generator's file sets rather than bench.pcap/bench.pcapng. */
+export const PATH_FORMATS = ['path', 'path-eth0'];
 
 const VXDUMP = fileURLToPath(new URL('../bin/vxdump', import.meta.url));
 
-/** The argv that runs `contender` on `file`. */
+/** The argv that runs `contender` on `file` (for the path formats: a list of files). */
 export function commandFor(contender, file) {
   if (contender.node) return [process.execPath, fileURLToPath(new URL(contender.node, import.meta.url)), file];
   return contender.command(file);

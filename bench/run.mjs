@@ -1,10 +1,13 @@
 // `npm run bench`: generate the synthetic VXLAN capture, measure every contender on it, print a
-// table and the targets of issue 2. A measurement, not a test: it exits 0 whether or not the
-// targets are met.
+// table and the targets of issues 2 and 5. A measurement, not a test: it exits 0 whether or not
+// the targets are met.
 //
 //   npm run bench                       1M packets, pcap and pcapng, every contender
 //   npm run bench -- --quick            100k packets (smoke run)
 //   npm run bench -- --only reader      contenders of one group, or by (part of a) name: --only vxdump,bare
+//   npm run bench -- --only trace       vxdump trace on six captures of 1M packets each (one per
+//                                       point of the VXLAN path, bench/generate-path.mjs) and
+//                                       vxdump diff on its two eth0s; generated only for this group
 //   npm run bench -- --memory-check     also the vxdump reader on a 5M-packet file (~4 GB of disk)
 //   npm run bench -- --keep             keep the generated files (the folder is printed)
 //   npm run bench -- --dir DIR          generate into DIR, or reuse what is there (kept)
@@ -17,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
-import { commandFor, select } from './contenders.mjs';
+import { commandFor, PATH_FORMATS, select } from './contenders.mjs';
 import { best, bestOf, haveTime, haveTool, runOnce, TIME_BINARY, warmPageCache } from './measure.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -37,6 +40,17 @@ const TARGETS = {
   peakRssMb: 100,
   sameRssMb: 5, // "the same peak RSS on 5M packets as on 1M": within this much
 };
+
+/**
+ * Issue 5's targets: packets/s counts the packets of all the files a command reads together
+ * (six points for trace, two for diff); trace's peak RSS is for six files of 1M packets.
+ */
+const TRACE_TARGETS = {
+  trace: { packetsPerSecond: 500e3, peakRssMb: 500 },
+  diff: { packetsPerSecond: 1e6 },
+};
+/** Disk a path capture point takes per packet (~830 bytes a frame, ~880 at eth0), and some room. */
+const PATH_BYTES_PER_PACKET = 900;
 
 const { values: opts } = parseOptions({
   options: {
@@ -65,6 +79,7 @@ if (!(packets > 0) || !(runs > 0)) fail('--packets and --runs take a positive nu
 // The bench imports the compiled reader and writers: without dist/ there is nothing to measure.
 checkBuild();
 const { generate, GENERATOR_VERSION, DEFAULT_SEED } = await import('./generate.mjs');
+const pathGenerator = await import('./generate-path.mjs');
 
 const chosen = select(opts.only);
 if (chosen.length === 0) fail(`--only ${opts.only}: no contender by that group or name`);
@@ -83,6 +98,7 @@ process.on('SIGTERM', () => process.exit(143));
 
 printEnvironment();
 const files = prepareFiles();
+if (chosen.some((c) => c.formats.some((f) => PATH_FORMATS.includes(f)))) Object.assign(files.full, preparePathFiles());
 
 // ---------------------------------------------------------------------------------------------
 // The measurements.
@@ -115,6 +131,19 @@ function planRow(contender, format) {
     row.note = `skipped: ${contender.requires} is not installed`;
     return row;
   }
+  if (contender.subcommand && !haveSubcommand(contender.subcommand)) {
+    row.note = `skipped: vxdump ${contender.subcommand} is not built yet`;
+    return row;
+  }
+  if (full.skipped) {
+    row.note = `skipped: ${full.skipped}`;
+    return row;
+  }
+  if (full.files) {
+    // A file set (the path captures): the command gets the files, no prefix runs.
+    row.argv = commandFor(contender, full.files.map((f) => f.path));
+    return row;
+  }
   if (contender.capSeconds && prefix) {
     process.stderr.write(`${contender.name}: trying the ${prefix.packets.toLocaleString('en-US')}-packet prefix ...`);
     warmPageCache(prefix.path);
@@ -143,7 +172,7 @@ function measureInRounds(rows) {
     const due = rows.filter((row) => wanted.get(row) > round && !row.results.some((r) => !r.ok));
     if (due.length === 0) break;
     process.stderr.write(`round ${round + 1}:`);
-    for (const file of new Set(due.map((row) => row.file.path))) warmPageCache(file);
+    for (const file of new Set(due.flatMap((row) => (row.file.files ? row.file.files.map((f) => f.path) : [row.file.path])))) warmPageCache(file);
     for (const row of due) {
       const result = runOnce(row.argv, { reportsJson: Boolean(row.contender.node) });
       row.results.push(result);
@@ -164,6 +193,7 @@ function measureInRounds(rows) {
 /** The vxdump reader on a 5M-packet pcap: its peak RSS should be the 1M file's. */
 function runMemoryCheck() {
   const subject = select('vxdump reader')[0];
+  if (!files.full.pcap) return { skipped: 'bench.pcap was not generated (no reader or analyze contender chosen)' };
   const big = MEMORY_CHECK_PACKETS;
   const path = join(dir, `bench-${big / 1e6}M.pcap`);
   const perPacket = files.full.pcap.bytes / files.full.pcap.packets;
@@ -191,6 +221,9 @@ function runMemoryCheck() {
 // Generation, or reuse of an earlier run's files in --dir.
 
 function prepareFiles() {
+  // bench.pcap and bench.pcapng only for the contenders that read them (or the memory check).
+  const needed = opts['memory-check'] || chosen.some((c) => c.formats.some((f) => !PATH_FORMATS.includes(f)));
+  if (!needed) return { full: {}, prefix: null };
   const withPrefix = packets > PREFIX_PACKETS;
   const outputs = [
     { format: 'pcap', path: join(dir, 'bench.pcap') },
@@ -236,6 +269,84 @@ function prepareFiles() {
   return { full: byRole(false), prefix: withPrefix ? byRole(true) : null };
 }
 
+/**
+ * The six captures of the VXLAN path (bench/generate-path.mjs), `packets` each, in DIR/path/:
+ * generated when a trace contender is chosen, reused from an earlier --dir run when its
+ * truth.json says the same generator version, seed, skew, loss and packet count, and the files
+ * are still there with the same sizes. Returns the 'path' and 'path-eth0' file sets.
+ */
+function preparePathFiles() {
+  const { generatePath, PATH_GENERATOR_VERSION, PATH_DEFAULT_SEED, DEFAULT_SKEW_NS, DEFAULT_LOSS, POINT_FILES, TRUTH_SCHEMA } = pathGenerator;
+  const pathDir = join(dir, 'path');
+  const truthPath = join(pathDir, 'truth.json');
+  let truth = existsSync(truthPath) ? JSON.parse(readFileSync(truthPath, 'utf8')) : null;
+  const reusable =
+    truth?.schema === TRUTH_SCHEMA &&
+    truth.generatorVersion === PATH_GENERATOR_VERSION &&
+    truth.seed === PATH_DEFAULT_SEED &&
+    truth.clock?.skewNs === DEFAULT_SKEW_NS &&
+    truth.loss?.rate === DEFAULT_LOSS &&
+    truth.streamPackets === packets &&
+    truth.points.every((p) => existsSync(join(pathDir, p.file)) && statSync(join(pathDir, p.file)).size === p.bytes);
+  if (reusable) {
+    console.log(`reusing the path captures in ${pathDir}`);
+  } else {
+    const needed = packets * POINT_FILES.length * PATH_BYTES_PER_PACKET;
+    mkdirSync(pathDir, { recursive: true });
+    const { bavail, bsize } = statfsSync(pathDir);
+    if (bavail * bsize < needed + 1e9) {
+      const why = `not enough space in ${pathDir} for the path captures: ${gb(needed)} needed, ${gb(bavail * bsize)} free`;
+      console.log(why);
+      return { path: { skipped: why }, 'path-eth0': { skipped: why } };
+    }
+    process.stderr.write(`generating the VXLAN path: ${POINT_FILES.length} points × ${packets.toLocaleString('en-US')} packets into ${pathDir} ...`);
+    truth = generatePath({ packets, dir: pathDir });
+    process.stderr.write(` ${truth.seconds.toFixed(1)} s\n`);
+  }
+
+  const table = new Table({
+    head: ['path capture point', 'packets', 'size (MB)'],
+    colAligns: ['left', 'right', 'right'],
+    style: { head: [], border: [] },
+    chars: COMPACT,
+  });
+  for (const p of truth.points) table.push([join(pathDir, p.file), p.packets.toLocaleString('en-US'), (p.bytes / MB).toFixed(1)]);
+  console.log(table.toString());
+  console.log(
+    `path: node2's clock ${truth.clock.skewNs >= 0 ? '+' : ''}${(truth.clock.skewNs / 1e9).toFixed(3)} s off node1's; ` +
+      `${truth.loss.count} packets lost between ${truth.loss.after} and ${truth.loss.before}; truth in ${truthPath}\n`,
+  );
+
+  const set = (label, points) => {
+    const list = points.map((p) => ({ path: join(pathDir, p.file), packets: p.packets, bytes: p.bytes }));
+    return {
+      path: pathDir,
+      label,
+      files: list,
+      packets: list.reduce((n, f) => n + f.packets, 0),
+      bytes: list.reduce((n, f) => n + f.bytes, 0),
+    };
+  };
+  return {
+    path: set(`${truth.points.length} path points`, truth.points),
+    'path-eth0': set('node1-eth0 + node2-eth0', truth.points.filter((p) => p.point.endsWith('/eth0'))),
+  };
+}
+
+/**
+ * True if `vxdump <command> --help` works and describes that command (the command is built):
+ * for a command it does not know, commander prints the general help and exits 0 too.
+ * Asked once per command.
+ */
+function haveSubcommand(command) {
+  const known = (haveSubcommand.known ??= new Map());
+  if (!known.has(command)) {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'vxdump'), command, '--help'], { encoding: 'utf8', timeout: 60_000 });
+    known.set(command, r.status === 0 && (r.stdout ?? '').includes(`Usage: vxdump ${command} `));
+  }
+  return known.get(command);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Output.
 
@@ -263,7 +374,7 @@ function printResults(rows) {
   });
   for (const row of rows) {
     const r = row.result;
-    const file = row.file.path.split('/').pop();
+    const file = row.file.label ?? row.file.path?.split('/').pop() ?? '';
     if (!r || !r.ok) {
       table.push([row.contender.name, file, '', '', '', '', '', row.note]);
       continue;
@@ -282,9 +393,54 @@ function printResults(rows) {
   }
   console.log('\n' + table.toString());
   console.log('MB = 10^6 bytes; MB/s counts the whole file (record headers included); frames/s of the bare loop: the file\'s frames over its time');
+  if (rows.some((row) => row.file.files)) {
+    console.log('trace and diff rows: frames and MB/s count all the files the command reads together (six path points for trace, the two eth0s for diff)');
+  }
 }
 
 function printTargets(rows, memoryCheck) {
+  // Issue 2's table when the reader or the analyzer was measured (or the memory check asked for).
+  if (memoryCheck !== null || rows.some((row) => !PATH_FORMATS.includes(row.format))) printReaderTargets(rows, memoryCheck);
+  if (rows.some((row) => row.contender.target)) printTraceTargets(rows);
+  if (packets < 1_000_000) {
+    console.log(`(${packets.toLocaleString('en-US')} packets: JIT warm-up weighs more than on the 1M-packet file the targets are set for)`);
+  }
+}
+
+/** Issue 5: trace over the six path points together, diff over the two eth0s. */
+function printTraceTargets(rows) {
+  const table = new Table({
+    head: ['target (issue 5)', 'files', 'measured', 'met?'],
+    style: { head: [], border: [] },
+    chars: COMPACT,
+  });
+  const verdict = (ok) => (ok ? 'yes' : 'NO');
+  const perPoint = packets === 1_000_000 ? '' : ` (${packets.toLocaleString('en-US')} a point: the target is for 1M)`;
+  for (const row of rows.filter((r) => r.contender.target)) {
+    const targets = TRACE_TARGETS[row.contender.target];
+    const what = row.contender.target === 'trace' ? 'over all points together' : 'over both files';
+    const name = `${row.contender.name}: ${row.file.label ?? ''}`;
+    const pps = `≥ ${targets.packetsPerSecond >= 1e6 ? `${targets.packetsPerSecond / 1e6}M` : `${targets.packetsPerSecond / 1e3}k`} packets/s ${what}`;
+    const r = row.result;
+    if (!r || !r.ok) {
+      table.push([pps, name, row.note || 'not measured', '']);
+      continue;
+    }
+    const measured = row.file.packets / r.seconds;
+    table.push([pps, name, `${(measured / 1e3).toFixed(0)}k`, verdict(measured >= targets.packetsPerSecond)]);
+    if (targets.peakRssMb !== undefined) {
+      const label = `peak RSS < ${targets.peakRssMb} MB for 6 × 1M packets`;
+      if (r.maxRssKb === null) table.push([label, name, 'not measured (no /usr/bin/time)', '']);
+      else {
+        const rss = (r.maxRssKb * 1024) / MB;
+        table.push([label, name, `${rss.toFixed(1)} MB${perPoint}`, verdict(rss < targets.peakRssMb)]);
+      }
+    }
+  }
+  console.log('\n' + table.toString());
+}
+
+function printReaderTargets(rows, memoryCheck) {
   const table = new Table({
     head: ['target (issue 2)', 'file', 'measured', 'met?'],
     style: { head: [], border: [] },
@@ -329,9 +485,6 @@ function printTargets(rows, memoryCheck) {
     ]);
   }
   console.log('\n' + table.toString());
-  if (packets < 1_000_000) {
-    console.log(`(${packets.toLocaleString('en-US')} packets: JIT warm-up weighs more than on the 1M-packet file the targets are set for)`);
-  }
 }
 
 function checkBuild() {
