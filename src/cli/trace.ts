@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatWarning } from '../capture/errors.js';
-import type { TracedPacket } from '../correlate/flows.js';
-import { LossLog } from '../correlate/losses.js';
+import type { Flow, TracedPacket } from '../correlate/flows.js';
+import { type LossGroup, LossLog } from '../correlate/losses.js';
 import { parsePointArgument } from '../correlate/points.js';
 import { trace, TraceError, type TraceResult } from '../correlate/trace.js';
 import { LineOutput } from '../report/output.js';
@@ -23,6 +23,7 @@ interface TraceOptions {
   packets?: boolean;
   sample?: string;
   failOnLoss?: boolean;
+  flows: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -39,6 +40,7 @@ export function registerTrace(program: Command): void {
     .option('--window <duration>', 'longest time between two sightings of one packet', '200ms')
     .option('--clock-offset <node=offset>', "a node's clock offset from the first point's node (node2=+2.5s), instead of the estimate; repeatable", collect, [])
     .option('--packets', 'text and table: also list every packet with its sightings')
+    .option('--flows <n>', 'text and table: the flows shown, the biggest first, plus those with losses ("all" for every one)', '20')
     .option('--sample <frames>', 'frames per capture read first to estimate clocks and order', '20000')
     .option('--fail-on-loss', 'exit with 1 when a packet was lost between two points')
     .addHelpText(
@@ -87,7 +89,7 @@ function runTrace(points: string[], options: TraceOptions): number {
     });
     for (const warning of result.warnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
     if (json !== undefined) json.end(result, losses);
-    else out.line(textReport(result, losses, options.format === 'table', listed));
+    else out.line(textReport(result, losses, options.format === 'table', listed, parseFlowCount(options.flows)));
     out.flush();
     return options.failOnLoss && losses.total > 0 ? ExitCode.DIFFERENCE : ExitCode.OK;
   } catch (error) {
@@ -96,16 +98,56 @@ function runTrace(points: string[], options: TraceOptions): number {
   }
 }
 
-function textReport(result: TraceResult, losses: LossLog, asTables: boolean, listed: readonly string[]): string {
+function parseFlowCount(value: string): number {
+  return value === 'all' ? Infinity : parseCount(value, '--flows');
+}
+
+function textReport(result: TraceResult, losses: LossLog, asTables: boolean, listed: readonly string[], flowCount: number): string {
   const labels = result.points.map((p) => p.point.label);
   const parts = [pointsText(result)];
   const clock = clockText(result.clock);
   if (clock !== '') parts.push(clock);
   parts.push(totalsText(result, losses));
-  for (const flow of result.flows) {
-    const flowLosses = losses.ofFlow(flow);
-    parts.push(asTables ? flowTable(flow, labels, flowLosses) : flowText(flow, labels, flowLosses));
+  const ladder = (flow: Flow, flowLosses: readonly LossGroup[]) => (asTables ? flowTable(flow, labels, flowLosses) : flowText(flow, labels, flowLosses));
+  // The path at a glance: every packet, one ladder per direction (with a single flow it is that flow).
+  if (result.flows.length > 1) {
+    for (const direction of result.directions) {
+      if (direction.packets > 0) parts.push(ladder(direction, mergeLosses(direction, losses.all.filter((g) => g.flow.forward === direction.forward))));
+    }
   }
+  const shown = selectFlows(result.flows, flowCount);
+  if (shown.length < result.flows.length) {
+    parts.push(`Flows: ${result.flows.length}; shown are the ${shown.length} with the most packets or with losses (--flows all shows every one, --format json has them all).`);
+  }
+  for (const flow of shown) parts.push(ladder(flow, losses.ofFlow(flow)));
   if (listed.length > 0) parts.push(`Packets:\n${listed.join('\n')}`);
   return parts.join('\n\n');
+}
+
+/**
+ * The flows a text report shows: the `count` with the most packets, and those with losses (up
+ * to `count` more), in the order they were first seen.
+ */
+function selectFlows(flows: readonly Flow[], count: number): Flow[] {
+  if (flows.length <= count) return [...flows];
+  const biggest = [...flows].sort((a, b) => b.packets - a.packets || a.id - b.id).slice(0, count);
+  const lossy = flows.filter((f) => f.lost > 0 && !biggest.includes(f)).slice(0, count);
+  const chosen = new Set([...biggest, ...lossy]);
+  return flows.filter((f) => chosen.has(f));
+}
+
+/** The losses of many flows as one group per hop, for a direction's ladder. */
+function mergeLosses(direction: Flow, groups: readonly LossGroup[]): LossGroup[] {
+  const merged = new Map<string, LossGroup>();
+  for (const group of groups) {
+    const key = `${group.after} ${group.before}`;
+    const known = merged.get(key);
+    const named = group.packets.map((p) => ({ ...p, name: `${group.flow.name} ${p.name}` }));
+    if (known === undefined) merged.set(key, { ...group, flow: direction, packets: named });
+    else {
+      known.count += group.count;
+      known.packets.push(...named);
+    }
+  }
+  return [...merged.values()];
 }

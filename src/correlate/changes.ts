@@ -1,5 +1,5 @@
 import { formatIpv4, formatMac } from '../dissect/index.js';
-import { Kind, NONE, type Sighting } from './sighting.js';
+import { Kind, NONE, type SightingField, type SightingStore } from './sighting.js';
 
 /**
  * What changed between two sightings of one packet, field by field, with Wireshark's field
@@ -19,19 +19,20 @@ const mac = (value: number): Value => (value === NONE ? null : formatMac(value))
 const ip = (value: number): Value => (value === NONE ? null : formatIpv4(value));
 const num = (value: number): Value => (value === NONE ? null : value);
 
-/** A header field that may change between hops, read as a number from a sighting. */
+/** A header field that may change between hops, read from a sighting's column. */
 interface Field {
-  /** The field's name for a packet of this kind (ports are tcp., udp. or icmp.ident). */
-  name(s: Sighting): string | null;
-  value(s: Sighting): number;
+  /** The column holding it. */
+  column: SightingField;
+  /** Its name for a packet of this kind and IP protocol (ports: tcp., udp. or icmp.ident). */
+  name(kind: number, proto: number): string | null;
   format(value: number): Value;
   /** Compared as a difference across a flow (the length: +50 bytes whatever the size). */
   byDifference?: boolean;
 }
 
-const l4 = (s: Sighting): string => (s.proto === 6 ? 'tcp' : s.proto === 17 ? 'udp' : 'icmp');
+const l4 = (proto: number): string => (proto === 6 ? 'tcp' : proto === 17 ? 'udp' : 'icmp');
 const always = (name: string) => (): string => name;
-const ipOnly = (name: string) => (s: Sighting): string | null => (s.kind === Kind.Ipv4 ? name : null);
+const ipOnly = (name: string) => (kind: number): string | null => (kind === Kind.Ipv4 ? name : null);
 
 /**
  * Every field trace compares, in the order changes are listed: the underlay first (appears at
@@ -40,89 +41,124 @@ const ipOnly = (name: string) => (s: Sighting): string | null => (s.kind === Kin
  * at NAT), then the length.
  */
 const FIELDS: readonly Field[] = [
-  { name: always('vxlan.vni'), value: (s) => s.vni, format: num },
-  { name: always('outer.eth.src'), value: (s) => s.outerEthSrc, format: mac },
-  { name: always('outer.eth.dst'), value: (s) => s.outerEthDst, format: mac },
-  { name: always('outer.ip.src'), value: (s) => s.outerIpSrc, format: ip },
-  { name: always('outer.ip.dst'), value: (s) => s.outerIpDst, format: ip },
-  { name: always('outer.ip.ttl'), value: (s) => s.outerTtl, format: num },
-  { name: always('outer.udp.srcport'), value: (s) => s.outerSrcPort, format: num },
-  { name: always('outer.udp.dstport'), value: (s) => s.outerDstPort, format: num },
-  { name: always('eth.src'), value: (s) => s.ethSrc, format: mac },
-  { name: always('eth.dst'), value: (s) => s.ethDst, format: mac },
-  { name: ipOnly('ip.ttl'), value: (s) => s.ttl, format: num },
-  { name: ipOnly('ip.src'), value: (s) => s.ipSrc, format: ip },
-  { name: ipOnly('ip.dst'), value: (s) => s.ipDst, format: ip },
-  { name: (s) => (s.kind !== Kind.Ipv4 ? null : l4(s) === 'icmp' ? 'icmp.ident' : `${l4(s)}.srcport`), value: (s) => s.srcPort, format: num },
-  { name: (s) => (s.kind !== Kind.Ipv4 || l4(s) === 'icmp' ? null : `${l4(s)}.dstport`), value: (s) => s.dstPort, format: num },
-  { name: always('frame.len'), value: (s) => s.length, format: num, byDifference: true },
+  { column: 'vni', name: always('vxlan.vni'), format: num },
+  { column: 'outerEthSrc', name: always('outer.eth.src'), format: mac },
+  { column: 'outerEthDst', name: always('outer.eth.dst'), format: mac },
+  { column: 'outerIpSrc', name: always('outer.ip.src'), format: ip },
+  { column: 'outerIpDst', name: always('outer.ip.dst'), format: ip },
+  { column: 'outerTtl', name: always('outer.ip.ttl'), format: num },
+  { column: 'outerSrcPort', name: always('outer.udp.srcport'), format: num },
+  { column: 'outerDstPort', name: always('outer.udp.dstport'), format: num },
+  { column: 'ethSrc', name: always('eth.src'), format: mac },
+  { column: 'ethDst', name: always('eth.dst'), format: mac },
+  { column: 'ttl', name: ipOnly('ip.ttl'), format: num },
+  { column: 'ipSrc', name: ipOnly('ip.src'), format: ip },
+  { column: 'ipDst', name: ipOnly('ip.dst'), format: ip },
+  { column: 'srcPort', name: (kind, proto) => (kind !== Kind.Ipv4 ? null : l4(proto) === 'icmp' ? 'icmp.ident' : `${l4(proto)}.srcport`), format: num },
+  { column: 'dstPort', name: (kind, proto) => (kind !== Kind.Ipv4 || l4(proto) === 'icmp' ? null : `${l4(proto)}.dstport`), format: num },
+  { column: 'length', name: always('frame.len'), format: num, byDifference: true },
 ];
 
+/** The columns of FIELDS, looked up again only when the store has grown (new columns). */
+let cached: { store: SightingStore; generation: number; columns: Float64Array[] } | undefined;
+function columnsOf(store: SightingStore): Float64Array[] {
+  if (cached === undefined || cached.store !== store || cached.generation !== store.generation) {
+    cached = { store, generation: store.generation, columns: FIELDS.map((f) => store[f.column]) };
+  }
+  return cached.columns;
+}
+
 /** Bit i set: FIELDS[i] differs between the two sightings. */
-function changedFields(before: Sighting, after: Sighting): number {
+function changedFields(columns: readonly Float64Array[], before: number, after: number, kind: number, proto: number): number {
   let mask = 0;
   for (let i = 0; i < FIELDS.length; i++) {
-    const field = FIELDS[i]!;
-    if (field.value(before) !== field.value(after) && field.name(after) !== null) mask |= 1 << i;
+    const column = columns[i]!;
+    if (column[before] !== column[after] && FIELDS[i]!.name(kind, proto) !== null) mask |= 1 << i;
   }
   return mask;
 }
 
-function changesOf(before: Sighting, after: Sighting, mask: number): Change[] {
+function changesOf(values: (i: number) => [number, number], mask: number, kind: number, proto: number): Change[] {
   const changes: Change[] = [];
   for (let i = 0; i < FIELDS.length; i++) {
     if ((mask & (1 << i)) === 0) continue;
     const field = FIELDS[i]!;
-    changes.push({ field: field.name(after)!, from: field.format(field.value(before)), to: field.format(field.value(after)) });
+    const [from, to] = values(i);
+    changes.push({ field: field.name(kind, proto)!, from: field.format(from), to: field.format(to) });
   }
   return changes;
 }
 
-export function changesBetween(before: Sighting, after: Sighting): Change[] {
-  return changesOf(before, after, changedFields(before, after));
+/** What changed from slot `before` to slot `after` (two sightings of one packet). */
+export function changesBetween(store: SightingStore, before: number, after: number): Change[] {
+  const columns = columnsOf(store);
+  const kind = store.kind[after]!;
+  const proto = store.proto[after]!;
+  const mask = changedFields(columns, before, after, kind, proto);
+  return changesOf((i) => [columns[i]![before]!, columns[i]![after]!], mask, kind, proto);
 }
 
 /**
  * The changes the packets of a flow share over one hop, tracked without building a Change per
  * packet: the first packet's pair of sightings is the reference, and a field stays shared while
  * every packet changes it exactly as the reference did (the length by the same difference).
+ * Only the reference's changed fields are kept (a flow has one of these per hop, and there may
+ * be a hundred thousand flows): a field the reference left alone varies as soon as it changes.
  */
 export class SharedChanges {
-  private before: Sighting | null = null;
-  private after: Sighting | null = null;
+  private kind = NONE;
+  private proto = NONE;
   private referenceMask = 0;
+  /** For each bit of referenceMask, in field order: the value before, then after. */
+  private reference: number[] = [];
   /** Fields that changed for some packets and not, or not the same way, for others. */
   private varyingMask = 0;
 
-  add(before: Sighting, after: Sighting): void {
-    if (this.before === null) {
-      this.before = before;
-      this.after = after;
-      this.referenceMask = changedFields(before, after);
+  add(store: SightingStore, before: number, after: number): void {
+    const columns = columnsOf(store);
+    if (this.kind === NONE) {
+      this.kind = store.kind[after]!;
+      this.proto = store.proto[after]!;
+      this.referenceMask = changedFields(columns, before, after, this.kind, this.proto);
+      for (let i = 0; i < FIELDS.length; i++) {
+        if ((this.referenceMask & (1 << i)) !== 0) this.reference.push(columns[i]![before]!, columns[i]![after]!);
+      }
       return;
     }
-    const mask = changedFields(before, after);
-    const either = mask | this.referenceMask;
+    const mask = changedFields(columns, before, after, this.kind, this.proto);
+    // Fields the reference left alone and this packet changed: varying.
+    this.varyingMask |= mask & ~this.referenceMask;
+    let at = 0;
     for (let i = 0; i < FIELDS.length; i++) {
-      if ((either & (1 << i)) === 0 || (this.varyingMask & (1 << i)) !== 0) continue;
-      const field = FIELDS[i]!;
-      const same = field.byDifference
-        ? field.value(after) - field.value(before) === field.value(this.after!) - field.value(this.before!)
-        : field.value(before) === field.value(this.before!) && field.value(after) === field.value(this.after!);
-      if (!same || (mask & (1 << i)) === 0 || (this.referenceMask & (1 << i)) === 0) this.varyingMask |= 1 << i;
+      const bit = 1 << i;
+      if ((this.referenceMask & bit) === 0) continue;
+      const referenceFrom = this.reference[at]!;
+      const referenceTo = this.reference[at + 1]!;
+      at += 2;
+      if ((this.varyingMask & bit) !== 0) continue;
+      const from = columns[i]![before]!;
+      const to = columns[i]![after]!;
+      const same = FIELDS[i]!.byDifference ? to - from === referenceTo - referenceFrom : from === referenceFrom && to === referenceTo;
+      if (!same || (mask & bit) === 0) this.varyingMask |= bit;
     }
   }
 
   /** What every packet had changed, as the first packet had it. */
   get changes(): Change[] {
-    if (this.before === null) return [];
-    return changesOf(this.before, this.after!, this.referenceMask & ~this.varyingMask);
+    const values = new Map<number, [number, number]>();
+    let at = 0;
+    for (let i = 0; i < FIELDS.length; i++) {
+      if ((this.referenceMask & (1 << i)) === 0) continue;
+      values.set(i, [this.reference[at]!, this.reference[at + 1]!]);
+      at += 2;
+    }
+    return changesOf((i) => values.get(i)!, this.referenceMask & ~this.varyingMask, this.kind, this.proto);
   }
 
   /** Names of the fields that changed for some packets only, or differently. */
   get varying(): string[] {
     const names: string[] = [];
-    for (let i = 0; i < FIELDS.length; i++) if ((this.varyingMask & (1 << i)) !== 0) names.push(FIELDS[i]!.name(this.after!) ?? FIELDS[i]!.name(this.before!) ?? `field ${i}`);
+    for (let i = 0; i < FIELDS.length; i++) if ((this.varyingMask & (1 << i)) !== 0) names.push(FIELDS[i]!.name(this.kind, this.proto) ?? FIELDS[i]!.column);
     return names.sort();
   }
 }
@@ -144,7 +180,9 @@ export function describeChanges(changes: readonly Change[], varying: readonly st
   const length = by.get('frame.len');
   const bytes = length === undefined ? '' : `, ${signed((length.to as number) - (length.from as number))} bytes`;
   if (vni !== undefined && vni.from === null) {
-    const from = `${by.get('outer.ip.src')?.to ?? '?'}:${by.get('outer.udp.srcport')?.to ?? '?'}`;
+    // The source port is the flow hash: over many flows it varies, and is then left out.
+    const sport = by.get('outer.udp.srcport');
+    const from = `${by.get('outer.ip.src')?.to ?? '?'}${sport === undefined ? '' : `:${sport.to}`}`;
     const to = `${by.get('outer.ip.dst')?.to ?? '?'}:${by.get('outer.udp.dstport')?.to ?? '?'}`;
     words.push(`+ VXLAN vni ${vni.to}, ${from} \u2192 ${to}${bytes}`);
   } else if (vni !== undefined && vni.to === null) {
@@ -159,11 +197,9 @@ export function describeChanges(changes: readonly Change[], varying: readonly st
   }
   const src = by.get('eth.src');
   const dst = by.get('eth.dst');
-  if (src !== undefined || dst !== undefined) {
-    const was = `${src?.from ?? '='} > ${dst?.from ?? '='}`;
-    const now = `${src?.to ?? '='} > ${dst?.to ?? '='}`;
-    words.push(`MAC ${was} \u2192 ${now}`);
-  }
+  if (src !== undefined && dst !== undefined) words.push(`MAC ${src.from} > ${dst.from} \u2192 ${src.to} > ${dst.to}`);
+  else if (src !== undefined) words.push(`MAC src ${src.from} \u2192 ${src.to}`);
+  else if (dst !== undefined) words.push(`MAC dst ${dst.from} \u2192 ${dst.to}`);
   const ttl = by.get('ip.ttl');
   if (ttl !== undefined) {
     const routed = typeof ttl.from === 'number' && typeof ttl.to === 'number' && ttl.to === ttl.from - 1;

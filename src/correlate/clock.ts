@@ -1,5 +1,5 @@
 import type { CapturePoint } from './points.js';
-import { Kind, type Sighting } from './sighting.js';
+import { Kind, NONE, type SightingStore } from './sighting.js';
 
 /**
  * Clock offsets between nodes, estimated from the traffic itself.
@@ -28,8 +28,8 @@ export interface ClockOffset {
   samples: [number, number] | null;
 }
 
-/** Sample sightings of one point, by identity; identities seen more than once are dropped. */
-export type PointSample = Map<number, Sighting | null>;
+/** Sample sightings (store slots) of one point, by identity; NONE for identities seen twice. */
+export type PointSample = Map<number, number>;
 
 /** Shared packets farther than this from the median difference are taken for chance matches. */
 const PLAUSIBLE_SPREAD_NS = 1e9;
@@ -56,14 +56,14 @@ interface Group {
 }
 
 /** Packets seen once in each of two samples, as d = t(b) - t(a) grouped by their addresses. */
-function sharedDifferences(a: PointSample, b: PointSample): Group[] {
+function sharedDifferences(a: PointSample, b: PointSample, store: SightingStore): Group[] {
   const all: { d: number; src: number; dst: number }[] = [];
   for (const [identity, at] of a) {
-    if (at === null) continue;
+    if (at === NONE) continue;
     const bt = b.get(identity);
-    if (bt === undefined || bt === null) continue;
-    const other = at.kind === Kind.Other;
-    all.push({ d: bt.timeNs - at.timeNs, src: other ? -1 : at.ipSrc, dst: other ? -1 : at.ipDst });
+    if (bt === undefined || bt === NONE) continue;
+    const other = store.kind[at] === Kind.Other;
+    all.push({ d: store.timeNs[bt]! - store.timeNs[at]!, src: other ? -1 : store.ipSrc[at]!, dst: other ? -1 : store.ipDst[at]! });
   }
   if (all.length === 0) return [];
   const sorted = all.map((x) => x.d).sort((x, y) => x - y);
@@ -141,6 +141,7 @@ function count(groups: readonly Group[]): number {
 export function estimateClockOffsets(
   points: readonly CapturePoint[],
   samples: readonly PointSample[],
+  store: SightingStore,
   given: ReadonlyMap<string, number> = new Map(),
 ): ClockOffset[] {
   const nodes = [...new Set(points.map((p) => p.node))];
@@ -151,7 +152,7 @@ export function estimateClockOffsets(
   for (const a of points) {
     for (const b of points) {
       if (a.index >= b.index || a.node === b.node) continue;
-      const estimate = estimatePair(a, b, sharedDifferences(samples[a.index]!, samples[b.index]!));
+      const estimate = estimatePair(a, b, sharedDifferences(samples[a.index]!, samples[b.index]!, store));
       if (estimate === null) continue;
       const key = `${a.node}\0${b.node}`;
       const known = bestPerNodePair.get(key);

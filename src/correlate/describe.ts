@@ -1,5 +1,5 @@
 import { formatIpv4, formatMac } from '../dissect/index.js';
-import { Kind, NONE, type Sighting } from './sighting.js';
+import { Kind, NONE, type Sighting, type SightingStore } from './sighting.js';
 
 /**
  * Words for flows and packets, from a sighting's numbers: the flow's key and name (taken at the
@@ -14,15 +14,17 @@ function protocolName(proto: number): string {
 }
 
 /** Groups packets into flows: inner 5-tuple (ICMP: echo id), or ARP sender/target, or L2. */
-export function flowKey(s: Sighting): string {
-  switch (s.kind) {
-    case Kind.Ipv4:
+export function flowKey(store: SightingStore, slot: number): string {
+  switch (store.kind[slot]) {
+    case Kind.Ipv4: {
       // Non-first fragments carry no ports: a flow of their own, named as such.
-      return `${s.proto} ${s.ipSrc}:${s.srcPort} ${s.ipDst}:${s.dstPort}${isLaterFragment(s) ? ' frag' : ''}`;
+      const laterFragment = store.fragment[slot] === 1 && store.typeOrFlags[slot] === NONE && store.srcPort[slot] === NONE;
+      return `${store.proto[slot]} ${store.ipSrc[slot]}:${store.srcPort[slot]} ${store.ipDst[slot]}:${store.dstPort[slot]}${laterFragment ? ' frag' : ''}`;
+    }
     case Kind.Arp:
-      return `arp ${s.typeOrFlags} ${s.ipSrc} ${s.ipDst}`;
+      return `arp ${store.typeOrFlags[slot]} ${store.ipSrc[slot]} ${store.ipDst[slot]}`;
     default:
-      return `eth ${s.etherType} ${s.ethSrc} ${s.ethDst}`;
+      return `eth ${store.etherType[slot]} ${store.ethSrc[slot]} ${store.ethDst[slot]}`;
   }
 }
 
@@ -48,7 +50,7 @@ export function flowName(s: Sighting): string {
 }
 
 function isLaterFragment(s: Sighting): boolean {
-  return s.fragment && s.typeOrFlags === NONE && s.srcPort === NONE;
+  return s.fragment === 1 && s.typeOrFlags === NONE && s.srcPort === NONE;
 }
 
 /** What tells this packet apart within its flow: "echo request seq 2", "[S.] seq 1000 len 0". */

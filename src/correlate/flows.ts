@@ -3,29 +3,15 @@ import { flowKey, flowName } from './describe.js';
 import type { Journey } from './journeys.js';
 import { LatencySample } from './latency.js';
 import { orderSightings } from './path.js';
-import { Kind, NONE, type Sighting } from './sighting.js';
+import { Kind, NONE, type Sighting, type SightingStore } from './sighting.js';
 
-/**
- * One sighting of a traced packet, with what changed since the previous one. The changes are
- * worked out when someone asks (the JSON report, diff): the text report needs only the flows'.
- */
-export class TracedSighting {
-  private cachedChanges: readonly Change[] | undefined;
-
-  constructor(
-    readonly sighting: Sighting,
-    readonly previous: Sighting | null,
-  ) {}
-
+/** One sighting of a traced packet, with what changed since the previous one. */
+export interface TracedSighting {
+  /** A copy of the sighting's fields (the store's slot is reused after the packet is decided). */
+  readonly sighting: Sighting;
   /** Corrected time since the previous sighting; null for the first. */
-  get deltaNs(): number | null {
-    return this.previous === null ? null : this.sighting.correctedNs - this.previous.correctedNs;
-  }
-
-  get changes(): readonly Change[] {
-    this.cachedChanges ??= this.previous === null ? [] : changesBetween(this.previous, this.sighting);
-    return this.cachedChanges;
-  }
+  readonly deltaNs: number | null;
+  readonly changes: readonly Change[];
 }
 
 /** A packet followed over the capture points. */
@@ -55,10 +41,10 @@ export class Hop {
     readonly to: number,
   ) {}
 
-  add(before: Sighting, after: Sighting): void {
+  add(store: SightingStore, before: number, after: number): void {
     this.packets += 1;
-    this.latency.add(after.correctedNs - before.correctedNs);
-    this.shared.add(before, after);
+    this.latency.add(store.correctedNs[after]! - store.correctedNs[before]!);
+    this.shared.add(store, before, after);
   }
 
   /** The changes all packets over this hop share (the length: the same difference). */
@@ -78,12 +64,14 @@ export class Flow {
   lost = 0;
   firstNs = Infinity;
   lastNs = -Infinity;
-  readonly vnis = new Set<number>();
+  /** VNIs its packets were seen with (almost always one), in the order first seen. */
+  readonly vnis: number[] = [];
   /** Where its packets go (inner IPv4 destination, negative -1-ip going backward), for loss decisions. */
   destination: number | null = null;
   /** Points its packets were seen at, in the order they pass them. */
   readonly path: number[] = [];
-  private readonly hopsByKey = new Map<number, Hop>();
+  /** Its hops, found by a linear search: a path has a handful. */
+  private readonly hopList: Hop[] = [];
 
   constructor(
     readonly id: number,
@@ -93,35 +81,37 @@ export class Flow {
     readonly forward: boolean,
   ) {}
 
+  /** The hops between neighbouring points of its path, in path order. */
   get hops(): Hop[] {
     const hops: Hop[] = [];
     for (let i = 1; i < this.path.length; i++) {
-      const hop = this.hopsByKey.get(this.path[i - 1]! * 4096 + this.path[i]!);
+      const hop = this.hopIfAny(this.path[i - 1]!, this.path[i]!);
       if (hop !== undefined) hops.push(hop);
     }
     return hops;
   }
 
   hopIfAny(from: number, to: number): Hop | undefined {
-    return this.hopsByKey.get(from * 4096 + to);
+    for (const hop of this.hopList) if (hop.from === from && hop.to === to) return hop;
+    return undefined;
   }
 
   hop(from: number, to: number): Hop {
-    const key = from * 4096 + to;
-    let hop = this.hopsByKey.get(key);
+    let hop = this.hopIfAny(from, to);
     if (hop === undefined) {
       hop = new Hop(from, to);
-      this.hopsByKey.set(key, hop);
+      this.hopList.push(hop);
     }
     return hop;
   }
 
   /** Adds the points of a packet's sightings to the path, keeping the path in travel order. */
-  extendPath(sightings: readonly Sighting[], position: readonly number[]): void {
+  extendPath(sightings: readonly number[], store: SightingStore, position: readonly number[]): void {
     let grew = false;
-    for (const s of sightings) {
-      if (!this.path.includes(s.point)) {
-        this.path.push(s.point);
+    for (const slot of sightings) {
+      const point = store.point[slot]!;
+      if (!this.path.includes(point)) {
+        this.path.push(point);
         grew = true;
       }
     }
@@ -145,6 +135,8 @@ export interface CaptureSpan {
  */
 export class FlowTable {
   readonly flows = new Map<string, Flow>();
+  /** All traffic along the point order and against it, as two flows: the path at a glance. */
+  readonly directions = [new Flow(0, 'along the path', 'All packets along the path', true), new Flow(0, 'against the path', 'All packets against the path', false)] as const;
   private pending: Journey[] = [];
   private pendingHead = 0;
   /**
@@ -157,6 +149,7 @@ export class FlowTable {
   private readonly fragments = new Map<string, number>();
 
   constructor(
+    private readonly store: SightingStore,
     /** Position of each point in the path order. */
     private readonly position: readonly number[],
     private readonly spans: readonly CaptureSpan[],
@@ -168,24 +161,28 @@ export class FlowTable {
   ) {}
 
   add(journey: Journey): void {
-    orderSightings(journey, this.position);
+    const store = this.store;
+    orderSightings(journey, this.position, store);
     const sightings = journey.sightings;
     const forward = journey.forward;
     const first = sightings[0]!;
-    const key = flowKey(first);
+    const key = flowKey(store, first);
     let flow = this.flows.get(key);
     if (flow === undefined) {
-      flow = new Flow(this.flows.size + 1, key, flowName(first), forward);
+      flow = new Flow(this.flows.size + 1, key, flowName(store.snapshot(first)), forward);
       this.flows.set(key, flow);
     }
-    flow.extendPath(sightings, this.position);
-    if (first.kind === Kind.Ipv4) {
-      const destination = forward ? first.ipDst : -1 - first.ipDst;
+    flow.extendPath(sightings, store, this.position);
+    if (sightings.length > 1) this.directions[forward ? 0 : 1].extendPath(sightings, store, this.position);
+    if (store.kind[first] === Kind.Ipv4) {
+      const destination = forward ? store.ipDst[first]! : -1 - store.ipDst[first]!;
       const farthest = this.farthestTo.get(destination);
       if (farthest === undefined || farthest.path.length < flow.path.length) this.farthestTo.set(destination, flow);
       flow.destination = destination;
     }
-    for (const s of sightings) if (s.fragment) this.fragments.set(fragmentKey(s.point, s), s.correctedNs);
+    for (const slot of sightings) {
+      if (store.fragment[slot] === 1) this.fragments.set(fragmentKey(store, store.point[slot]!, slot), store.correctedNs[slot]!);
+    }
     journey.flow = flow;
     this.pending.push(journey);
   }
@@ -198,7 +195,9 @@ export class FlowTable {
     while (head < pending.length && pending[head]!.lastNs < limit) {
       const journey = pending[head]!;
       head += 1;
-      this.decide(journey, journey.flow!, journey.sightings);
+      this.decide(journey, journey.flow!);
+      // The journey is done with: its slots go back to the store.
+      for (const slot of journey.sightings) this.store.release(slot);
     }
     if (head > 4096 && head * 2 > pending.length) {
       this.pending = pending.slice(head);
@@ -212,6 +211,24 @@ export class FlowTable {
     this.decideBefore(Infinity);
   }
 
+  /** A packet's share of a flow's counts: packets, times, VNIs, and each hop it made. */
+  private count(flow: Flow, journey: Journey): void {
+    const store = this.store;
+    const sightings = journey.sightings;
+    flow.packets += 1;
+    if (journey.firstNs < flow.firstNs) flow.firstNs = journey.firstNs;
+    if (journey.lastNs > flow.lastNs) flow.lastNs = journey.lastNs;
+    for (let i = 0; i < sightings.length; i++) {
+      const slot = sightings[i]!;
+      const vni = store.vni[slot]!;
+      if (vni !== NONE && !flow.vnis.includes(vni)) flow.vnis.push(vni);
+      if (i > 0) {
+        const previous = sightings[i - 1]!;
+        flow.hop(store.point[previous]!, store.point[slot]!).add(store, previous, slot);
+      }
+    }
+  }
+
   /**
    * How long after `from` a packet should show up at `to`: the slowest this hop has been for
    * the flow, or the window before it was seen. A capture that ended before then may simply
@@ -222,47 +239,55 @@ export class FlowTable {
     return max === undefined || max === -Infinity ? this.windowNs : Math.min(this.windowNs, Math.max(0, max));
   }
 
-  private decide(journey: Journey, flow: Flow, sightings: Sighting[]): void {
-    flow.packets += 1;
-    if (journey.firstNs < flow.firstNs) flow.firstNs = journey.firstNs;
-    if (journey.lastNs > flow.lastNs) flow.lastNs = journey.lastNs;
-    for (let i = 0; i < sightings.length; i++) {
-      const s = sightings[i]!;
-      if (s.vni !== NONE) flow.vnis.add(s.vni);
-      if (i > 0) flow.hop(sightings[i - 1]!.point, s.point).add(sightings[i - 1]!, s);
-    }
+  private decide(journey: Journey, flow: Flow): void {
+    const store = this.store;
+    const sightings = journey.sightings;
+    this.count(flow, journey);
+    // Packets seen at one point only say nothing about the path.
+    const direction = sightings.length > 1 ? this.directions[journey.forward ? 0 : 1] : undefined;
+    if (direction !== undefined) this.count(direction, journey);
 
     // Lost: the flow (or another to the same place) goes on past this packet's last point, and
     // the next point was capturing at the time.
     const last = sightings[sightings.length - 1]!;
+    const lastPoint = store.point[last]!;
+    const lastNs = store.correctedNs[last]!;
     const farthest = flow.destination === null ? undefined : this.farthestTo.get(flow.destination);
-    const guide = farthest !== undefined && farthest.path.length > flow.path.length && farthest.path.includes(last.point) ? farthest : flow;
+    const guide = farthest !== undefined && farthest.path.length > flow.path.length && farthest.path.includes(lastPoint) ? farthest : flow;
     const path = guide.path;
-    const at = path.indexOf(last.point);
+    const at = path.indexOf(lastPoint);
     let lost: TracedPacket['lost'] = null;
     let fragmented: TracedPacket['fragmented'] = null;
     if (at >= 0 && at < path.length - 1) {
       const next = path[at + 1]!;
       const span = this.spans[next]!;
-      const fragmentSeen = this.fragments.get(fragmentKey(next, last));
-      if (!last.fragment && fragmentSeen !== undefined && Math.abs(fragmentSeen - last.correctedNs) <= this.windowNs) {
-        fragmented = { after: last.point, before: next };
-      } else if (span.startNs <= last.correctedNs && span.endNs >= last.correctedNs + this.expectedDelay(guide, last.point, next)) {
-        lost = { after: last.point, before: next };
+      const fragmentSeen = this.fragments.get(fragmentKey(store, next, last));
+      if (store.fragment[last] !== 1 && fragmentSeen !== undefined && Math.abs(fragmentSeen - lastNs) <= this.windowNs) {
+        fragmented = { after: lastPoint, before: next };
+      } else if (span.startNs <= lastNs && span.endNs >= lastNs + this.expectedDelay(guide, lastPoint, next)) {
+        lost = { after: lastPoint, before: next };
         flow.lost += 1;
+        if (direction !== undefined) direction.lost += 1;
       }
     }
     if (this.onlyLost && lost === null) return;
     const missed: number[] = [];
-    const from = flow.path.indexOf(sightings[0]!.point);
-    const to = flow.path.indexOf(last.point);
-    for (let i = from + 1; i < to; i++) if (!journey.seenAt(flow.path[i]!)) missed.push(flow.path[i]!);
-    const traced = sightings.map((s, i) => new TracedSighting(s, i === 0 ? null : sightings[i - 1]!));
+    const from = flow.path.indexOf(store.point[sightings[0]!]!);
+    const to = flow.path.indexOf(lastPoint);
+    for (let i = from + 1; i < to; i++) if (!journey.seenAt(flow.path[i]!, store)) missed.push(flow.path[i]!);
+    const traced = sightings.map((slot, i): TracedSighting => {
+      const previous = i === 0 ? NONE : sightings[i - 1]!;
+      return {
+        sighting: store.snapshot(slot),
+        deltaNs: previous === NONE ? null : store.correctedNs[slot]! - store.correctedNs[previous]!,
+        changes: previous === NONE ? [] : changesBetween(store, previous, slot),
+      };
+    });
     this.onPacket({ id: journey.id, flow, sightings: traced, lost, fragmented, missed });
   }
 }
 
 /** Fragments of one original share its protocol and IP ID (and NAT changes neither). */
-function fragmentKey(point: number, s: Sighting): string {
-  return `${point} ${s.proto} ${s.ipId}`;
+function fragmentKey(store: SightingStore, point: number, slot: number): string {
+  return `${point} ${store.proto[slot]} ${store.ipId[slot]}`;
 }

@@ -1,13 +1,12 @@
 import type { Flow } from './flows.js';
-import type { Sighting } from './sighting.js';
+import type { SightingStore } from './sighting.js';
 
 /**
- * One packet's journey: its sightings at the capture points, as the matcher collected them
- * (arrival order). Ordering them along the path is the caller's business (see path.ts).
+ * One packet's journey: its sightings (slots of the sighting store) at the capture points, in
+ * arrival order until orderSightings puts them in travel order.
  */
 export class Journey {
-  /** In arrival order until orderSightings puts them in travel order (in place). */
-  readonly sightings: Sighting[];
+  readonly sightings: number[];
   firstNs: number;
   lastNs: number;
   /** Travels along the point order (set by orderSightings). */
@@ -17,26 +16,24 @@ export class Journey {
 
   constructor(
     readonly id: number,
-    first: Sighting,
+    readonly identity: number,
+    first: number,
+    timeNs: number,
   ) {
     this.sightings = [first];
-    this.firstNs = first.correctedNs;
-    this.lastNs = first.correctedNs;
+    this.firstNs = timeNs;
+    this.lastNs = timeNs;
   }
 
-  get identity(): number {
-    return this.sightings[0]!.identity;
-  }
-
-  seenAt(point: number): boolean {
-    for (const sighting of this.sightings) if (sighting.point === point) return true;
+  seenAt(point: number, store: SightingStore): boolean {
+    for (const slot of this.sightings) if (store.point[slot] === point) return true;
     return false;
   }
 
-  add(sighting: Sighting): void {
-    this.sightings.push(sighting);
-    if (sighting.correctedNs > this.lastNs) this.lastNs = sighting.correctedNs;
-    if (sighting.correctedNs < this.firstNs) this.firstNs = sighting.correctedNs;
+  add(slot: number, timeNs: number): void {
+    this.sightings.push(slot);
+    if (timeNs > this.lastNs) this.lastNs = timeNs;
+    if (timeNs < this.firstNs) this.firstNs = timeNs;
   }
 }
 
@@ -60,6 +57,7 @@ export class JourneyMatcher {
   private nextId = 1;
 
   constructor(
+    private readonly store: SightingStore,
     private readonly windowNs: number,
     private readonly onComplete: (journey: Journey) => void,
   ) {}
@@ -69,16 +67,18 @@ export class JourneyMatcher {
     return this.nextId - 1;
   }
 
-  add(sighting: Sighting): void {
-    const now = sighting.correctedNs;
+  add(slot: number): void {
+    const store = this.store;
+    const now = store.correctedNs[slot]!;
+    const identity = store.identity[slot]!;
     this.completeBefore(now - this.windowNs);
-    const candidate = this.open.get(sighting.identity);
-    if (candidate !== undefined && !candidate.seenAt(sighting.point) && Math.abs(now - candidate.lastNs) <= this.windowNs) {
-      candidate.add(sighting);
+    const candidate = this.open.get(identity);
+    if (candidate !== undefined && Math.abs(now - candidate.lastNs) <= this.windowNs && !candidate.seenAt(store.point[slot]!, store)) {
+      candidate.add(slot, now);
       return;
     }
-    const journey = new Journey(this.nextId++, sighting);
-    this.open.set(sighting.identity, journey);
+    const journey = new Journey(this.nextId++, identity, slot, now);
+    this.open.set(identity, journey);
     this.queue.push(journey);
   }
 

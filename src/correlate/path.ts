@@ -1,6 +1,6 @@
 import type { Journey } from './journeys.js';
 import type { CapturePoint } from './points.js';
-import type { Sighting } from './sighting.js';
+import type { SightingStore } from './sighting.js';
 
 /**
  * The order of the capture points along the path, and each packet's sightings in that order.
@@ -19,13 +19,15 @@ export interface PathOrder {
   readonly source: 'given' | 'inferred';
 }
 
-export function inferOrder(pointCount: number, journeys: readonly Journey[]): PathOrder {
+export function inferOrder(pointCount: number, journeys: readonly Journey[], store: SightingStore): PathOrder {
   const weights = new Map<number, number>();
   const edgeKey = (a: number, b: number): number => Math.min(a, b) * 4096 + Math.max(a, b);
-  let firstJourney: Sighting[] | undefined;
+  let firstJourney: { point: number }[] | undefined;
   for (const journey of journeys) {
     if (journey.sightings.length < 2) continue;
-    const byTime = [...journey.sightings].sort((x, y) => x.correctedNs - y.correctedNs);
+    const byTime = journey.sightings
+      .map((slot) => ({ point: store.point[slot]!, correctedNs: store.correctedNs[slot]! }))
+      .sort((x, y) => x.correctedNs - y.correctedNs);
     firstJourney ??= byTime;
     // Two sightings at the same instant (a µs clock at eth0 and at the VXLAN device right
     // behind it) say nothing about which came first, so neither says who its neighbours are:
@@ -104,20 +106,21 @@ export function givenOrder(labels: readonly string[], points: readonly CapturePo
  * along the path when it was seen earlier at the point nearer the start, against it otherwise.
  * They usually arrive in that order already, which is checked before anything is sorted.
  */
-export function orderSightings(journey: Journey, position: readonly number[]): void {
+export function orderSightings(journey: Journey, position: readonly number[], store: SightingStore): void {
   const sightings = journey.sightings;
   const n = sightings.length;
   if (n === 1) return;
+  const point = store.point;
   let ascending = true;
   let descending = true;
   for (let i = 1; i < n; i++) {
-    const step = position[sightings[i]!.point]! - position[sightings[i - 1]!.point]!;
+    const step = position[point[sightings[i]!]!]! - position[point[sightings[i - 1]!]!]!;
     if (step < 0) ascending = false;
     else descending = false;
   }
-  if (!ascending && !descending) sightings.sort((x, y) => position[x.point]! - position[y.point]!);
+  if (!ascending && !descending) sightings.sort((x, y) => position[point[x]!]! - position[point[y]!]!);
   else if (descending) sightings.reverse();
   // Now ascending along the path: forward if the packet was there first at the start's end.
-  journey.forward = sightings[0]!.correctedNs <= sightings[n - 1]!.correctedNs;
+  journey.forward = store.correctedNs[sightings[0]!]! <= store.correctedNs[sightings[n - 1]!]!;
   if (!journey.forward) sightings.reverse();
 }

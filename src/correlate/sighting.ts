@@ -16,210 +16,336 @@ const PAYLOAD_BYTES_HASHED = 64;
 export const NONE = -1;
 
 /**
- * One packet seen at one capture point, reduced to the numbers correlation needs. The frame's
- * bytes belong to the reader and are gone by the time the journey is complete, so everything
- * the report shows later is copied out here. Numbers only: MACs as 48-bit and IPv4 addresses as
- * 32-bit integers, turned into text only when printed.
- *
- * `identity` is what survives every hop (see identityOf): the same packet has the same identity
- * at the pod's veth, inside VXLAN on eth0 and behind a NAT; two different packets almost never do.
+ * The fields of a sighting: one packet seen at one capture point, reduced to the numbers
+ * correlation needs. MACs are 48-bit and IPv4 addresses 32-bit integers, turned into text only
+ * when printed; NONE where the header is absent.
  */
-export class Sighting {
+const FIELD_NAMES = [
+  /** Index of the capture point. */
+  'point',
+  /** Frame number in its capture file (1-based, as Wireshark counts). */
+  'frame',
   /** Capture time in ns since the trace's base time, as the capture recorded it. */
-  timeNs = 0;
+  'timeNs',
   /** timeNs with the point's clock offset removed: comparable across nodes. */
-  correctedNs = 0;
-  /** The packet as the point saw it. */
-  length = 0;
-  identity = 0;
-  kind: Kind = Kind.Other;
-
-  /** Outermost VXLAN header and the underlay around it; vni NONE when not encapsulated. */
-  vni = NONE;
-  outerEthSrc = NONE;
-  outerEthDst = NONE;
-  outerIpSrc = NONE;
-  outerIpDst = NONE;
-  outerTtl = NONE;
-  outerSrcPort = NONE;
-  outerDstPort = NONE;
-
+  'correctedNs',
+  /** The frame's length on the wire. */
+  'length',
+  /** What survives every hop (see SightingStore.add). */
+  'identity',
+  'kind',
+  /** Outermost VXLAN header and the underlay around it. */
+  'vni',
+  'outerEthSrc',
+  'outerEthDst',
+  'outerIpSrc',
+  'outerIpDst',
+  'outerTtl',
+  'outerSrcPort',
+  'outerDstPort',
   /** The innermost Ethernet header. */
-  ethSrc = NONE;
-  ethDst = NONE;
-  etherType = NONE;
-
+  'ethSrc',
+  'ethDst',
+  'etherType',
   /** The innermost IPv4 header (for ARP: sender and target protocol addresses). */
-  ipSrc = NONE;
-  ipDst = NONE;
-  ipId = NONE;
-  ttl = NONE;
-  proto = NONE;
+  'ipSrc',
+  'ipDst',
+  'ipId',
+  'ttl',
+  'proto',
   /** TCP/UDP ports, or for ICMP the echo identifier in srcPort. */
-  srcPort = NONE;
-  dstPort = NONE;
+  'srcPort',
+  'dstPort',
   /** ICMP type and code, TCP flags, ARP opcode: what the one-line description shows. */
-  typeOrFlags = NONE;
-  code = NONE;
-  /** ICMP echo sequence, TCP sequence number. */
-  seq = NONE;
-  ack = NONE;
-  payloadLength = NONE;
-  /** An IPv4 fragment (more fragments follow, or not the first): the original was split. */
-  fragment = false;
+  'typeOrFlags',
+  'code',
+  /** ICMP echo sequence, TCP sequence and acknowledgement numbers. */
+  'seq',
+  'ack',
+  'payloadLength',
+  /** 1 for an IPv4 fragment (more follow, or not the first): the original was split. */
+  'fragment',
+] as const;
 
-  constructor(
-    /** Index of the capture point. */
-    readonly point: number,
-    /** Frame number in its capture file (1-based, as Wireshark counts). */
-    readonly frame: number,
-  ) {}
+export type SightingField = (typeof FIELD_NAMES)[number];
 
-  get encapsulated(): boolean {
-    return this.vni !== NONE;
+/** A sighting copied out of the store: a plain record for reports and tests. */
+export type Sighting = { readonly [K in SightingField]: number };
+
+/**
+ * Every sighting in flight, one column (Float64Array) per field, addressed by slot number.
+ *
+ * Millions of packets pass through a trace, each seen at several points, and each sighting lives
+ * until its journey is decided, a fraction of a second of capture time later. As JavaScript
+ * objects they would be too many to collect cheaply (and every MAC, address or time above 2^30
+ * would be a separate heap number). Columns of doubles hold them without allocating; a slot is
+ * reused once its journey is done, so the columns grow to the most sightings ever in flight
+ * (the matching window's worth), not to the size of the captures.
+ */
+export class SightingStore {
+  private capacity: number;
+  private readonly columns = new Map<SightingField, Float64Array>();
+  /** The same columns as a list, for the loops that touch every field. */
+  private columnList: Float64Array[] = [];
+  private freeSlots: Int32Array;
+  private freeCount = 0;
+  private used = 0;
+
+  declare point: Float64Array;
+  declare frame: Float64Array;
+  declare timeNs: Float64Array;
+  declare correctedNs: Float64Array;
+  declare length: Float64Array;
+  declare identity: Float64Array;
+  declare kind: Float64Array;
+  declare vni: Float64Array;
+  declare outerEthSrc: Float64Array;
+  declare outerEthDst: Float64Array;
+  declare outerIpSrc: Float64Array;
+  declare outerIpDst: Float64Array;
+  declare outerTtl: Float64Array;
+  declare outerSrcPort: Float64Array;
+  declare outerDstPort: Float64Array;
+  declare ethSrc: Float64Array;
+  declare ethDst: Float64Array;
+  declare etherType: Float64Array;
+  declare ipSrc: Float64Array;
+  declare ipDst: Float64Array;
+  declare ipId: Float64Array;
+  declare ttl: Float64Array;
+  declare proto: Float64Array;
+  declare srcPort: Float64Array;
+  declare dstPort: Float64Array;
+  declare typeOrFlags: Float64Array;
+  declare code: Float64Array;
+  declare seq: Float64Array;
+  declare ack: Float64Array;
+  declare payloadLength: Float64Array;
+  declare fragment: Float64Array;
+
+  constructor(initialCapacity = 4096) {
+    this.capacity = initialCapacity;
+    this.freeSlots = new Int32Array(initialCapacity);
+    for (const name of FIELD_NAMES) this.setColumn(name, new Float64Array(initialCapacity));
+  }
+
+  /** Changes whenever the columns are replaced (the store grew): cached columns go stale. */
+  generation = 0;
+
+  /** Slots holding a sighting now. */
+  get inUse(): number {
+    return this.used - this.freeCount;
+  }
+
+  /** A free slot, every field NONE. */
+  allocate(): number {
+    const slot = this.take();
+    const columns = this.columnList;
+    for (let i = 0; i < columns.length; i++) columns[i]![slot] = NONE;
+    return slot;
+  }
+
+  /** A free slot as it was left (add() writes every field itself). */
+  private take(): number {
+    if (this.freeCount > 0) return this.freeSlots[--this.freeCount]!;
+    if (this.used === this.capacity) this.grow();
+    return this.used++;
+  }
+
+  release(slot: number): void {
+    this.freeSlots[this.freeCount++] = slot;
+  }
+
+  /** A copy of the slot's fields, for whoever keeps it beyond the journey. */
+  snapshot(slot: number): Sighting {
+    const record: Record<string, number> = {};
+    for (const [name, column] of this.columns) record[name] = column[slot]!;
+    return record as Sighting;
+  }
+
+  /**
+   * Copies what correlation needs out of a decoded packet into a new slot. Returns NONE for a
+   * frame with nothing to identify it by (no complete Ethernet header).
+   */
+  add(packet: Packet, point: number, timeNs: number): number {
+    const eth = packet.innerEth;
+    if (eth === undefined) return NONE;
+    const at = this.take();
+    // Every field is written once below: the value, or NONE where the header is absent.
+    this.vni[at] = NONE;
+    this.outerEthSrc[at] = NONE;
+    this.outerEthDst[at] = NONE;
+    this.outerIpSrc[at] = NONE;
+    this.outerIpDst[at] = NONE;
+    this.outerTtl[at] = NONE;
+    this.outerSrcPort[at] = NONE;
+    this.outerDstPort[at] = NONE;
+    this.ipSrc[at] = NONE;
+    this.ipDst[at] = NONE;
+    this.ipId[at] = NONE;
+    this.ttl[at] = NONE;
+    this.proto[at] = NONE;
+    this.srcPort[at] = NONE;
+    this.dstPort[at] = NONE;
+    this.typeOrFlags[at] = NONE;
+    this.code[at] = NONE;
+    this.seq[at] = NONE;
+    this.ack[at] = NONE;
+    this.payloadLength[at] = NONE;
+    this.point[at] = point;
+    this.frame[at] = packet.frame.index;
+    this.timeNs[at] = timeNs;
+    this.correctedNs[at] = timeNs;
+    this.length[at] = packet.frame.originalLength;
+    this.ethSrc[at] = eth.src;
+    this.ethDst[at] = eth.dst;
+    this.etherType[at] = eth.type;
+    this.fragment[at] = 0;
+
+    const vxlan = packet.vxlan;
+    if (vxlan !== undefined) {
+      this.vni[at] = vxlan.vni;
+      const outerEth = packet.first('eth', 0);
+      if (outerEth !== undefined) {
+        this.outerEthSrc[at] = outerEth.src;
+        this.outerEthDst[at] = outerEth.dst;
+      }
+      const outerIp = packet.outerIpv4;
+      if (outerIp !== undefined) {
+        this.outerIpSrc[at] = outerIp.src;
+        this.outerIpDst[at] = outerIp.dst;
+        this.outerTtl[at] = outerIp.ttl;
+      }
+      const outerUdp = packet.outerUdp;
+      if (outerUdp !== undefined) {
+        this.outerSrcPort[at] = outerUdp.srcPort;
+        this.outerDstPort[at] = outerUdp.dstPort;
+      }
+    }
+
+    const bytes = packet.frame.bytes;
+    hash.reset();
+    if (packet.innerIpv4 !== undefined) {
+      this.kind[at] = Kind.Ipv4;
+      this.addIpv4(at, packet, bytes);
+    } else {
+      const arp = packet.last('arp');
+      if (arp !== undefined && arp.depth === packet.tunnelDepth) {
+        this.kind[at] = Kind.Arp;
+        this.typeOrFlags[at] = arp.opcode;
+        this.ipSrc[at] = arp.senderIp;
+        this.ipDst[at] = arp.targetIp;
+        // An ARP frame crosses no router: every field of it is the same wherever it is seen.
+        hash.add(0xa4f0 + arp.opcode);
+        hash.addBytes(bytes, arp.offset, Math.min(arp.offset + 28, bytes.length));
+      } else {
+        this.kind[at] = Kind.Other;
+        hash.add(eth.type);
+        const start = eth.offset + eth.length;
+        hash.addBytes(bytes, start, Math.min(start + PAYLOAD_BYTES_HASHED, bytes.length));
+        hash.add(packet.frame.originalLength - start);
+      }
+    }
+    this.identity[at] = hash.value();
+    return at;
+  }
+
+  /**
+   * The innermost IPv4 header and its transport. Identity takes only what no hop changes: not
+   * the TTL and header checksum (routers), not addresses and ports (NAT), not the TCP/UDP
+   * checksum (NAT, and offload leaves it unfilled at some points and not at others). What is
+   * left (IP ID, length, fragment, protocol, TCP sequence and flags, ICMP type and sequence, and
+   * the first bytes of payload) tells a retransmission from the original, since Linux gives the
+   * copy a new IP ID, and two flows whose IP IDs collide apart, since their payloads differ.
+   */
+  private addIpv4(at: number, packet: Packet, bytes: Uint8Array): void {
+    const ip = packet.innerIpv4!;
+    this.ipSrc[at] = ip.src;
+    this.ipDst[at] = ip.dst;
+    this.ipId[at] = ip.id;
+    this.ttl[at] = ip.ttl;
+    this.proto[at] = ip.proto;
+    this.fragment[at] = ip.mf || ip.fragOffset !== 0 ? 1 : 0;
+    hash.add(ip.proto);
+    hash.add(ip.id);
+    hash.add(ip.totalLength);
+    hash.add((ip.flags << 13) | ip.fragOffset);
+
+    const transport = packet.transport;
+    if (transport === undefined) {
+      const start = ip.offset + ip.length;
+      hash.addBytes(bytes, start, Math.min(start + PAYLOAD_BYTES_HASHED, bytes.length));
+      return;
+    }
+    let payloadStart: number;
+    let payloadEnd: number;
+    switch (transport.protocol) {
+      case 'tcp':
+        this.srcPort[at] = transport.srcPort;
+        this.dstPort[at] = transport.dstPort;
+        this.typeOrFlags[at] = transport.flags;
+        this.seq[at] = transport.seq;
+        this.ack[at] = transport.ack;
+        this.payloadLength[at] = transport.payloadLength;
+        hash.add(transport.seq);
+        hash.add(transport.ack);
+        hash.add(transport.flags);
+        payloadStart = transport.offset + transport.length;
+        payloadEnd = transport.payloadEnd;
+        break;
+      case 'udp':
+        this.srcPort[at] = transport.srcPort;
+        this.dstPort[at] = transport.dstPort;
+        this.payloadLength[at] = transport.payloadLength;
+        hash.add(transport.udpLength);
+        payloadStart = transport.offset + 8;
+        payloadEnd = transport.payloadEnd;
+        break;
+      case 'icmp':
+        this.typeOrFlags[at] = transport.type;
+        this.code[at] = transport.code;
+        if (transport.hasIdentifier) {
+          // The echo identifier stands in for a port (NAT may rewrite it, so it stays out of
+          // the identity); the sequence number does not change.
+          this.srcPort[at] = transport.ident;
+          this.seq[at] = transport.seq;
+          hash.add(transport.seq);
+        }
+        hash.add((transport.type << 8) | transport.code);
+        payloadStart = transport.offset + 8;
+        payloadEnd = transport.payloadEnd;
+        // An ICMP error quotes the offending header, which NAT rewrites: only the quoted IP ID
+        // and protocol are kept (bytes 4-5 and 9 of the quote).
+        if (transport.isError) {
+          if (payloadStart + 10 <= payloadEnd) {
+            hash.add((bytes[payloadStart + 4]! << 8) | bytes[payloadStart + 5]!);
+            hash.add(bytes[payloadStart + 9]!);
+          }
+          return;
+        }
+        break;
+    }
+    hash.addBytes(bytes, payloadStart, Math.min(payloadStart + PAYLOAD_BYTES_HASHED, payloadEnd, bytes.length));
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    this.generation += 1;
+    for (const [name, column] of this.columns) {
+      const bigger = new Float64Array(this.capacity);
+      bigger.set(column);
+      this.setColumn(name, bigger);
+    }
+    const free = new Int32Array(this.capacity);
+    free.set(this.freeSlots);
+    this.freeSlots = free;
+  }
+
+  private setColumn(name: SightingField, column: Float64Array): void {
+    this.columns.set(name, column);
+    this.columnList = [...this.columns.values()];
+    (this as unknown as Record<SightingField, Float64Array>)[name] = column;
   }
 }
 
 const hash = new IdentityHash();
-
-/**
- * Copies what correlation needs out of a decoded packet. Returns null for a frame with nothing
- * to identify it by (a truncated Ethernet header).
- */
-export function sightingOf(packet: Packet, point: number, timeNs: number): Sighting | null {
-  const eth = packet.innerEth;
-  if (eth === undefined) return null;
-  const sighting = new Sighting(point, packet.frame.index);
-  sighting.timeNs = timeNs;
-  sighting.correctedNs = timeNs;
-  sighting.length = packet.frame.originalLength;
-  sighting.ethSrc = eth.src;
-  sighting.ethDst = eth.dst;
-  sighting.etherType = eth.type;
-
-  const vxlan = packet.vxlan;
-  if (vxlan !== undefined) {
-    sighting.vni = vxlan.vni;
-    const outerEth = packet.first('eth', 0);
-    if (outerEth !== undefined) {
-      sighting.outerEthSrc = outerEth.src;
-      sighting.outerEthDst = outerEth.dst;
-    }
-    const outerIp = packet.outerIpv4;
-    if (outerIp !== undefined) {
-      sighting.outerIpSrc = outerIp.src;
-      sighting.outerIpDst = outerIp.dst;
-      sighting.outerTtl = outerIp.ttl;
-    }
-    const outerUdp = packet.outerUdp;
-    if (outerUdp !== undefined) {
-      sighting.outerSrcPort = outerUdp.srcPort;
-      sighting.outerDstPort = outerUdp.dstPort;
-    }
-  }
-
-  const bytes = packet.frame.bytes;
-  const ip = packet.innerIpv4;
-  hash.reset();
-  if (ip !== undefined) {
-    sighting.kind = Kind.Ipv4;
-    copyIpv4(sighting, packet, bytes);
-  } else {
-    const arp = packet.last('arp');
-    if (arp !== undefined && arp.depth === packet.tunnelDepth) {
-      sighting.kind = Kind.Arp;
-      sighting.typeOrFlags = arp.opcode;
-      sighting.ipSrc = arp.senderIp;
-      sighting.ipDst = arp.targetIp;
-      // An ARP frame crosses no router: every field of it is the same wherever it is seen.
-      hash.add(0xa4f0 + arp.opcode);
-      hash.addBytes(bytes, arp.offset, Math.min(arp.offset + 28, bytes.length));
-    } else {
-      sighting.kind = Kind.Other;
-      hash.add(eth.type);
-      const start = eth.offset + eth.length;
-      hash.addBytes(bytes, start, Math.min(start + PAYLOAD_BYTES_HASHED, bytes.length));
-      hash.add(packet.frame.originalLength - start);
-    }
-  }
-  sighting.identity = hash.value();
-  return sighting;
-}
-
-/**
- * The innermost IPv4 header and its transport. Identity takes only what no hop changes: not the
- * TTL and header checksum (routers), not addresses and ports (NAT), not the TCP/UDP checksum
- * (NAT, and offload leaves it unfilled at some points and not at others). What is left (IP ID,
- * length, fragment, protocol, TCP sequence and flags, ICMP type and sequence, and the first
- * bytes of payload) tells a retransmission from the original, since Linux gives the copy a new
- * IP ID, and two flows whose IP IDs collide apart, since their payloads and sequences differ.
- */
-function copyIpv4(sighting: Sighting, packet: Packet, bytes: Uint8Array): void {
-  const ip = packet.innerIpv4!;
-  sighting.ipSrc = ip.src;
-  sighting.ipDst = ip.dst;
-  sighting.ipId = ip.id;
-  sighting.ttl = ip.ttl;
-  sighting.proto = ip.proto;
-  sighting.fragment = ip.mf || ip.fragOffset !== 0;
-  hash.add(ip.proto);
-  hash.add(ip.id);
-  hash.add(ip.totalLength);
-  hash.add((ip.flags << 13) | ip.fragOffset);
-
-  const transport = packet.transport;
-  if (transport === undefined) {
-    const start = ip.offset + ip.length;
-    hash.addBytes(bytes, start, Math.min(start + PAYLOAD_BYTES_HASHED, bytes.length));
-    return;
-  }
-  let payloadStart: number;
-  let payloadEnd: number;
-  switch (transport.protocol) {
-    case 'tcp':
-      sighting.srcPort = transport.srcPort;
-      sighting.dstPort = transport.dstPort;
-      sighting.typeOrFlags = transport.flags;
-      sighting.seq = transport.seq;
-      sighting.ack = transport.ack;
-      sighting.payloadLength = transport.payloadLength;
-      hash.add(transport.seq);
-      hash.add(transport.ack);
-      hash.add(transport.flags);
-      payloadStart = transport.offset + transport.length;
-      payloadEnd = transport.payloadEnd;
-      break;
-    case 'udp':
-      sighting.srcPort = transport.srcPort;
-      sighting.dstPort = transport.dstPort;
-      sighting.payloadLength = transport.payloadLength;
-      hash.add(transport.udpLength);
-      payloadStart = transport.offset + 8;
-      payloadEnd = transport.payloadEnd;
-      break;
-    case 'icmp':
-      sighting.typeOrFlags = transport.type;
-      sighting.code = transport.code;
-      if (transport.hasIdentifier) {
-        // The echo identifier stands in for a port (NAT may rewrite it, so it stays out of the
-        // identity); the sequence number does not change.
-        sighting.srcPort = transport.ident;
-        sighting.seq = transport.seq;
-        hash.add(transport.seq);
-      }
-      hash.add((transport.type << 8) | transport.code);
-      payloadStart = transport.offset + 8;
-      payloadEnd = transport.payloadEnd;
-      // An ICMP error quotes the offending header, which NAT rewrites: only the quoted IP ID and
-      // protocol are kept (bytes 4-5 and 9 of the quote).
-      if (transport.isError) {
-        if (payloadStart + 10 <= payloadEnd) {
-          hash.add((bytes[payloadStart + 4]! << 8) | bytes[payloadStart + 5]!);
-          hash.add(bytes[payloadStart + 9]!);
-        }
-        return;
-      }
-      break;
-  }
-  hash.addBytes(bytes, payloadStart, Math.min(payloadStart + PAYLOAD_BYTES_HASHED, payloadEnd, bytes.length));
-}

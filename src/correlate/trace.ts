@@ -7,7 +7,7 @@ import { type CaptureSpan, type Flow, FlowTable, type TracedPacket } from './flo
 import { type Journey, JourneyMatcher } from './journeys.js';
 import { givenOrder, inferOrder, type PathOrder } from './path.js';
 import { type CapturePoint, type PointArgument, PointRegistry } from './points.js';
-import { type Sighting, sightingOf } from './sighting.js';
+import { NONE, SightingStore } from './sighting.js';
 
 /**
  * `vxdump trace`, the library side: follow every packet over several capture points.
@@ -56,6 +56,8 @@ export interface TraceResult {
   readonly order: PathOrder;
   readonly clock: readonly ClockOffset[];
   readonly flows: readonly Flow[];
+  /** All packets seen at two points or more, along the point order and against it. */
+  readonly directions: readonly [Flow, Flow];
   /** Packets followed (journeys), and how many were seen at two points or more. */
   readonly packets: number;
   readonly matched: number;
@@ -81,7 +83,8 @@ interface Stream {
   readonly point: CapturePoint;
   /** The capture holds several points and this stream reads only one of them. */
   readonly filtered: boolean;
-  head: Sighting | null;
+  /** Store slot of the next sighting, NONE when the stream has ended. */
+  head: number;
 }
 
 export class TraceError extends Error {}
@@ -107,9 +110,10 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
 
   // 4. Stream.
   const stats: PointStats[] = points.map((point) => ({ point, frames: 0, unidentified: 0, span: { startNs: Infinity, endNs: Infinity } }));
-  const table = new FlowTable(position, stats.map((s) => s.span), windowNs, options.holdNs ?? windowNs, options.onPacket ?? options.onLost ?? (() => {}), options.onPacket === undefined);
+  const store = new SightingStore();
+  const table = new FlowTable(store, position, stats.map((s) => s.span), windowNs, options.holdNs ?? windowNs, options.onPacket ?? options.onLost ?? (() => {}), options.onPacket === undefined);
   let matched = 0;
-  const matcher = new JourneyMatcher(windowNs, (journey) => {
+  const matcher = new JourneyMatcher(store, windowNs, (journey) => {
     if (journey.sightings.length > 1) matched += 1;
     table.add(journey);
   });
@@ -118,10 +122,10 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
   try {
     args.forEach((arg, capture) => {
       const own = registry.pointsOf(capture);
-      for (const point of own) streams.push({ capture, reader: openCapture(arg.file), point, filtered: own.length > 1, head: null });
+      for (const point of own) streams.push({ capture, reader: openCapture(arg.file), point, filtered: own.length > 1, head: NONE });
     });
     const advance = (stream: Stream): void => {
-      stream.head = null;
+      stream.head = NONE;
       const reader = stream.reader;
       for (let frame = reader.next(); frame !== null; frame = reader.next()) {
         const point = stream.filtered ? registry.pointOf(stream.capture, reader, frame) : stream.point;
@@ -135,13 +139,13 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
         const correctedNs = timeNs - offsets[point.index]!;
         stat.frames += 1;
         if (stat.span.startNs === Infinity) stat.span.startNs = correctedNs;
-        const sighting = sightingOf(dissect(frame), point.index, timeNs);
-        if (sighting === null) {
+        const slot = store.add(dissect(frame), point.index, timeNs);
+        if (slot === NONE) {
           stat.unidentified += 1;
           continue;
         }
-        sighting.correctedNs = correctedNs;
-        stream.head = sighting;
+        store.correctedNs[slot] = correctedNs;
+        stream.head = slot;
         return;
       }
       // The capture has ended: the point's span ends at its last packet.
@@ -149,16 +153,18 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
       if (!stream.filtered || stream.point === registry.pointsOf(stream.capture)[0]) warnings.push(...reader.warnings);
     };
     for (const stream of streams) advance(stream);
+    const correctedNs = (slot: number) => store.correctedNs[slot]!;
     for (;;) {
       let earliest: Stream | undefined;
       for (const stream of streams) {
-        if (stream.head !== null && (earliest === undefined || stream.head.correctedNs < earliest.head!.correctedNs)) earliest = stream;
+        if (stream.head !== NONE && (earliest === undefined || correctedNs(stream.head) < correctedNs(earliest.head))) earliest = stream;
       }
       if (earliest === undefined) break;
-      const sighting = earliest.head!;
-      lastSeen.set(sighting.point, sighting.correctedNs);
-      matcher.add(sighting);
-      table.decideBefore(sighting.correctedNs);
+      const slot = earliest.head;
+      const now = correctedNs(slot);
+      lastSeen.set(earliest.point.index, now);
+      matcher.add(slot);
+      table.decideBefore(now);
       advance(earliest);
     }
     matcher.finish();
@@ -168,7 +174,7 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
   }
 
   const flows = [...table.flows.values()].sort((a, b) => a.firstNs - b.firstNs || a.id - b.id);
-  return { points: stats, order, clock, flows, packets: matcher.started, matched, baseNs, warnings };
+  return { points: stats, order, clock, flows, directions: table.directions, packets: matcher.started, matched, baseNs, warnings };
 }
 
 /**
@@ -183,11 +189,12 @@ function survey(
   windowNs: number,
   options: TraceOptions,
 ): { baseNs: bigint; clock: ClockOffset[]; order: PathOrder } {
-  const { baseNs, samples, sampleSightings } = sampleCaptures(args, registry, dissect, sampleFrames);
+  const store = new SightingStore();
+  const { baseNs, samples, sampleSightings } = sampleCaptures(args, registry, dissect, sampleFrames, store);
   const points = registry.points;
-  const clock = estimateClockOffsets(points, samples, options.clockOffsets);
+  const clock = estimateClockOffsets(points, samples, store, options.clockOffsets);
   const offsetOfNode = new Map(clock.map((c) => [c.node, c.offsetNs]));
-  for (const s of sampleSightings) s.correctedNs = s.timeNs - offsetOfNode.get(points[s.point]!.node)!;
+  for (const slot of sampleSightings) store.correctedNs[slot] = store.timeNs[slot]! - offsetOfNode.get(points[store.point[slot]!]!.node)!;
   let order: PathOrder;
   if (options.fixedOrder) {
     order = { points: points.map((p) => p.index), source: 'given' };
@@ -196,7 +203,7 @@ function survey(
     if (typeof given === 'string') throw new TraceError(given);
     order = given;
   } else {
-    order = inferOrder(points.length, sampleJourneys(sampleSightings, windowNs));
+    order = inferOrder(points.length, sampleJourneys(sampleSightings, store, windowNs), store);
   }
   return { baseNs, clock, order };
 }
@@ -210,7 +217,8 @@ function sampleCaptures(
   registry: PointRegistry,
   dissect: Dissector,
   limit: number,
-): { baseNs: bigint; samples: PointSample[]; sampleSightings: Sighting[] } {
+  store: SightingStore,
+): { baseNs: bigint; samples: PointSample[]; sampleSightings: number[] } {
   const captures: CaptureReader[] = [];
   const firstFrames: (Frame | null)[] = [];
   try {
@@ -226,17 +234,18 @@ function sampleCaptures(
     baseNs ??= 0n;
 
     const samples: PointSample[] = [];
-    const sampleSightings: Sighting[] = [];
+    const sampleSightings: number[] = [];
     captures.forEach((capture, index) => {
       let frame: Frame | null = firstFrames[index]!;
       for (let read = 0; frame !== null && read < limit; read++, frame = capture.next()) {
         const point = registry.pointOf(index, capture, frame);
-        const sighting = sightingOf(dissect(frame), point.index, Number(frame.timestampNs - baseNs!));
-        if (sighting === null) continue;
-        sampleSightings.push(sighting);
+        const slot = store.add(dissect(frame), point.index, Number(frame.timestampNs - baseNs!));
+        if (slot === NONE) continue;
+        sampleSightings.push(slot);
         const sample = (samples[point.index] ??= new Map());
         // Seen twice at one point: useless for telling clocks apart.
-        sample.set(sighting.identity, sample.has(sighting.identity) ? null : sighting);
+        const identity = store.identity[slot]!;
+        sample.set(identity, sample.has(identity) ? NONE : slot);
       }
     });
     for (let i = 0; i < registry.points.length; i++) samples[i] ??= new Map();
@@ -246,10 +255,10 @@ function sampleCaptures(
   }
 }
 
-function sampleJourneys(sightings: Sighting[], windowNs: number): Journey[] {
+function sampleJourneys(sightings: number[], store: SightingStore, windowNs: number): Journey[] {
   const journeys: Journey[] = [];
-  const matcher = new JourneyMatcher(windowNs, (journey) => journeys.push(journey));
-  for (const s of [...sightings].sort((x, y) => x.correctedNs - y.correctedNs)) matcher.add(s);
+  const matcher = new JourneyMatcher(store, windowNs, (journey) => journeys.push(journey));
+  for (const slot of [...sightings].sort((x, y) => store.correctedNs[x]! - store.correctedNs[y]!)) matcher.add(slot);
   matcher.finish();
   return journeys;
 }

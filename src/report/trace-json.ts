@@ -69,6 +69,7 @@ export class TraceJsonWriter {
       order: result.order.points.map((i) => labels[i]),
       orderSource: result.order.source,
       clock: result.clock.map(clockJson),
+      directions: result.directions.map((flow) => flowJson(flow, labels)),
       flows: result.flows.map((flow) => flowJson(flow, labels)),
       losses: losses.all.map((g) => ({
         flow: g.flow.id,

@@ -62,7 +62,7 @@ export function totalsText(result: TraceResult, losses: LossLog): string {
 
 /** One flow as a ladder: the path down, a row per point, losses between the rows. */
 export function flowText(flow: Flow, labels: readonly string[], losses: readonly LossGroup[]): string {
-  const vni = flow.vnis.size > 0 ? `, VNI ${[...flow.vnis].join(', ')}` : '';
+  const vni = flow.vnis.length > 0 ? `, VNI ${flow.vnis.join(', ')}` : '';
   const lost = flow.lost > 0 ? `, ${flow.lost} lost` : '';
   const lines = [`${flow.name}${vni}: ${flow.packets} packet${flow.packets === 1 ? '' : 's'}${lost}`];
   const width = Math.max(...flow.path.map((p) => labels[p]!.length));
@@ -107,7 +107,7 @@ export function flowTable(flow: Flow, labels: readonly string[], losses: readonl
       lost === 0 ? '' : String(lost),
     ]);
   });
-  const vni = flow.vnis.size > 0 ? `, VNI ${[...flow.vnis].join(', ')}` : '';
+  const vni = flow.vnis.length > 0 ? `, VNI ${[...flow.vnis].join(', ')}` : '';
   return `${flow.name}${vni}: ${flow.packets} packets\n${table.toString()}`;
 }
 

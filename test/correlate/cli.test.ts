@@ -20,7 +20,7 @@ describe('vxdump trace', () => {
     const run = vxdump('trace', ...scenarioFiles('p2p-4789'), '--format', 'json');
     expect(run.status).toBe(0);
     const doc = JSON.parse(run.stdout);
-    expect(Object.keys(doc).sort()).toEqual(['clock', 'flows', 'losses', 'order', 'orderSource', 'packets', 'points', 'schema', 'totals']);
+    expect(Object.keys(doc).sort()).toEqual(['clock', 'directions', 'flows', 'losses', 'order', 'orderSource', 'packets', 'points', 'schema', 'totals']);
     expect(doc.schema).toBe('vxdump-trace/1');
     expect(doc.order).toEqual(['ns1/veth1a', 'node1/br0', 'node1/vxlan11', 'node1/eth0', 'node2/eth0', 'node2/vxlan11', 'node2/br0', 'ns2/veth2a']);
     const hops = readManifest('p2p-4789').flows[0]!.hops;

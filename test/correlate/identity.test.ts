@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { estimateClockOffsets, type PointSample } from '../../src/correlate/clock.js';
 import { type Journey, JourneyMatcher } from '../../src/correlate/journeys.js';
 import type { CapturePoint } from '../../src/correlate/points.js';
-import { Kind, Sighting, sightingOf } from '../../src/correlate/sighting.js';
+import { Kind, NONE, SightingStore } from '../../src/correlate/sighting.js';
 import { createDissector } from '../../src/dissect/index.js';
 import { arp, eth, frame, icmp, ipv4, ipv4Tcp, vxlanPacket } from '../dissect/craft.js';
 
@@ -13,7 +13,9 @@ import { arp, eth, frame, icmp, ipv4, ipv4Tcp, vxlanPacket } from '../dissect/cr
  */
 
 const dissect = createDissector({ vxlanPorts: [4789] });
-const identityOf = (bytes: Uint8Array): number => sightingOf(dissect(frame(bytes)), 0, 0)!.identity;
+const store = new SightingStore();
+const slotOf = (bytes: Uint8Array): number => store.add(dissect(frame(bytes)), 0, 0);
+const identityOf = (bytes: Uint8Array): number => store.identity[slotOf(bytes)]!;
 
 const DATA = new TextEncoder().encode('GET / HTTP/1.1\r\nHost: 10.244.2.2\r\n\r\n');
 
@@ -54,7 +56,7 @@ describe('packet identity', () => {
 
   it('gives an ARP frame the same identity at the VXLAN device and inside VXLAN on eth0', () => {
     const request = eth(0x0806, arp({ opcode: 1, senderMac: '02:00:0a:f4:01:00', senderIp: '10.244.1.0', targetMac: '00:00:00:00:00:00', targetIp: '10.244.2.0' }), 'ff:ff:ff:ff:ff:ff', '02:00:0a:f4:01:00');
-    const s = sightingOf(dissect(frame(request)), 0, 0)!;
+    const s = store.snapshot(slotOf(request));
     expect(s.kind).toBe(Kind.Arp);
     expect(identityOf(vxlanPacket(11, request))).toBe(s.identity);
     const reply = eth(0x0806, arp({ opcode: 2, senderMac: '02:00:0a:f4:02:00', senderIp: '10.244.2.0', targetMac: '02:00:0a:f4:01:00', targetIp: '10.244.1.0' }));
@@ -62,18 +64,23 @@ describe('packet identity', () => {
   });
 });
 
-function sighting(point: number, timeNs: number, identity: number): Sighting {
-  const s = new Sighting(point, 1);
-  s.timeNs = timeNs;
-  s.correctedNs = timeNs;
-  s.identity = identity;
-  return s;
+/** A sighting slot with just what the matcher and the clock estimate read. */
+function sighting(point: number, timeNs: number, identity: number, fields: { kind?: number; ipSrc?: number; ipDst?: number } = {}): number {
+  const slot = store.allocate();
+  store.point[slot] = point;
+  store.timeNs[slot] = timeNs;
+  store.correctedNs[slot] = timeNs;
+  store.identity[slot] = identity;
+  store.kind[slot] = fields.kind ?? Kind.Other;
+  store.ipSrc[slot] = fields.ipSrc ?? NONE;
+  store.ipDst[slot] = fields.ipDst ?? NONE;
+  return slot;
 }
 
 describe('journey matcher', () => {
-  const run = (sightings: Sighting[], windowNs = 1000): Journey[] => {
+  const run = (sightings: number[], windowNs = 1000): Journey[] => {
     const journeys: Journey[] = [];
-    const matcher = new JourneyMatcher(windowNs, (j) => journeys.push(j));
+    const matcher = new JourneyMatcher(store, windowNs, (j) => journeys.push(j));
     for (const s of sightings) matcher.add(s);
     matcher.finish();
     return journeys;
@@ -81,12 +88,12 @@ describe('journey matcher', () => {
 
   it('joins sightings of one identity at different points within the window', () => {
     const journeys = run([sighting(0, 0, 5), sighting(1, 400, 5), sighting(2, 900, 5)]);
-    expect(journeys.map((j) => j.sightings.map((s) => s.point))).toEqual([[0, 1, 2]]);
+    expect(journeys.map((j) => j.sightings.map((s) => store.point[s]))).toEqual([[0, 1, 2]]);
   });
 
   it('starts a new journey when the point already saw that identity (a retransmission, an ARP retry)', () => {
     const journeys = run([sighting(0, 0, 5), sighting(1, 100, 5), sighting(0, 200, 5), sighting(1, 300, 5)]);
-    expect(journeys.map((j) => j.sightings.map((s) => s.timeNs))).toEqual([
+    expect(journeys.map((j) => j.sightings.map((s) => store.timeNs[s]))).toEqual([
       [0, 100],
       [200, 300],
     ]);
@@ -106,28 +113,24 @@ describe('clock offsets', () => {
     const offset = 2_500_000_123;
     const a: PointSample = new Map();
     const b: PointSample = new Map();
-    // 20 requests node1 → node2 (delay 30-80 µs), 20 replies back (delay 20-60 µs).
+    const there = { kind: Kind.Ipv4, ipSrc: 1, ipDst: 2 };
+    const back = { kind: Kind.Ipv4, ipSrc: 2, ipDst: 1 };
+    // 20 requests node1 → node2 (delay 30-70 µs), 20 replies back (delay 20-50 µs).
     for (let i = 0; i < 20; i++) {
       const t = i * 1e6;
-      const request = sighting(0, t, 100 + i);
-      request.kind = Kind.Ipv4;
-      request.ipSrc = 1;
-      request.ipDst = 2;
-      a.set(request.identity, request);
-      b.set(request.identity, Object.assign(sighting(1, t + 30_000 + (i % 5) * 10_000 + offset, 100 + i), { kind: Kind.Ipv4, ipSrc: 1, ipDst: 2 }));
-      const reply = sighting(1, t + 500_000 + offset, 200 + i);
-      Object.assign(reply, { kind: Kind.Ipv4, ipSrc: 2, ipDst: 1 });
-      b.set(reply.identity, reply);
-      a.set(reply.identity, Object.assign(sighting(0, t + 500_000 + 20_000 + (i % 4) * 10_000, 200 + i), { kind: Kind.Ipv4, ipSrc: 2, ipDst: 1 }));
+      a.set(100 + i, sighting(0, t, 100 + i, there));
+      b.set(100 + i, sighting(1, t + 30_000 + (i % 5) * 10_000 + offset, 100 + i, there));
+      b.set(200 + i, sighting(1, t + 500_000 + offset, 200 + i, back));
+      a.set(200 + i, sighting(0, t + 500_000 + 20_000 + (i % 4) * 10_000, 200 + i, back));
     }
-    const [node1, node2] = estimateClockOffsets([point(0, 'node1'), point(1, 'node2')], [a, b]);
+    const [node1, node2] = estimateClockOffsets([point(0, 'node1'), point(1, 'node2')], [a, b], store);
     expect(node1).toMatchObject({ node: 'node1', method: 'reference', offsetNs: 0 });
     // Bound: offset ∈ (offset - 20 µs, offset + 30 µs): the middle is offset + 5 µs, ± 25 µs.
     expect(node2).toMatchObject({ node: 'node2', method: 'two-way', offsetNs: offset + 5000, uncertaintyNs: 25_000, samples: [20, 20] });
   });
 
   it('says when no packet links two nodes', () => {
-    const clock = estimateClockOffsets([point(0, 'node1'), point(1, 'node2')], [new Map(), new Map()]);
+    const clock = estimateClockOffsets([point(0, 'node1'), point(1, 'node2')], [new Map(), new Map()], store);
     expect(clock[1]).toMatchObject({ node: 'node2', method: 'none', offsetNs: 0 });
   });
 });
