@@ -103,6 +103,14 @@ describe('trace: the primer table for the first echo request of p2p-4789', () =>
     expect(request.missed).toEqual([]);
   });
 
+  it('matches the ARP for the peer VTEP from vxlan11 through both eth0s (inside VXLAN) to the peer vxlan11, and the pod\'s ARP on its own segment only', () => {
+    const t = scenario('p2p-4789');
+    const at = (name: string) => t.result.flows.find((f) => f.name === name)!.path.map((p) => t.labels[p]);
+    expect(at('ARP who-has 10.244.2.0 tell 10.244.1.0')).toEqual(['node1/vxlan11', 'node1/eth0', 'node2/eth0', 'node2/vxlan11']);
+    expect(at('ARP 10.244.2.0 is-at 02:00:0a:f4:02:00 (to 10.244.1.0)')).toEqual(['node2/vxlan11', 'node2/eth0', 'node1/eth0', 'node1/vxlan11']);
+    expect(at('ARP who-has 10.244.1.1 tell 10.244.1.2')).toEqual(['ns1/veth1a', 'node1/br0']);
+  });
+
   it('infers the path order of the primer from the traffic, whatever order the files are given in', () => {
     const files = scenarioFiles('p2p-4789');
     const expected = ['ns1/veth1a', 'node1/br0', 'node1/vxlan11', 'node1/eth0', 'node2/eth0', 'node2/vxlan11', 'node2/br0', 'ns2/veth2a'];

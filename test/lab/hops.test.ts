@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/open.js';
 import { createDissector, formatIpv4, formatMac, type Packet } from '../../src/dissect/index.js';
+import { scenarioFiles, traceFiles } from '../correlate/support.js';
+
+const PRIMER_PATH = ['ns1/veth1a', 'node1/br0', 'node1/vxlan11', 'node1/eth0', 'node2/eth0', 'node2/vxlan11', 'node2/br0', 'ns2/veth2a'];
 
 /*
  * The lab's manifests say, for the first packet of each flow, what a correct analyzer sees at
@@ -145,6 +148,14 @@ describe.skipIf(!canRunLab)('the lab, run now against this kernel', () => {
       });
       expect(run.status, run.stderr + run.stdout).toBe(0);
       expect(checkScenario(join(out, 'p2p-4789'))).toBeGreaterThanOrEqual(16);
+      // vxdump trace over the fresh captures: the primer's path, its changes, nothing lost.
+      const traced = traceFiles(scenarioFiles('p2p-4789', join(out, 'p2p-4789')), { vxlanPorts: [4789] });
+      expect(traced.losses.total).toBe(0);
+      const request = traced.result.flows.find((f) => f.name.startsWith('ICMP 10.244.1.2 \u2192 10.244.2.2'))!;
+      expect(request.path.map((p) => traced.labels[p])).toEqual(PRIMER_PATH);
+      const ttl = request.hops.map((h) => h.changes.find((c) => c.field === 'ip.ttl'));
+      expect(ttl.map((c) => (c === undefined ? null : `${c.from}>${c.to}`))).toEqual([null, '64>63', null, null, null, '63>62', null]);
+      expect(request.hops.map((h) => h.changes.find((c) => c.field === 'vxlan.vni')?.to ?? null)).toEqual([null, null, 11, null, null, null, null]);
       // The lab leaves nothing behind.
       expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toMatch(/vxlab-/);
     } finally {
