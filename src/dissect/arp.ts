@@ -2,6 +2,7 @@ import { mac48, u16, u32 } from './bytes.js';
 import type { DecodeContext } from './context.js';
 import { formatIpv4, formatMac } from './format.js';
 import { LayerBase, type Fields } from './layer.js';
+import { ascii, writeBytes, writeIpv4String, writeMacString, writeNumber } from './json-bytes.js';
 
 /**
  * ARP (RFC 826) for Ethernet and IPv4, the only combination an overlay carries.
@@ -91,6 +92,32 @@ export class ArpLayer extends LayerBase {
     return this.gratuitous ? `gratuitous ${name}` : name;
   }
 
+  override writeFieldsJson(buf: Uint8Array, pos: number): number {
+    pos = writeBytes(buf, pos, J_HW_TYPE);
+    pos = writeNumber(buf, pos, this.hwType);
+    pos = writeBytes(buf, pos, J_PROTO_TYPE);
+    pos = writeNumber(buf, pos, this.protoType);
+    pos = writeBytes(buf, pos, J_HW_SIZE);
+    pos = writeNumber(buf, pos, this.hwSize);
+    pos = writeBytes(buf, pos, J_PROTO_SIZE);
+    pos = writeNumber(buf, pos, this.protoSize);
+    pos = writeBytes(buf, pos, J_OPCODE);
+    pos = writeNumber(buf, pos, this.opcode);
+    if (this.senderIp >= 0) {
+      if (this.gratuitous) pos = writeBytes(buf, pos, J_GRATUITOUS);
+      pos = writeBytes(buf, pos, J_SRC_MAC);
+      pos = writeMacString(buf, pos, this.senderMac);
+      pos = writeBytes(buf, pos, J_SRC_IP);
+      pos = writeIpv4String(buf, pos, this.senderIp);
+      pos = writeBytes(buf, pos, J_DST_MAC);
+      pos = writeMacString(buf, pos, this.targetMac);
+      pos = writeBytes(buf, pos, J_DST_IP);
+      pos = writeIpv4String(buf, pos, this.targetIp);
+    }
+    buf[pos] = 0x7d;
+    return pos + 1;
+  }
+
   protected buildFields(): Fields {
     const f: Record<string, number | string | boolean> = {
       'arp.hw.type': this.hwType,
@@ -149,3 +176,15 @@ export function decodeArp(ctx: DecodeContext, offset: number, end: number): void
     ),
   );
 }
+
+// The fixed parts of the JSON fields, as bytes (writeFieldsJson).
+const J_HW_TYPE = ascii('{"arp.hw.type":');
+const J_PROTO_TYPE = ascii(',"arp.proto.type":');
+const J_HW_SIZE = ascii(',"arp.hw.size":');
+const J_PROTO_SIZE = ascii(',"arp.proto.size":');
+const J_OPCODE = ascii(',"arp.opcode":');
+const J_GRATUITOUS = ascii(',"arp.isgratuitous":true');
+const J_SRC_MAC = ascii(',"arp.src.hw_mac":');
+const J_SRC_IP = ascii(',"arp.src.proto_ipv4":');
+const J_DST_MAC = ascii(',"arp.dst.hw_mac":');
+const J_DST_IP = ascii(',"arp.dst.proto_ipv4":');

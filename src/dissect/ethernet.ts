@@ -2,6 +2,7 @@ import { mac48, u16 } from './bytes.js';
 import type { DecodeContext } from './context.js';
 import { formatMac, hex } from './format.js';
 import { LayerBase, type Fields } from './layer.js';
+import { ascii, writeBytes, writeMacString, writeNumber } from './json-bytes.js';
 
 /**
  * Ethernet II (IEEE 802.3 with an EtherType; gopacket layers.Ethernet).
@@ -55,6 +56,17 @@ export class EthLayer extends LayerBase {
     this.type = type;
   }
 
+  override writeFieldsJson(buf: Uint8Array, pos: number): number {
+    pos = writeBytes(buf, pos, J_DST);
+    pos = writeMacString(buf, pos, this.dst);
+    pos = writeBytes(buf, pos, J_SRC);
+    pos = writeMacString(buf, pos, this.src);
+    pos = writeBytes(buf, pos, this.type <= MAX_8023_LENGTH ? J_LEN : J_TYPE);
+    pos = writeNumber(buf, pos, this.type);
+    buf[pos] = 0x7d;
+    return pos + 1;
+  }
+
   protected buildFields(): Fields {
     return this.type <= MAX_8023_LENGTH
       ? { 'eth.dst': formatMac(this.dst), 'eth.src': formatMac(this.src), 'eth.len': this.type }
@@ -89,3 +101,9 @@ export function decodeEthernet(ctx: DecodeContext, offset: number, end: number):
 export function isGroupMac(mac: number): boolean {
   return Math.floor(mac / 0x100_0000_0000) % 2 === 1;
 }
+
+// The fixed parts of the JSON fields, as bytes (writeFieldsJson).
+const J_DST = ascii('{"eth.dst":');
+const J_SRC = ascii(',"eth.src":');
+const J_LEN = ascii(',"eth.len":');
+const J_TYPE = ascii(',"eth.type":');

@@ -4,6 +4,7 @@ import type { DecodeContext } from './context.js';
 import { formatIpv4 } from './format.js';
 import { decodeIpv4 } from './ipv4.js';
 import { LayerBase, type ChecksumStatus, type Fields } from './layer.js';
+import { ascii, writeAscii, writeBytes, writeIpv4String, writeNumber } from './json-bytes.js';
 
 /**
  * ICMP for IPv4 (RFC 792, RFC 1191 for the next-hop MTU).
@@ -97,6 +98,36 @@ export class IcmpLayer extends LayerBase {
     return this.code === 0 ? name : `${name} code ${this.code}`;
   }
 
+  override writeFieldsJson(buf: Uint8Array, pos: number): number {
+    pos = writeBytes(buf, pos, J_TYPE);
+    pos = writeNumber(buf, pos, this.type);
+    pos = writeBytes(buf, pos, J_CODE);
+    pos = writeNumber(buf, pos, this.code);
+    pos = writeBytes(buf, pos, J_CHECKSUM);
+    pos = writeNumber(buf, pos, this.checksum);
+    pos = writeBytes(buf, pos, J_STATUS);
+    pos = writeAscii(buf, pos, this.checksumStatus);
+    buf[pos++] = 0x22;
+    if (this.hasIdentifier) {
+      pos = writeBytes(buf, pos, J_IDENT);
+      pos = writeNumber(buf, pos, this.ident);
+      pos = writeBytes(buf, pos, J_SEQ);
+      pos = writeNumber(buf, pos, this.seq);
+    }
+    const mtu = this.mtu;
+    if (mtu >= 0) {
+      pos = writeBytes(buf, pos, J_MTU);
+      pos = writeNumber(buf, pos, mtu);
+    }
+    const gateway = this.gateway;
+    if (gateway >= 0) {
+      pos = writeBytes(buf, pos, J_GATEWAY);
+      pos = writeIpv4String(buf, pos, gateway);
+    }
+    buf[pos] = 0x7d;
+    return pos + 1;
+  }
+
   protected buildFields(): Fields {
     const f: Record<string, number | string> = {
       'icmp.type': this.type,
@@ -164,3 +195,13 @@ export function decodeIcmp(ctx: DecodeContext, offset: number, end: number): voi
     ctx.quoted = false;
   }
 }
+
+// The fixed parts of the JSON fields, as bytes (writeFieldsJson).
+const J_TYPE = ascii('{"icmp.type":');
+const J_CODE = ascii(',"icmp.code":');
+const J_CHECKSUM = ascii(',"icmp.checksum":');
+const J_STATUS = ascii(',"icmp.checksum.status":"');
+const J_IDENT = ascii(',"icmp.ident":');
+const J_SEQ = ascii(',"icmp.seq":');
+const J_MTU = ascii(',"icmp.mtu":');
+const J_GATEWAY = ascii(',"icmp.redir_gw":');

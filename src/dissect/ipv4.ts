@@ -3,6 +3,7 @@ import { checksumValid } from './checksum.js';
 import type { DecodeContext } from './context.js';
 import { formatIpv4 } from './format.js';
 import { LayerBase, type ChecksumStatus, type Fields } from './layer.js';
+import { ascii, ByteCache, writeAscii, writeBytes, writeNumber } from './json-bytes.js';
 
 /**
  * IPv4 (RFC 791).
@@ -122,6 +123,29 @@ export class Ipv4Layer extends LayerBase {
   get fragment(): 'first' | 'middle' | 'last' | null {
     if (this.fragOffset === 0) return this.mf ? 'first' : null;
     return this.mf ? 'middle' : 'last';
+  }
+
+  override writeFieldsJson(buf: Uint8Array, pos: number): number {
+    if (this.options !== null) return -1; // rare: the string writer lists them
+    // Values that repeat from packet to packet are written from cached text (json-bytes.ts).
+    pos = writeBytes(buf, pos, J_HEAD.get((this.version << 16) | (this.length << 8) | this.dsfield));
+    pos = writeNumber(buf, pos, this.totalLength);
+    pos = writeBytes(buf, pos, J_ID);
+    pos = writeNumber(buf, pos, this.id);
+    pos = writeBytes(buf, pos, J_MIDDLE.get(this.flags + this.fragOffset * 8 + this.ttl * 0x10000 + this.proto * 0x1000000));
+    pos = writeNumber(buf, pos, this.checksum);
+    pos = writeBytes(buf, pos, statusThenSource(this.checksumStatus));
+    pos = writeBytes(buf, pos, J_ADDRESSES.get(this.src));
+    pos = writeBytes(buf, pos, J_DST);
+    pos = writeBytes(buf, pos, J_ADDRESSES.get(this.dst));
+    const fragment = this.fragment;
+    if (fragment !== null) {
+      pos = writeBytes(buf, pos, J_FRAGMENT);
+      pos = writeAscii(buf, pos, fragment);
+      buf[pos++] = 0x22;
+    }
+    buf[pos] = 0x7d;
+    return pos + 1;
   }
 
   protected buildFields(): Fields {
@@ -248,3 +272,34 @@ export function decodeIpv4(ctx: DecodeContext, offset: number, end: number): voi
   ctx.ipLengthFromCapture = lengthFromCapture;
   ctx.tables.ipProtocol[proto]?.(ctx, offset + hdrLen, payloadEnd);
 }
+
+// The JSON fields as bytes (writeFieldsJson): fixed parts, and cached text of repeating values.
+/** `{"ip.version":…,"ip.len":` by version << 16 | header length << 8 | dsfield. */
+const J_HEAD = new ByteCache((key) => {
+  const ds = key & 0xff;
+  return ascii(
+    `{"ip.version":${key >>> 16},"ip.hdr_len":${(key >>> 8) & 0xff},"ip.dsfield":${ds},` +
+      `"ip.dsfield.dscp":${ds >>> 2},"ip.dsfield.ecn":${ds & 3},"ip.len":`,
+  );
+}, 64);
+const J_ID = ascii(',"ip.id":');
+/** `,"ip.flags":…,"ip.checksum":` by flags + fragment offset · 8 + TTL · 2^16 + protocol · 2^24. */
+const J_MIDDLE = new ByteCache((key) => {
+  const flags = key & 7;
+  return ascii(
+    `,"ip.flags":${flags},"ip.flags.rb":${(flags & 4) !== 0},"ip.flags.df":${(flags & 2) !== 0},` +
+      `"ip.flags.mf":${(flags & 1) !== 0},"ip.frag_offset":${(key >>> 3) & 0x1fff},"ip.ttl":${(key >>> 16) & 0xff},` +
+      `"ip.proto":${Math.floor(key / 0x1000000)},"ip.checksum":`,
+  );
+}, 256);
+const J_STATUS_GOOD = ascii(',"ip.checksum.status":"good","ip.src":');
+const J_STATUS_BAD = ascii(',"ip.checksum.status":"bad","ip.src":');
+const J_STATUS_UNVERIFIED = ascii(',"ip.checksum.status":"unverified","ip.src":');
+const J_STATUS_NOT_PRESENT = ascii(',"ip.checksum.status":"not present","ip.src":');
+function statusThenSource(status: ChecksumStatus): Uint8Array {
+  return status === 'good' ? J_STATUS_GOOD : status === 'bad' ? J_STATUS_BAD : status === 'unverified' ? J_STATUS_UNVERIFIED : J_STATUS_NOT_PRESENT;
+}
+/** An address in quotes, by its number. */
+const J_ADDRESSES = new ByteCache((ip) => ascii(`"${formatIpv4(ip)}"`), 1024);
+const J_DST = ascii(',"ip.dst":');
+const J_FRAGMENT = ascii(',"ip.fragment_position":"');

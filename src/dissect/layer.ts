@@ -61,6 +61,15 @@ export abstract class LayerBase {
     return this.buildFieldsJson();
   }
 
+  /**
+   * fieldsJson's bytes, written into `buf` at `pos` (see json-bytes.ts; the caller made room for
+   * LAYER_FIELDS_ROOM bytes): returns the position after them, or -1 for a layer without a byte
+   * writer, whose fieldsJson the caller writes instead. The common layers have one.
+   */
+  writeFieldsJson(_buf: Uint8Array, _pos: number): number {
+    return -1;
+  }
+
   protected abstract buildFields(): Fields;
   protected abstract buildFieldsJson(): string;
 }

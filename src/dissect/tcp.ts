@@ -2,6 +2,7 @@ import { u16, u32 } from './bytes.js';
 import { checksumValid, pseudoHeaderSum } from './checksum.js';
 import type { DecodeContext } from './context.js';
 import { LayerBase, type ChecksumStatus, type Fields } from './layer.js';
+import { ascii, ByteCache, writeBytes, writeNumber, writeNumberArray } from './json-bytes.js';
 
 /**
  * TCP (RFC 9293; options from RFC 7323 and RFC 2018).
@@ -119,6 +120,51 @@ export class TcpLayer extends LayerBase {
     if (this.cwr) s += 'W';
     if (this.ackFlag) s += '.';
     return s === '' ? 'none' : s;
+  }
+
+  override writeFieldsJson(buf: Uint8Array, pos: number): number {
+    const o = this.options;
+    if (this.partial || (o !== null && o.sack !== null)) return -1; // rare: the string writer
+    pos = writeBytes(buf, pos, J_SRCPORT);
+    pos = writeNumber(buf, pos, this.srcPort);
+    pos = writeBytes(buf, pos, J_DSTPORT);
+    pos = writeNumber(buf, pos, this.dstPort);
+    pos = writeBytes(buf, pos, J_SEQ);
+    pos = writeNumber(buf, pos, this.seq);
+    pos = writeBytes(buf, pos, J_ACK);
+    pos = writeNumber(buf, pos, this.ack);
+    // Header length and flags repeat: their text (twelve fields) is cached (json-bytes.ts).
+    pos = writeBytes(buf, pos, J_FLAGS.get(this.length * 0x1000 + this.flags));
+    pos = writeNumber(buf, pos, this.window);
+    pos = writeBytes(buf, pos, J_CHECKSUM);
+    pos = writeNumber(buf, pos, this.checksum);
+    pos = writeBytes(buf, pos, statusThenUrgent(this.checksumStatus));
+    pos = writeNumber(buf, pos, this.urgentPointer);
+    pos = writeBytes(buf, pos, J_LEN);
+    pos = writeNumber(buf, pos, this.payloadLength);
+    if (o !== null) {
+      pos = writeBytes(buf, pos, J_KINDS);
+      pos = writeNumberArray(buf, pos, o.kinds);
+      if (o.mss >= 0) {
+        pos = writeBytes(buf, pos, J_MSS);
+        pos = writeNumber(buf, pos, o.mss);
+      }
+      if (o.wscale >= 0) {
+        pos = writeBytes(buf, pos, J_WSCALE);
+        pos = writeNumber(buf, pos, o.wscale);
+        pos = writeBytes(buf, pos, J_MULTIPLIER);
+        pos = writeNumber(buf, pos, 2 ** Math.min(o.wscale, 14));
+      }
+      if (o.sackPermitted) pos = writeBytes(buf, pos, J_SACK_PERM);
+      if (o.tsval >= 0) {
+        pos = writeBytes(buf, pos, J_TSVAL);
+        pos = writeNumber(buf, pos, o.tsval);
+        pos = writeBytes(buf, pos, J_TSECR);
+        pos = writeNumber(buf, pos, o.tsecr);
+      }
+    }
+    buf[pos] = 0x7d;
+    return pos + 1;
   }
 
   protected buildFields(): Fields {
@@ -297,3 +343,37 @@ export function decodeTcp(ctx: DecodeContext, offset: number, end: number): void
     if (status === 'bad') ctx.badTransportChecksums++;
   }
 }
+
+// The JSON fields as bytes (writeFieldsJson): fixed parts, and cached text of repeating values.
+const J_SRCPORT = ascii('{"tcp.srcport":');
+const J_DSTPORT = ascii(',"tcp.dstport":');
+const J_SEQ = ascii(',"tcp.seq_raw":');
+const J_ACK = ascii(',"tcp.ack_raw":');
+/** `,"tcp.hdr_len":…,"tcp.window_size_value":` by header length · 2^12 + flags. */
+const J_FLAGS = new ByteCache((key) => {
+  const f = key & 0xfff;
+  return ascii(
+    `,"tcp.hdr_len":${Math.floor(key / 0x1000)},` +
+      `"tcp.flags":${f},"tcp.flags.res":${(f & 0xe00) !== 0},"tcp.flags.ae":${(f & 0x100) !== 0},` +
+      `"tcp.flags.cwr":${(f & 0x080) !== 0},"tcp.flags.ece":${(f & 0x040) !== 0},"tcp.flags.urg":${(f & 0x020) !== 0},` +
+      `"tcp.flags.ack":${(f & 0x010) !== 0},"tcp.flags.push":${(f & 0x008) !== 0},` +
+      `"tcp.flags.reset":${(f & 0x004) !== 0},"tcp.flags.syn":${(f & 0x002) !== 0},"tcp.flags.fin":${(f & 0x001) !== 0},` +
+      '"tcp.window_size_value":',
+  );
+}, 256);
+const J_CHECKSUM = ascii(',"tcp.checksum":');
+const J_STATUS_GOOD = ascii(',"tcp.checksum.status":"good","tcp.urgent_pointer":');
+const J_STATUS_BAD = ascii(',"tcp.checksum.status":"bad","tcp.urgent_pointer":');
+const J_STATUS_UNVERIFIED = ascii(',"tcp.checksum.status":"unverified","tcp.urgent_pointer":');
+const J_STATUS_NOT_PRESENT = ascii(',"tcp.checksum.status":"not present","tcp.urgent_pointer":');
+function statusThenUrgent(status: ChecksumStatus): Uint8Array {
+  return status === 'good' ? J_STATUS_GOOD : status === 'bad' ? J_STATUS_BAD : status === 'unverified' ? J_STATUS_UNVERIFIED : J_STATUS_NOT_PRESENT;
+}
+const J_LEN = ascii(',"tcp.len":');
+const J_KINDS = ascii(',"tcp.option_kind":');
+const J_MSS = ascii(',"tcp.options.mss_val":');
+const J_WSCALE = ascii(',"tcp.options.wscale.shift":');
+const J_MULTIPLIER = ascii(',"tcp.options.wscale.multiplier":');
+const J_SACK_PERM = ascii(',"tcp.options.sack_perm":true');
+const J_TSVAL = ascii(',"tcp.options.timestamp.tsval":');
+const J_TSECR = ascii(',"tcp.options.timestamp.tsecr":');

@@ -2,6 +2,7 @@ import { u16 } from './bytes.js';
 import { checksumValid, pseudoHeaderSum } from './checksum.js';
 import type { DecodeContext } from './context.js';
 import { LayerBase, type ChecksumStatus, type Fields } from './layer.js';
+import { ascii, writeBytes, writeNumber } from './json-bytes.js';
 
 /**
  * UDP (RFC 768).
@@ -73,6 +74,23 @@ export class UdpLayer extends LayerBase {
     return Math.max(0, this.datagramLength - HEADER);
   }
 
+  override writeFieldsJson(buf: Uint8Array, pos: number): number {
+    pos = writeBytes(buf, pos, J_SRCPORT);
+    pos = writeNumber(buf, pos, this.srcPort);
+    pos = writeBytes(buf, pos, J_DSTPORT);
+    pos = writeNumber(buf, pos, this.dstPort);
+    pos = writeBytes(buf, pos, J_LENGTH);
+    pos = writeNumber(buf, pos, this.udpLength);
+    pos = writeBytes(buf, pos, J_CHECKSUM);
+    pos = writeNumber(buf, pos, this.checksum);
+    const status = this.checksumStatus;
+    return writeBytes(
+      buf,
+      pos,
+      status === 'good' ? J_STATUS_GOOD : status === 'bad' ? J_STATUS_BAD : status === 'unverified' ? J_STATUS_UNVERIFIED : J_STATUS_NOT_PRESENT,
+    );
+  }
+
   protected buildFields(): Fields {
     return {
       'udp.srcport': this.srcPort,
@@ -136,3 +154,13 @@ export function decodeUdp(ctx: DecodeContext, offset: number, end: number): void
     if (heuristic(ctx, payload, payloadEnd)) return;
   }
 }
+
+// The fixed parts of the JSON fields, as bytes (writeFieldsJson).
+const J_SRCPORT = ascii('{"udp.srcport":');
+const J_DSTPORT = ascii(',"udp.dstport":');
+const J_LENGTH = ascii(',"udp.length":');
+const J_CHECKSUM = ascii(',"udp.checksum":');
+const J_STATUS_GOOD = ascii(',"udp.checksum.status":"good"}');
+const J_STATUS_BAD = ascii(',"udp.checksum.status":"bad"}');
+const J_STATUS_UNVERIFIED = ascii(',"udp.checksum.status":"unverified"}');
+const J_STATUS_NOT_PRESENT = ascii(',"udp.checksum.status":"not present"}');

@@ -2,6 +2,7 @@ import { mac48, u16, u24 } from './bytes.js';
 import type { DecodeContext } from './context.js';
 import { decodeEthernet, isGroupMac } from './ethernet.js';
 import { LayerBase, type Fields } from './layer.js';
+import { ascii, ByteCache, writeBool, writeBytes, writeNumber } from './json-bytes.js';
 
 /**
  * VXLAN (RFC 7348), with the Group Based Policy extension (draft-smith-vxlan-group-policy).
@@ -81,6 +82,14 @@ export class VxlanLayer extends LayerBase {
   /** Flag bits defined by neither RFC 7348 nor GBP. */
   get flagsReserved(): number {
     return this.flags & RESERVED_MASK;
+  }
+
+  override writeFieldsJson(buf: Uint8Array, pos: number): number {
+    // The common header (no GBP, reserved byte 0) is all flags and VNI: its text is cached.
+    if (this.gbp === 0 && this.reserved8 === 0) {
+      return writeBytes(buf, pos, J_COMMON.get(this.vni + this.flags * 0x1000000 + (this.heuristic ? 0x10000000000 : 0)));
+    }
+    return writeVxlanFields(buf, pos, this.flags, this.gbp, this.vni, this.reserved8, this.heuristic);
   }
 
   protected buildFields(): Fields {
@@ -164,4 +173,46 @@ export function vxlanHeuristic(ctx: DecodeContext, offset: number, end: number):
   if (!PLAUSIBLE_INNER_TYPES.has(u16(b, inner + 12))) return false;
   decode(ctx, offset, end, true);
   return true;
+}
+
+// The JSON fields as bytes (writeFieldsJson): fixed parts, and cached text of common headers.
+const J_FLAGS = ascii('{"vxlan.flags":');
+const J_FLAG_G = ascii(',"vxlan.flag_g":');
+const J_FLAG_I = ascii(',"vxlan.flag_i":');
+const J_FLAG_D = ascii(',"vxlan.flag_d":');
+const J_FLAG_A = ascii(',"vxlan.flag_a":');
+const J_RESERVED = ascii(',"vxlan.flags_reserved":');
+const J_GBP = ascii(',"vxlan.gbp":');
+const J_VNI = ascii(',"vxlan.vni":');
+const J_RESERVED8 = ascii(',"vxlan.reserved8":');
+const J_HEURISTIC = ascii(',"vxlan.heuristic":true');
+/** The fields of a header without GBP or reserved bits, by VNI + flags · 2^24 + heuristic · 2^40. */
+const J_COMMON = new ByteCache((key) => {
+  const bytes = new Uint8Array(512);
+  const end = writeVxlanFields(bytes, 0, Math.floor(key / 0x1000000) % 0x10000, 0, key % 0x1000000, 0, key >= 0x10000000000);
+  return bytes.slice(0, end);
+}, 256);
+
+function writeVxlanFields(buf: Uint8Array, pos: number, f: number, gbp: number, vni: number, reserved8: number, heuristic: boolean): number {
+  pos = writeBytes(buf, pos, J_FLAGS);
+  pos = writeNumber(buf, pos, f);
+  pos = writeBytes(buf, pos, J_FLAG_G);
+  pos = writeBool(buf, pos, (f & FLAG_G) !== 0);
+  pos = writeBytes(buf, pos, J_FLAG_I);
+  pos = writeBool(buf, pos, (f & FLAG_I) !== 0);
+  pos = writeBytes(buf, pos, J_FLAG_D);
+  pos = writeBool(buf, pos, (f & FLAG_D) !== 0);
+  pos = writeBytes(buf, pos, J_FLAG_A);
+  pos = writeBool(buf, pos, (f & FLAG_A) !== 0);
+  pos = writeBytes(buf, pos, J_RESERVED);
+  pos = writeNumber(buf, pos, f & RESERVED_MASK);
+  pos = writeBytes(buf, pos, J_GBP);
+  pos = writeNumber(buf, pos, gbp);
+  pos = writeBytes(buf, pos, J_VNI);
+  pos = writeNumber(buf, pos, vni);
+  pos = writeBytes(buf, pos, J_RESERVED8);
+  pos = writeNumber(buf, pos, reserved8);
+  if (heuristic) pos = writeBytes(buf, pos, J_HEURISTIC);
+  buf[pos] = 0x7d;
+  return pos + 1;
 }

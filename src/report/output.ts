@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import type { JsonSink } from '../dissect/json-bytes.js';
 import { pauseSync } from '../io/pause.js';
 
 /**
@@ -7,9 +8,12 @@ import { pauseSync } from '../io/pause.js';
  * million lines a second is most of the run. Lines are encoded straight into one reused buffer:
  * joining them into one string first and encoding that cost a quarter of an ndjson run.
  */
-export class LineOutput {
-  private readonly buffer: Buffer;
-  private used = 0;
+export class LineOutput implements JsonSink {
+  /** The output buffer; `used` bytes of it are waiting to be written. */
+  private buffer: Buffer;
+  /** The same memory as a plain Uint8Array, which writers fill directly after reserve(). */
+  bytes: Uint8Array;
+  used = 0;
   private closedByReader = false;
 
   constructor(
@@ -17,6 +21,7 @@ export class LineOutput {
     bufferBytes = 1024 * 1024,
   ) {
     this.buffer = Buffer.allocUnsafe(bufferBytes);
+    this.bytes = new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
   }
 
   /** False once the reader has gone away (`vxdump ... | head`): stop producing. */
@@ -36,6 +41,28 @@ export class LineOutput {
     }
     this.used += this.buffer.write(text, this.used, 'utf8');
     this.buffer[this.used++] = 0x0a;
+  }
+
+  /** Room for at least `bytes` more bytes at buffer[used]: flushes, or grows the buffer for a huge item. */
+  reserve(bytes: number): void {
+    if (this.used + bytes <= this.buffer.length) return;
+    this.flush();
+    if (bytes > this.buffer.length) {
+      this.buffer = Buffer.allocUnsafe(bytes);
+      this.bytes = new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
+    }
+  }
+
+  /** Appends text as UTF-8, without a newline. */
+  text(text: string): void {
+    this.reserve(text.length * 3);
+    this.used += this.buffer.write(text, this.used, 'utf8');
+  }
+
+  /** Ends the line written into the buffer directly. */
+  endLine(): void {
+    this.reserve(1);
+    this.bytes[this.used++] = 0x0a;
   }
 
   flush(): void {

@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
-import { type Packet, packetToJsonText } from '../dissect/index.js';
+import type { Packet } from '../dissect/index.js';
+import { writePacketJson } from '../dissect/json.js';
 import { packetLine, pointLabel } from './one-line.js';
 import type { LineOutput } from './output.js';
 import { type SummaryJson, summaryToText } from './summary.js';
@@ -25,7 +26,10 @@ export function printerFor(format: PacketFormat, out: LineOutput, files: Capture
       return new TablePrinter(out);
     case 'ndjson':
       return {
-        packet: (packet, file) => out.line(packetToJsonText(packet, file)),
+        packet: (packet, file) => {
+          writePacketJson(out, packet, file);
+          out.endLine();
+        },
         end: (summary) => out.line(JSON.stringify(summary)),
       };
     case 'json':
@@ -75,8 +79,12 @@ function jsonPrinter(out: LineOutput, files: CaptureFileInfo[]): PacketPrinter {
   out.line(`{"schema":"vxdump/1","files":${JSON.stringify(files)},"packets":[`);
   return {
     packet(packet, file) {
-      const text = packetToJsonText(packet, file);
-      out.line(first ? text : `,${text}`);
+      if (!first) {
+        out.reserve(1);
+        out.bytes[out.used++] = 0x2c;
+      }
+      writePacketJson(out, packet, file);
+      out.endLine();
       first = false;
     },
     end: (summary) => out.line(`],"summary":${JSON.stringify(summary)}}`),
