@@ -27,6 +27,9 @@
 //   node bench/generate-path.mjs [--packets N] [--out DIR] [--seed N] [--skew-ns NS] [--loss F]
 //                                [--microseconds]
 //
+// Defaults: 1M packets, DIR '.', skew +1.75 s (a negative one as --skew-ns=-2500000000), loss
+// 0.001, nanosecond pcap (--microseconds: tcpdump's default resolution; ties then happen).
+//
 // --packets is the number of packets in the stream (default 1M): every point gets about that
 // many (the eth0s exactly that many but the local ARP, the points after the loss a few less).
 
@@ -38,7 +41,7 @@ import { PcapWriter } from '../dist/capture/writer.js';
 import { makeRandom } from './generate.mjs';
 
 /** Bump when the traffic or the path model changes, so that a reused folder is regenerated. */
-export const PATH_GENERATOR_VERSION = 1;
+export const PATH_GENERATOR_VERSION = 2;
 export const PATH_DEFAULT_SEED = 0x5eed0011;
 export const DEFAULT_SKEW_NS = 1_750_000_000;
 export const DEFAULT_LOSS = 0.001;
@@ -405,8 +408,9 @@ export function generatePath({
   const lossRandom = makeRandom((seed ^ 0x10551055) >>> 0);
   const payload = makePayloadPool(random);
   const skew = Math.trunc(skewNs);
-  if (!Number.isSafeInteger(skew) || Math.abs(skew) > 1e15) throw new Error(`skew ${skewNs} ns is out of range`);
-  if (!(loss >= 0 && loss < 1)) throw new Error(`loss ${loss} is not a fraction in [0, 1)`);
+  if (!Number.isSafeInteger(skew) || Math.abs(skew) > 1e15) throw new Error(`--skew-ns ${skewNs}: not a number of ns (negative: --skew-ns=-2500000000)`);
+  if (!(loss >= 0 && loss < 1)) throw new Error(`--loss ${loss}: not a fraction in [0, 1)`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`--seed ${seed}: not a 32-bit unsigned integer`);
 
   // --- the six writers, their lanes (one FIFO per direction) and counters
   mkdirSync(dir, { recursive: true });
@@ -596,6 +600,8 @@ export function generatePath({
       const clientNode = random.below(2);
       this.client = tcpSide(clientNode, random.between(2, 1 + PODS_PER_NODE), random.between(32768, 60999));
       this.server = tcpSide(1 - clientNode, random.between(2, 1 + PODS_PER_NODE), random.pick(SERVER_PORTS));
+      this.client.peer = this.server;
+      this.server.peer = this.client;
       this.bulk = random.float() < 0.75 ? this.server : this.client; // mostly downloads
       this.dataLeft = this.elephant ? Infinity : random.float() < 0.5 ? random.between(3, 30) : random.between(200, 3000);
       counters.tcpConnections += 1;
@@ -661,7 +667,7 @@ export function generatePath({
      * are retransmitted: soon (fast retransmit) in the middle of a transfer, else after the RTO.
      */
     segment(side, flags, length, now, onArrive = null, options = {}) {
-      const peer = side === this.client ? this.server : this.client;
+      const peer = side.peer; // not this.client/server: a retransmission may come after a reopen
       const seq = options.seq ?? side.seq;
       const from = options.from ?? payload.offset(random);
       const consumes = length + (flags & 0x03 ? 1 : 0); // SYN and FIN count one
@@ -1160,14 +1166,20 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     console.error('generate-path: --packets takes a positive integer');
     process.exit(2);
   }
-  const truth = generatePath({
-    packets,
-    dir: opts.out,
-    seed: Number(opts.seed),
-    skewNs: Number(opts['skew-ns']),
-    loss: Number(opts.loss),
-    nanosecond: !opts.microseconds,
-  });
+  let truth;
+  try {
+    truth = generatePath({
+      packets,
+      dir: opts.out,
+      seed: Number(opts.seed),
+      skewNs: Number(opts['skew-ns']),
+      loss: Number(opts.loss),
+      nanosecond: !opts.microseconds,
+    });
+  } catch (error) {
+    console.error(`generate-path: ${error.message}`);
+    process.exit(2);
+  }
   const { packets: _lostList, node2Eth0Frames: _frames, ...lossSummary } = truth.loss;
   console.log(`${packets.toLocaleString('en-US')} stream packets in ${truth.seconds.toFixed(1)} s into ${opts.out}`);
   for (const p of truth.points) console.log(`  ${p.file.padEnd(20)} ${String(p.packets).padStart(9)} packets ${(p.bytes / 1e6).toFixed(1).padStart(8)} MB`);
