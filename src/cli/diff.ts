@@ -68,7 +68,7 @@ function runDiff(aArgument: string, bArgument: string, options: DiffOptions): nu
         labels = start.labels;
         diff = new PacketDiff(0, 1);
       },
-      onPacket: (packet) => diff!.add(packet),
+      onDecided: (decided) => diff!.add(decided),
     });
     for (const warning of result.warnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
     const [a, b] = labels as [string, string];

@@ -1,4 +1,5 @@
 import { formatIpv4, formatMac } from '../dissect/index.js';
+import { IdentityHash } from './identity-hash.js';
 import { Kind, NONE, type SightingField, type SightingStore } from './sighting.js';
 
 /**
@@ -96,6 +97,50 @@ export function changesBetween(store: SightingStore, before: number, after: numb
   const proto = store.proto[after]!;
   const mask = changedFields(columns, before, after, kind, proto);
   return changesOf((i) => [columns[i]![before]!, columns[i]![after]!], mask, kind, proto);
+}
+
+/** One set of changes, the same object for every packet that had exactly these. */
+export interface ChangePattern {
+  readonly changes: readonly Change[];
+}
+
+const NO_CHANGE: ChangePattern = { changes: [] };
+
+/**
+ * Interns the changes between pairs of sightings: most packets of a path change in one of a few
+ * ways, and each way is built (field names, formatted MACs) once, not once per packet. Patterns
+ * are found by a 52-bit hash of the changed fields and their values.
+ */
+export class ChangePatterns {
+  private readonly known = new Map<number, ChangePattern>();
+  private readonly hash = new IdentityHash();
+
+  of(store: SightingStore, before: number, after: number): ChangePattern {
+    const columns = columnsOf(store);
+    const kind = store.kind[after]!;
+    const proto = store.proto[after]!;
+    const mask = changedFields(columns, before, after, kind, proto);
+    if (mask === 0) return NO_CHANGE;
+    const hash = this.hash;
+    hash.reset();
+    hash.add(mask);
+    hash.add(kind);
+    hash.add(proto);
+    for (let i = 0; i < FIELDS.length; i++) {
+      if ((mask & (1 << i)) === 0) continue;
+      for (const value of [columns[i]![before]!, columns[i]![after]!]) {
+        hash.add(value % 4294967296);
+        hash.add(Math.floor(value / 4294967296));
+      }
+    }
+    const key = hash.value();
+    let pattern = this.known.get(key);
+    if (pattern === undefined) {
+      pattern = { changes: changesOf((i) => [columns[i]![before]!, columns[i]![after]!], mask, kind, proto) };
+      this.known.set(key, pattern);
+    }
+    return pattern;
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
-import { type Change, signed } from './changes.js';
+import { type Change, type ChangePattern, ChangePatterns, signed } from './changes.js';
 import { packetName } from './describe.js';
-import type { Flow, TracedPacket } from './flows.js';
+import type { DecidedJourney, Flow } from './flows.js';
 import { LatencySample } from './latency.js';
+import type { SightingStore } from './sighting.js';
 
 /**
  * `vxdump diff A B`: two capture points, A before B on the path, compared packet by packet.
@@ -11,6 +12,8 @@ import { LatencySample } from './latency.js';
 
 /** Packets listed per category at most; counts go on beyond. */
 const LISTED = 1000;
+/** Packets kept per flow and way of changing, to list the odd ones from. */
+const KEPT_PER_PATTERN = 50;
 
 export interface DiffPacket {
   id: number;
@@ -33,26 +36,31 @@ export interface ChangeCount {
 export class DirectionStats {
   matched = 0;
   readonly latency = new LatencySample();
-  private readonly counts = new Map<string, ChangeCount>();
+  /** Packets per way of changing (patterns are shared, so this stays small). */
+  private readonly perPattern = new Map<ChangePattern, number>();
 
-  add(deltaNs: number, changes: readonly Change[]): void {
+  add(deltaNs: number, pattern: ChangePattern): void {
     this.matched += 1;
     this.latency.add(deltaNs);
-    for (const { key, change } of countedChanges(changes)) {
-      const known = this.counts.get(key);
-      if (known !== undefined) known.packets += 1;
-      else this.counts.set(key, { key, field: change.field, from: change.from, to: change.to, packets: 1 });
-    }
+    this.perPattern.set(pattern, (this.perPattern.get(pattern) ?? 0) + 1);
   }
 
   get changes(): ChangeCount[] {
-    return [...this.counts.values()];
+    const counts = new Map<string, ChangeCount>();
+    for (const [pattern, packets] of this.perPattern) {
+      for (const { key, change } of countedChanges(pattern.changes)) {
+        const known = counts.get(key);
+        if (known !== undefined) known.packets += packets;
+        else counts.set(key, { key, field: change.field, from: change.from, to: change.to, packets });
+      }
+    }
+    return [...counts.values()];
   }
 
   /** Matched packets that had a change of this field (for --fail-on-change). */
   changedField(field: string): number {
     let n = 0;
-    for (const count of this.counts.values()) if (count.field === field) n += count.packets;
+    for (const [pattern, packets] of this.perPattern) if (pattern.changes.some((c) => c.field === field)) n += packets;
     return n;
   }
 }
@@ -73,58 +81,65 @@ export class PacketDiff {
   lost = 0;
   readonly onlyAListed: (DiffPacket & { lost: boolean })[] = [];
   readonly onlyBListed: DiffPacket[] = [];
-  /** Per flow: change-set → packets, to find the odd ones at the end. */
-  private readonly perFlow = new Map<Flow, Map<string, DiffPacket[]>>();
+  private readonly patterns = new ChangePatterns();
+  /** Per flow: way of changing → how many packets, and the first few of them. */
+  private readonly perFlow = new Map<Flow, Map<ChangePattern, { count: number; packets: DiffPacket[] }>>();
 
   constructor(
     private readonly a: number,
     private readonly b: number,
   ) {}
 
-  add(packet: TracedPacket): void {
-    const sightings = packet.sightings;
-    const first = sightings[0]!.sighting;
-    const brief: DiffPacket = { id: packet.id, flow: packet.flow.id, flowName: packet.flow.name, name: packetName(first), frame: first.frame };
+  add({ journey, flow, store, lost }: DecidedJourney): void {
+    const sightings = journey.sightings;
+    const first = sightings[0]!;
+    const brief = (): DiffPacket => briefOf(journey.id, flow, store, first);
     if (sightings.length === 1) {
-      if (first.point === this.a) {
+      const point = store.point[first]!;
+      if (point === this.a) {
         this.onlyA += 1;
-        if (packet.lost !== null) this.lost += 1;
-        if (this.onlyAListed.length < LISTED) this.onlyAListed.push({ ...brief, lost: packet.lost !== null });
-      } else if (first.point === this.b) {
+        if (lost !== null) this.lost += 1;
+        if (this.onlyAListed.length < LISTED) this.onlyAListed.push({ ...brief(), lost: lost !== null });
+      } else if (point === this.b) {
         this.onlyB += 1;
-        if (this.onlyBListed.length < LISTED) this.onlyBListed.push(brief);
+        if (this.onlyBListed.length < LISTED) this.onlyBListed.push(brief());
       }
       return;
     }
     const second = sightings[1]!;
-    const direction = first.point === this.a ? this.forward : this.backward;
-    direction.add(second.deltaNs!, second.changes);
-    const set = countedChanges(second.changes)
-      .map((c) => c.key)
-      .join('; ');
-    let sets = this.perFlow.get(packet.flow);
-    if (sets === undefined) {
-      sets = new Map();
-      this.perFlow.set(packet.flow, sets);
+    const direction = store.point[first] === this.a ? this.forward : this.backward;
+    const pattern = this.patterns.of(store, first, second);
+    direction.add(store.correctedNs[second]! - store.correctedNs[first]!, pattern);
+    let ways = this.perFlow.get(flow);
+    if (ways === undefined) {
+      ways = new Map();
+      this.perFlow.set(flow, ways);
     }
-    const list = sets.get(set);
-    if (list === undefined) sets.set(set, [brief]);
-    else if (list.length < LISTED) list.push(brief);
+    const way = ways.get(pattern);
+    if (way === undefined) ways.set(pattern, { count: 1, packets: [brief()] });
+    else {
+      way.count += 1;
+      if (way.packets.length < KEPT_PER_PATTERN) way.packets.push(brief());
+    }
   }
 
   /** Packets whose set of changes is not the most common one of their flow. */
   get odd(): OddPacket[] {
     const odd: OddPacket[] = [];
-    for (const sets of this.perFlow.values()) {
-      if (sets.size < 2) continue;
-      const ranked = [...sets.entries()].sort((x, y) => y[1].length - x[1].length || (x[0] < y[0] ? -1 : 1));
-      const usual = ranked[0]![0];
-      for (const [set, packets] of ranked.slice(1)) {
-        for (const p of packets) odd.push({ ...p, changes: split(set), usual: split(usual) });
+    for (const ways of this.perFlow.values()) {
+      if (ways.size < 2) continue;
+      const ranked = [...ways.entries()].sort((x, y) => y[1].count - x[1].count || x[1].packets[0]!.id - y[1].packets[0]!.id);
+      const usual = keysOf(ranked[0]![0]);
+      for (const [pattern, { packets }] of ranked.slice(1)) {
+        for (const p of packets) odd.push({ ...p, changes: keysOf(pattern), usual });
       }
     }
     return odd.sort((x, y) => x.id - y.id).slice(0, LISTED);
   }
+}
+
+function briefOf(id: number, flow: Flow, store: SightingStore, slot: number): DiffPacket {
+  return { id, flow: flow.id, flowName: flow.name, name: packetName(store.snapshot(slot)), frame: store.frame[slot]! };
 }
 
 /**
@@ -148,7 +163,8 @@ function countedChanges(changes: readonly Change[]): { key: string; change: Chan
   return [{ key, change: vni }, ...rest.map((change) => ({ key: diffKey(change), change }))];
 }
 
-const split = (set: string): string[] => (set === '' ? [] : set.split('; '));
+
+const keysOf = (pattern: ChangePattern): string[] => countedChanges(pattern.changes).map((c) => c.key);
 
 /**
  * How diff counts a change: TTLs and lengths as differences ("ip.ttl −1", "frame.len +50"),

@@ -30,6 +30,17 @@ export interface TracedPacket {
   readonly missed: readonly number[];
 }
 
+/**
+ * A decided journey as the store holds it, for consumers that work on slots (diff): valid only
+ * during the call, as the slots are reused afterwards.
+ */
+export interface DecidedJourney {
+  readonly journey: Journey;
+  readonly flow: Flow;
+  readonly store: SightingStore;
+  readonly lost: TracedPacket['lost'];
+}
+
 /** A hop of a flow: between two neighbouring points of its path. */
 export class Hop {
   packets = 0;
@@ -158,6 +169,8 @@ export class FlowTable {
     /** Receives every packet, or with `onlyLost` only the lost ones (cheaper: no objects). */
     private readonly onPacket: (packet: TracedPacket) => void,
     private readonly onlyLost = false,
+    /** Receives every journey straight from the store, instead of packets. */
+    private readonly onDecided?: (decided: DecidedJourney) => void,
   ) {}
 
   add(journey: Journey): void {
@@ -269,6 +282,10 @@ export class FlowTable {
         flow.lost += 1;
         if (direction !== undefined) direction.lost += 1;
       }
+    }
+    if (this.onDecided !== undefined) {
+      this.onDecided({ journey, flow, store, lost });
+      return;
     }
     if (this.onlyLost && lost === null) return;
     const missed: number[] = [];

@@ -3,7 +3,7 @@ import { type CaptureReader, openCapture } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
 import { createDissector, type Dissector } from '../dissect/index.js';
 import { type ClockOffset, estimateClockOffsets, type PointSample } from './clock.js';
-import { type CaptureSpan, type Flow, FlowTable, type TracedPacket } from './flows.js';
+import { type CaptureSpan, type DecidedJourney, type Flow, FlowTable, type TracedPacket } from './flows.js';
 import { type Journey, JourneyMatcher } from './journeys.js';
 import { givenOrder, inferOrder, type PathOrder } from './path.js';
 import { type CapturePoint, type PointArgument, PointRegistry } from './points.js';
@@ -39,6 +39,8 @@ export interface TraceOptions {
   onStart?: (start: { labels: string[]; baseNs: bigint; order: PathOrder; clock: readonly ClockOffset[] }) => void;
   /** Called with every traced packet, in the order the packets were first seen. */
   onPacket?: (packet: TracedPacket) => void;
+  /** Instead of onPacket: every journey as the sighting store holds it, valid during the call. */
+  onDecided?: (decided: DecidedJourney) => void;
   /** Instead of onPacket: called with the lost packets only, which costs much less. */
   onLost?: (packet: TracedPacket) => void;
 }
@@ -111,7 +113,7 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
   // 4. Stream.
   const stats: PointStats[] = points.map((point) => ({ point, frames: 0, unidentified: 0, span: { startNs: Infinity, endNs: Infinity } }));
   const store = new SightingStore();
-  const table = new FlowTable(store, position, stats.map((s) => s.span), windowNs, options.holdNs ?? windowNs, options.onPacket ?? options.onLost ?? (() => {}), options.onPacket === undefined);
+  const table = new FlowTable(store, position, stats.map((s) => s.span), windowNs, options.holdNs ?? windowNs, options.onPacket ?? options.onLost ?? (() => {}), options.onPacket === undefined, options.onDecided);
   let matched = 0;
   const matcher = new JourneyMatcher(store, windowNs, (journey) => {
     if (journey.sightings.length > 1) matched += 1;
