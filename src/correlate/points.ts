@@ -121,7 +121,8 @@ export class PointRegistry {
   }
 
   private add(node: string, iface: string, file: string, pcapngInterface?: { section: number; id: number }): CapturePoint {
-    let label = `${node}/${iface}`;
+    // A name without a node part ("cut.pcap") is its own label, not "cut/cut".
+    let label = iface === node ? node : `${node}/${iface}`;
     // Two captures of the same interface (say µs and ns copies) stay apart: node1/eth0#2.
     for (let n = 2; this.byLabel.has(label); n++) label = `${node}/${iface}#${n}`;
     const point: CapturePoint = { index: this.points.length, label, node, iface, file, pcapngInterface };

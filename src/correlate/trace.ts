@@ -93,6 +93,8 @@ export class TraceError extends Error {}
 
 export function trace(args: readonly PointArgument[], options: TraceOptions = {}): TraceResult {
   if (args.length === 0) throw new TraceError('trace needs at least one capture');
+  // The captures are read twice (a sample first, for clocks and order), which a pipe cannot do.
+  if (args.some((arg) => arg.file === '-')) throw new TraceError('trace reads every capture twice, so it cannot read standard input: save it to a file first');
   const windowNs = options.windowNs ?? DEFAULT_WINDOW_NS;
   const dissect = createDissector({ vxlanPorts: options.vxlanPorts, vxlanHeuristic: options.vxlanHeuristic, verifyChecksums: false });
   const registry = new PointRegistry();

@@ -71,6 +71,9 @@ describe('vxdump trace', () => {
     const missing = vxdump('trace', fixture('loss', 'no-such.pcap'));
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/no-such\.pcap/);
+    const piped = spawnSync(process.execPath, [join(REPO, 'bin/vxdump'), 'trace', '-'], { input: Buffer.alloc(0), encoding: 'utf8' });
+    expect(piped.status).toBe(2);
+    expect(piped.stderr).toMatch(/cannot read standard input: save it to a file first/);
     expect(vxdump('trace', fixture('loss', 'node1-br0.pcap'), '--window', 'soon').stderr).toMatch(/--window: "soon" is not a duration/);
     expect(vxdump('trace', fixture('loss', 'node1-br0.pcap'), '--clock-offset', 'node2').stderr).toMatch(/--clock-offset takes NODE=OFFSET/);
   });
