@@ -1,5 +1,5 @@
 import type { Flow } from './flows.js';
-import type { SightingStore } from './sighting.js';
+import { NONE, type SightingStore } from './sighting.js';
 
 /**
  * One packet's journey: its sightings (slots of the sighting store) at the capture points, in
@@ -13,6 +13,9 @@ export class Journey {
   forward = true;
   /** The flow it belongs to, once the flow table has it. */
   flow: Flow | null = null;
+  /** The previous open journey with the same identity (a copy of the packet in flight). */
+  twin: Journey | null = null;
+  complete = false;
 
   constructor(
     readonly id: number,
@@ -28,6 +31,20 @@ export class Journey {
   seenAt(point: number, store: SightingStore): boolean {
     for (const slot of this.sightings) if (store.point[slot] === point) return true;
     return false;
+  }
+
+  /**
+   * Whether a sighting can be this packet: in another VXLAN tunnel (another VNI) it is a copy
+   * of the packet, not the packet (the same frame sent into two overlays).
+   */
+  accepts(slot: number, store: SightingStore): boolean {
+    const vni = store.vni[slot]!;
+    if (vni === NONE) return true;
+    for (const seen of this.sightings) {
+      const seenVni = store.vni[seen]!;
+      if (seenVni !== NONE && seenVni !== vni) return false;
+    }
+    return true;
   }
 
   add(slot: number, timeNs: number): void {
@@ -46,6 +63,9 @@ export class Journey {
  * is the one its identity finds ("nearest first"). So a retransmission, a repeated ARP request
  * or an IP ID that comes round again starts a journey of its own as soon as it shows up at a
  * point its twin already passed, and a twin that is older than the window is never joined.
+ *
+ * Two copies of one packet can be in flight at once (the same frame sent into two VXLAN
+ * tunnels): a sighting then goes to the newest copy it fits, one in its own tunnel.
  *
  * A journey is complete once time has moved a window past its latest sighting; complete
  * journeys are handed on in the order they started, which keeps the output deterministic.
@@ -71,13 +91,22 @@ export class JourneyMatcher {
     const store = this.store;
     const now = store.correctedNs[slot]!;
     const identity = store.identity[slot]!;
+    const point = store.point[slot]!;
     this.completeBefore(now - this.windowNs);
-    const candidate = this.open.get(identity);
-    if (candidate !== undefined && Math.abs(now - candidate.lastNs) <= this.windowNs && !candidate.seenAt(store.point[slot]!, store)) {
-      candidate.add(slot, now);
-      return;
+    const newest = this.open.get(identity);
+    for (let candidate = newest ?? null, newer: Journey | null = null; candidate !== null; newer = candidate, candidate = candidate.twin) {
+      if (candidate.complete || Math.abs(now - candidate.lastNs) > this.windowNs) {
+        // Older copies are out of reach too: drop the rest of the chain.
+        if (newer !== null) newer.twin = null;
+        break;
+      }
+      if (!candidate.seenAt(point, store) && candidate.accepts(slot, store)) {
+        candidate.add(slot, now);
+        return;
+      }
     }
     const journey = new Journey(this.nextId++, identity, slot, now);
+    journey.twin = newest ?? null;
     this.open.set(identity, journey);
     this.queue.push(journey);
   }
@@ -95,6 +124,8 @@ export class JourneyMatcher {
     while (head < queue.length && queue[head]!.lastNs < limitNs) {
       const journey = queue[head]!;
       head += 1;
+      journey.complete = true;
+      journey.twin = null;
       if (this.open.get(journey.identity) === journey) this.open.delete(journey.identity);
       this.onComplete(journey);
     }

@@ -65,7 +65,7 @@ describe('packet identity', () => {
 });
 
 /** A sighting slot with just what the matcher and the clock estimate read. */
-function sighting(point: number, timeNs: number, identity: number, fields: { kind?: number; ipSrc?: number; ipDst?: number } = {}): number {
+function sighting(point: number, timeNs: number, identity: number, fields: { kind?: number; ipSrc?: number; ipDst?: number; vni?: number } = {}): number {
   const slot = store.allocate();
   store.point[slot] = point;
   store.timeNs[slot] = timeNs;
@@ -74,6 +74,7 @@ function sighting(point: number, timeNs: number, identity: number, fields: { kin
   store.kind[slot] = fields.kind ?? Kind.Other;
   store.ipSrc[slot] = fields.ipSrc ?? NONE;
   store.ipDst[slot] = fields.ipDst ?? NONE;
+  store.vni[slot] = fields.vni ?? NONE;
   return slot;
 }
 
@@ -96,6 +97,14 @@ describe('journey matcher', () => {
     expect(journeys.map((j) => j.sightings.map((s) => store.timeNs[s]))).toEqual([
       [0, 100],
       [200, 300],
+    ]);
+  });
+
+  it('keeps two copies of one frame sent into two tunnels apart by their VNI', () => {
+    const journeys = run([sighting(0, 0, 5, { vni: 1 }), sighting(0, 10, 5, { vni: 2 }), sighting(1, 20, 5, { vni: 1 }), sighting(1, 30, 5, { vni: 2 })]);
+    expect(journeys.map((j) => j.sightings.map((s) => store.vni[s]))).toEqual([
+      [1, 1],
+      [2, 2],
     ]);
   });
 
