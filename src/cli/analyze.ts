@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
-import { formatWarning } from '../capture/errors.js';
+import { type CaptureWarning, formatWarning } from '../capture/errors.js';
 import { mergeByTime } from '../capture/merge.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
+import type { PcapReader } from '../capture/pcap.js';
 import { createDissector, DEFAULT_VXLAN_PORTS } from '../dissect/index.js';
+import { SecondHalf, secondHalfError, secondHalfWarnings } from '../flow/parallel.js';
 import { CaptureSummary } from '../flow/summary.js';
 import { LineOutput } from '../report/output.js';
 import { type PacketPrinter, printerFor } from '../report/packet-printers.js';
@@ -97,6 +99,8 @@ export function parsePorts(values: string[]): number[] {
 
 function runAnalyze(files: string[], options: AnalyzeOptions): number {
   const captures: CaptureReader[] = [];
+  /** Warnings about the part of a file read by a worker (after the reader's own). */
+  const laterWarnings: CaptureWarning[] = [];
   try {
     const settings = parseSettings(options);
     for (const file of files) captures.push(openCapture(file));
@@ -111,17 +115,68 @@ function runAnalyze(files: string[], options: AnalyzeOptions): number {
         );
     const progress = Progress.forFiles(files);
 
+    // --summary alone on one large pcap file: the second half goes to a worker thread.
+    const secondHalf =
+      printer === undefined && captures.length === 1 && settings.count === Infinity && settings.skip === 0
+        ? SecondHalf.start(files[0]!, {
+            vxlanPorts: settings.vxlanPorts,
+            vxlanHeuristic: options.vxlanHeuristic === true,
+            summary: { mtu: settings.mtu, strictChecksums: options.strictChecksums === true },
+          })
+        : undefined;
+    if (secondHalf !== undefined) {
+      const capture = captures[0]!;
+      const file = files[0]!;
+      const started = Date.now();
+      let frames = 0;
+      for (let frame = capture.next(); frame !== null; frame = capture.next()) {
+        frames += 1;
+        summary.add(dissect(frame), file);
+        if ((frames & 0xffff) === 0) progress?.update(captures);
+        if (capture.position >= secondHalf.start) break;
+      }
+      // Only if this half's records end exactly where the worker started is its result right;
+      // otherwise (or if it failed) read on from here as usual.
+      const result = capture.position === secondHalf.start ? secondHalf.result(Math.max(10_000, 4 * (Date.now() - started))) : undefined;
+      if (result === undefined) secondHalf.cancel();
+      else {
+        const error = secondHalfError(file, result, frames);
+        if (error !== undefined) throw error;
+        summary.merge(result.state, frames);
+        const fractionWarned = capture.warnings.some((w) => w.message.startsWith('timestamp has'));
+        const nanosecond = (capture.details as PcapReader).header.nanosecond;
+        laterWarnings.push(...secondHalfWarnings(file, result, frames, fractionWarned, nanosecond));
+        capture.close();
+      }
+    }
+
     let seen = 0;
     let shown = 0;
-    for (const { frame, source } of mergeByTime(captures)) {
-      if (shown >= settings.count || !out.open) break;
-      seen += 1;
-      if (seen <= settings.skip) continue;
-      shown += 1;
-      const packet = dissect(frame);
-      summary.add(packet, files[source]!);
-      printer?.packet(packet, files[source]!);
-      if ((shown & 0xffff) === 0) progress?.update(captures);
+    if (captures.length === 1) {
+      // One capture: no merging by time, and no object per frame for it.
+      const capture = captures[0]!;
+      const file = files[0]!;
+      for (let frame = capture.next(); frame !== null; frame = capture.next()) {
+        if (shown >= settings.count || !out.open) break;
+        seen += 1;
+        if (seen <= settings.skip) continue;
+        shown += 1;
+        const packet = dissect(frame);
+        summary.add(packet, file);
+        printer?.packet(packet, file);
+        if ((shown & 0xffff) === 0) progress?.update(captures);
+      }
+    } else {
+      for (const { frame, source } of mergeByTime(captures)) {
+        if (shown >= settings.count || !out.open) break;
+        seen += 1;
+        if (seen <= settings.skip) continue;
+        shown += 1;
+        const packet = dissect(frame);
+        summary.add(packet, files[source]!);
+        printer?.packet(packet, files[source]!);
+        if ((shown & 0xffff) === 0) progress?.update(captures);
+      }
     }
     progress?.done();
     const summaryJson = summaryToJson(summary, settings.mtu);
@@ -136,5 +191,6 @@ function runAnalyze(files: string[], options: AnalyzeOptions): number {
       capture.close();
       for (const warning of capture.warnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
     }
+    for (const warning of laterWarnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
   }
 }

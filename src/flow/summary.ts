@@ -65,6 +65,26 @@ export interface OversizeFrame {
   innerLength: number;
 }
 
+/** A summary as plain data: CaptureSummary.state() and merge() (for a capture read in parts). */
+export interface SummaryState {
+  /** packets, bytes, vxlanPackets, malformed, truncated, badHeaderChecksums, badTransportChecksums. */
+  counts: number[];
+  /** [vni, packets, bytes] */
+  vnis: [number, number, number][];
+  /** [outer src, outer dst, UDP port, packets, bytes, VNIs] in the order first seen. */
+  tunnels: [number, number, number, number, number, number[]][];
+  /** [vni, mac, vtep, packets, IPv4s] in the order first seen. */
+  fdb: [number, number, number, number, number[]][];
+  /** [vni, protocol, a, aPort, b, bPort, packets, bytes, first s, first ns, last s, last ns] in the order first seen. */
+  conversations: [number | null, number, number, number, number, number, number, number, number, number, number, number][];
+  /** [vni, opcode, sender IPv4, sender MAC, target IPv4, packets] in the order first seen. */
+  arp: [number | null, number, number, number, number, number][];
+  /** [vni, mac, IPv4] of ARP senders without an FDB entry yet (see CaptureSummary.pendingArp). */
+  pendingArp: [number, number, number][];
+  oversize: OversizeFrame[];
+  oversizeCount: number;
+}
+
 export interface SummaryOptions {
   /** Overlay MTU: inner IPv4 packets longer than this are listed. */
   mtu?: number;
@@ -95,9 +115,98 @@ export class CaptureSummary {
   readonly oversize: OversizeFrame[] = [];
   oversizeCount = 0;
   private readonly strictOptions: { strictChecksums?: boolean };
+  /**
+   * With `trackPendingArp` (a summary of the second part of a capture, see parallel.ts): ARP
+   * senders whose MAC had no FDB entry yet, as (VNI, MAC, IPv4). The whole capture's summary
+   * adds the IPv4 where the first part made the entry.
+   */
+  private readonly pendingArp: [number, number, number][] | undefined;
 
-  constructor(private readonly options: SummaryOptions = {}) {
+  constructor(
+    private readonly options: SummaryOptions = {},
+    trackPendingArp = false,
+  ) {
     this.strictOptions = { strictChecksums: options.strictChecksums === true };
+    this.pendingArp = trackPendingArp ? [] : undefined;
+  }
+
+  /** Everything this summary holds, as plain data (structured-clone safe) for merge(). */
+  state(): SummaryState {
+    return {
+      counts: [this.packets, this.bytes, this.vxlanPackets, this.malformed, this.truncated, this.badHeaderChecksums, this.badTransportChecksums],
+      vnis: [...this.vnis.values()].map((v) => [v.vni, v.packets, v.bytes]),
+      tunnels: this.tunnelTable.entries.map((t) => [t.outerSrc, t.outerDst, t.udpPort, t.packets, t.bytes, [...t.vnis]]),
+      fdb: this.fdbTable.entries.map((e) => [e.vni, e.mac, e.vtep, e.packets, [...e.ips]]),
+      conversations: this.conversationTable.entries.map((c) => [
+        c.vni, c.protocol, c.a, c.aPort, c.b, c.bPort, c.packets, c.bytes, c.firstSeconds, c.firstNanos, c.lastSeconds, c.lastNanos,
+      ]),
+      arp: this.arpTable.entries.map((a) => [a.vni, a.opcode, a.senderIp, a.senderMac, a.targetIp, a.packets]),
+      pendingArp: this.pendingArp ?? [],
+      oversize: this.oversize.map((o) => ({ ...o })),
+      oversizeCount: this.oversizeCount,
+    };
+  }
+
+  /**
+   * Adds the summary of the packets that follow this summary's (made with trackPendingArp):
+   * the result is what one summary of all of them would hold, byte for byte once printed.
+   * `frameOffset` is the number of frames before the later part (its frame numbers start at 1).
+   */
+  merge(later: SummaryState, frameOffset: number): void {
+    const [packets, bytes, vxlanPackets, malformed, truncated, badHeader, badTransport] = later.counts;
+    this.packets += packets!;
+    this.bytes += bytes!;
+    this.vxlanPackets += vxlanPackets!;
+    this.malformed += malformed!;
+    this.truncated += truncated!;
+    this.badHeaderChecksums += badHeader!;
+    this.badTransportChecksums += badTransport!;
+    for (const [vni, vniPackets, vniBytes] of later.vnis) {
+      const known = this.vnis.get(vni);
+      if (known === undefined) this.vnis.set(vni, { vni, packets: vniPackets, bytes: vniBytes });
+      else {
+        known.packets += vniPackets;
+        known.bytes += vniBytes;
+      }
+    }
+    for (const [src, dst, port, tunnelPackets, tunnelBytes, vnis] of later.tunnels) {
+      const tunnel = this.tunnel(src, dst, port);
+      tunnel.packets += tunnelPackets;
+      tunnel.bytes += tunnelBytes;
+      for (const vni of vnis) tunnel.vnis.add(vni);
+    }
+    // ARP answers of the later part whose MAC the earlier part had seen (before the later FDB
+    // entries are added: at that point in a single pass, only the earlier ones existed).
+    for (const [vni, mac, ip] of later.pendingArp) this.fdbEntry(vni, mac, false, 0)?.ips.add(ip);
+    for (const [vni, mac, vtep, fdbPackets, ips] of later.fdb) {
+      const entry = this.fdbEntry(vni, mac, true, vtep)!;
+      entry.vtep = vtep; // the later sighting wins, as in one pass
+      entry.packets += fdbPackets;
+      for (const ip of ips) entry.ips.add(ip);
+    }
+    for (const [vni, proto, a, aPort, b, bPort, cPackets, cBytes, firstSeconds, firstNanos, lastSeconds, lastNanos] of later.conversations) {
+      const c = this.conversation(vni, proto, a, aPort, b, bPort, firstSeconds, firstNanos);
+      c.packets += cPackets;
+      c.bytes += cBytes;
+      if (firstSeconds < c.firstSeconds || (firstSeconds === c.firstSeconds && firstNanos < c.firstNanos)) {
+        c.firstSeconds = firstSeconds;
+        c.firstNanos = firstNanos;
+      }
+      if (lastSeconds > c.lastSeconds || (lastSeconds === c.lastSeconds && lastNanos > c.lastNanos)) {
+        c.lastSeconds = lastSeconds;
+        c.lastNanos = lastNanos;
+      }
+    }
+    for (const [vni, opcode, senderIp, senderMac, targetIp, arpPackets] of later.arp) {
+      const exchange = this.arpExchange(vni, opcode, senderIp, senderMac, targetIp);
+      // A new exchange starts at 1 packet: it had arpPackets in the later part.
+      exchange.packets += this.arpJustMade ? arpPackets - 1 : arpPackets;
+    }
+    this.oversizeCount += later.oversizeCount;
+    for (const o of later.oversize) {
+      if (this.oversize.length >= 20) break;
+      this.oversize.push({ ...o, frame: o.frame + frameOffset });
+    }
   }
 
   add(packet: Packet, file: string): void {
@@ -163,22 +272,7 @@ export class CaptureSummary {
     const udp = packet.outerUdp;
     if (outer === undefined || udp === undefined) return;
     const src = outer.src;
-    const dst = outer.dst;
-    const port = udp.dstPort;
-    const tunnels = this.tunnelTable;
-    const tunnelHash = mix3(src, dst, port);
-    let tunnel: TunnelEntry | undefined;
-    for (let i = tunnels.first(tunnelHash); i >= 0; i = tunnels.next(i)) {
-      const t = tunnels.entries[i]!;
-      if (t.outerSrc === src && t.outerDst === dst && t.udpPort === port) {
-        tunnel = t;
-        break;
-      }
-    }
-    if (tunnel === undefined) {
-      tunnel = new TunnelEntry(src, dst, port);
-      tunnels.insert(tunnelHash, tunnel);
-    }
+    const tunnel = this.tunnel(src, outer.dst, udp.dstPort);
     if (tunnel.lastVni !== vni) {
       tunnel.vnis.add(vni);
       tunnel.lastVni = vni;
@@ -193,6 +287,19 @@ export class CaptureSummary {
     const entry = this.fdbEntry(vni, mac, true, src)!;
     entry.vtep = src;
     entry.packets += 1;
+  }
+
+  /** The tunnel (src, dst, port), made on first use. */
+  private tunnel(src: number, dst: number, port: number): TunnelEntry {
+    const tunnels = this.tunnelTable;
+    const hash = mix3(src, dst, port);
+    for (let i = tunnels.first(hash); i >= 0; i = tunnels.next(i)) {
+      const t = tunnels.entries[i]!;
+      if (t.outerSrc === src && t.outerDst === dst && t.udpPort === port) return t;
+    }
+    const tunnel = new TunnelEntry(src, dst, port);
+    tunnels.insert(hash, tunnel);
+    return tunnel;
   }
 
   /** The FDB entry of (vni, mac); made (behind `vtep`) when `create` is set and there is none. */
@@ -220,30 +327,11 @@ export class CaptureSummary {
       srcPort = transport.srcPort;
       dstPort = transport.dstPort;
     }
-    const proto = ip.proto;
-    const src = ip.src;
-    const dst = ip.dst;
-    const hash = conversationHash(vni, proto, src, srcPort, dst, dstPort);
-    const table = this.conversationTable;
-    let conversation: ConversationRecord | undefined;
-    for (let i = table.first(hash); i >= 0; i = table.next(i)) {
-      const c = table.entries[i]!;
-      if (c.hash !== hash || c.vni !== vni || c.protocol !== proto) continue;
-      if (
-        (c.a === src && c.aPort === srcPort && c.b === dst && c.bPort === dstPort) ||
-        (c.a === dst && c.aPort === dstPort && c.b === src && c.bPort === srcPort)
-      ) {
-        conversation = c;
-        break;
-      }
-    }
     const frame = packet.frame;
     const seconds = frameSeconds(frame);
     const nanos = frameNanosecondOfSecond(frame);
-    if (conversation === undefined) {
-      conversation = new ConversationRecord(hash, vni, proto, src, srcPort, dst, dstPort, seconds, nanos);
-      table.insert(hash, conversation);
-    } else if (seconds > conversation.lastSeconds || (seconds === conversation.lastSeconds && nanos > conversation.lastNanos)) {
+    const conversation = this.conversation(vni, ip.proto, ip.src, srcPort, ip.dst, dstPort, seconds, nanos);
+    if (seconds > conversation.lastSeconds || (seconds === conversation.lastSeconds && nanos > conversation.lastNanos)) {
       conversation.lastSeconds = seconds;
       conversation.lastNanos = nanos;
     } else if (seconds < conversation.firstSeconds || (seconds === conversation.firstSeconds && nanos < conversation.firstNanos)) {
@@ -254,25 +342,66 @@ export class CaptureSummary {
     conversation.bytes += length;
   }
 
+  /** The conversation of this 5-tuple (either direction) in `vni`; made, first seen now, if new. */
+  private conversation(
+    vni: number | null,
+    proto: number,
+    src: number,
+    srcPort: number,
+    dst: number,
+    dstPort: number,
+    seconds: number,
+    nanos: number,
+  ): ConversationRecord {
+    const hash = conversationHash(vni, proto, src, srcPort, dst, dstPort);
+    const table = this.conversationTable;
+    for (let i = table.first(hash); i >= 0; i = table.next(i)) {
+      const c = table.entries[i]!;
+      if (c.hash !== hash || c.vni !== vni || c.protocol !== proto) continue;
+      if (
+        (c.a === src && c.aPort === srcPort && c.b === dst && c.bPort === dstPort) ||
+        (c.a === dst && c.aPort === dstPort && c.b === src && c.bPort === srcPort)
+      ) {
+        return c;
+      }
+    }
+    const conversation = new ConversationRecord(hash, vni, proto, src, srcPort, dst, dstPort, seconds, nanos);
+    table.insert(hash, conversation);
+    return conversation;
+  }
+
+  /** Set by arpExchange(): the exchange it returned was made by that call (packets = 1). */
+  private arpJustMade = false;
+
+  /** The ARP exchange of these values; made with one packet if new (see arpJustMade). */
+  private arpExchange(vni: number | null, opcode: number, senderIp: number, senderMac: number, targetIp: number): ArpRecord {
+    const hash = mix3(mix3(vni ?? -1, opcode, senderIp), ((senderMac / 0x1_0000_0000) | 0) ^ (senderMac | 0), targetIp);
+    const table = this.arpTable;
+    for (let i = table.first(hash); i >= 0; i = table.next(i)) {
+      const a = table.entries[i]!;
+      if (a.vni === vni && a.opcode === opcode && a.senderIp === senderIp && a.senderMac === senderMac && a.targetIp === targetIp) {
+        this.arpJustMade = false;
+        return a;
+      }
+    }
+    const made = new ArpRecord(vni, opcode, senderIp, senderMac, targetIp);
+    table.insert(hash, made);
+    this.arpJustMade = true;
+    return made;
+  }
+
   private addArp(packet: Packet, vni: number | null): void {
     // ARP ends a frame's decoding: if the packet has an ARP layer (never quoted), it is the last.
     const layers = packet.layers;
     const arp = layers[layers.length - 1];
     if (!(arp instanceof ArpLayer)) return;
-    const { opcode, senderIp, senderMac, targetIp } = arp;
-    const hash = mix3(mix3(vni ?? -1, opcode, senderIp), ((senderMac / 0x1_0000_0000) | 0) ^ (senderMac | 0), targetIp);
-    const table = this.arpTable;
-    let known: ArpRecord | undefined;
-    for (let i = table.first(hash); i >= 0; i = table.next(i)) {
-      const a = table.entries[i]!;
-      if (a.vni === vni && a.opcode === opcode && a.senderIp === senderIp && a.senderMac === senderMac && a.targetIp === targetIp) {
-        known = a;
-        break;
-      }
-    }
-    if (known !== undefined) known.packets += 1;
-    else table.insert(hash, new ArpRecord(vni, opcode, senderIp, senderMac, targetIp));
-    if (vni !== null) this.fdbEntry(vni, senderMac, false, 0)?.ips.add(senderIp);
+    const { senderIp, senderMac } = arp;
+    const exchange = this.arpExchange(vni, arp.opcode, senderIp, senderMac, arp.targetIp);
+    if (!this.arpJustMade) exchange.packets += 1;
+    if (vni === null) return;
+    const entry = this.fdbEntry(vni, senderMac, false, 0);
+    if (entry !== undefined) entry.ips.add(senderIp);
+    else this.pendingArp?.push([vni, senderMac, senderIp]);
   }
 
   private checkMtu(packet: Packet, vni: number | null, file: string, mtu: number): void {

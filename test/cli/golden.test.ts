@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -87,8 +88,21 @@ const CASES: Case[] = [
   { name: 'service-nat-node1-eth0.summary.json', args: ['analyze', NAT, '--summary', '--format', 'json'] },
 ];
 
-function run(args: string[]): string {
-  const result = spawnSync('node', [join(REPO, 'bin/vxdump'), ...args], { encoding: 'utf8', cwd: REPO, maxBuffer: 64 << 20 });
+/** VXDUMP_PARALLEL_MIN_BYTES: 0 makes `--summary` read every pcap in two halves (flow/parallel.ts), a huge value in one pass. */
+const TWO_HALVES = { VXDUMP_PARALLEL_MIN_BYTES: '0' };
+const ONE_PASS = { VXDUMP_PARALLEL_MIN_BYTES: '1e15' };
+
+function spawn(args: string[], env: Record<string, string> = ONE_PASS) {
+  return spawnSync('node', [join(REPO, 'bin/vxdump'), ...args], {
+    encoding: 'utf8',
+    cwd: REPO,
+    maxBuffer: 64 << 20,
+    env: { ...process.env, ...env },
+  });
+}
+
+function run(args: string[], env?: Record<string, string>): string {
+  const result = spawn(args, env);
   if (result.status !== 0) throw new Error(`vxdump ${args.join(' ')} exited with ${result.status}: ${result.stderr}`);
   if (result.stderr !== '') throw new Error(`vxdump ${args.join(' ')} wrote to standard error: ${result.stderr}`);
   return result.stdout;
@@ -132,4 +146,65 @@ describe('vxdump analyze output matches the golden files byte for byte', () => {
       }
     });
   }
+
+  for (const c of CASES.filter((x) => x.args.includes('--summary') && !UPDATE)) {
+    it(`the same read in two halves (worker thread): ${c.name}`, () => {
+      const actual = run(c.args, TWO_HALVES);
+      const expected = readFileSync(join(GOLDEN, c.name), 'utf8');
+      if (actual !== expected) expect.fail(`two halves differ from test/golden/${c.name} at ${firstDifference(expected, actual)}`);
+    });
+  }
+});
+
+describe('--summary in two halves = in one pass, warnings and errors included', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vxdump-golden-'));
+  const bench = readFileSync(join(GOLDEN, 'bench-200.pcap'));
+  /** Byte offsets of the records of bench-200.pcap. */
+  const records: number[] = [];
+  for (let at = 24; at < bench.length; at += 16 + bench.readUInt32LE(at + 8)) records.push(at);
+  const variant = (name: string, edit: (b: Buffer) => Buffer) => {
+    const path = join(dir, name);
+    writeFileSync(path, edit(Buffer.from(bench)));
+    return path;
+  };
+  const files = {
+    'cut in the last record': variant('cut-record.pcap', (b) => b.subarray(0, b.length - 100)),
+    'cut in the last record header': variant('cut-header.pcap', (b) => b.subarray(0, records.at(-1)! + 7)),
+    'a corrupt record length late': variant('corrupt.pcap', (b) => {
+      b.writeUInt32LE(0x7fffffff, records[170]! + 8);
+      return b;
+    }),
+    'a fraction out of range late, another early': variant('fraction.pcap', (b) => {
+      b.writeUInt32LE(1_500_000, records[150]! + 4);
+      b.writeUInt32LE(2_500_000, records[180]! + 4);
+      return b;
+    }),
+    'a fraction out of range late only': variant('fraction-late.pcap', (b) => {
+      b.writeUInt32LE(1_500_000, records[150]! + 4);
+      return b;
+    }),
+    damaged: join(GOLDEN, 'damaged-200.pcap'),
+    'nanosecond pcap': join(REPO, 'fixtures/p2p-4789/node1-eth0.ns.pcap'),
+  };
+  // An early fraction warning must stay the only one: put one in the first half too.
+  files['a fraction out of range late, another early'] = variant('fraction-both.pcap', (b) => {
+    b.writeUInt32LE(1_500_000, records[20]! + 4);
+    b.writeUInt32LE(2_500_000, records[180]! + 4);
+    return b;
+  });
+
+  for (const [name, file] of Object.entries(files)) {
+    for (const extra of [[], ['--mtu', '100', '--strict-checksums'], ['--format', 'json']]) {
+      it(`${name} ${extra.join(' ')}`, () => {
+        const args = ['analyze', file, '--summary', ...extra];
+        const one = spawn(args, ONE_PASS);
+        const two = spawn(args, TWO_HALVES);
+        expect(two.stdout).toBe(one.stdout);
+        expect(two.stderr).toBe(one.stderr);
+        expect(two.status).toBe(one.status);
+      });
+    }
+  }
+
+  it('cleans up', () => rmSync(dir, { recursive: true, force: true }));
 });
