@@ -1,9 +1,10 @@
-import Table from 'cli-table3';
+import type Table from 'cli-table3';
 import type { Packet } from '../dissect/index.js';
 import { writePacketJson } from '../dissect/json.js';
 import { packetLine, pointLabel } from './one-line.js';
 import type { LineOutput } from './output.js';
 import { type SummaryJson, summaryToText } from './summary.js';
+import { cliTable3 } from './text-table.js';
 
 /** Prints packets as they are decoded, and the summary at the end. */
 export interface PacketPrinter {
@@ -100,7 +101,7 @@ class TablePrinter implements PacketPrinter {
   constructor(private readonly out: LineOutput) {}
 
   private static newTable(): Table.Table {
-    return new Table({
+    return new (cliTable3())({
       head: ['#', 'time', 'point', 'underlay', 'VNI', 'overlay', 'bytes'],
       style: { head: [], border: [] },
       wordWrap: true,
