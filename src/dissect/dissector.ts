@@ -89,10 +89,18 @@ export function createDissector(options: DissectorOptions = {}): Dissector {
   };
   const tables = createTables(options);
   const ctx = new DecodeContext(tables, resolved);
+  // A capture has one link type, or a few: skip the Map for a repeat.
+  let lastLinkType = -1;
+  let lastFirst: ((ctx: DecodeContext, offset: number, end: number) => void) | undefined;
   return (frame: Frame): Packet => {
     const bytes = frame.bytes;
     ctx.reset(bytes, frame.capturedLength < frame.originalLength);
-    const first = tables.linkType.get(frame.linkType);
+    const linkType = frame.linkType;
+    if (linkType !== lastLinkType) {
+      lastLinkType = linkType;
+      lastFirst = tables.linkType.get(linkType);
+    }
+    const first = lastFirst;
     if (first === undefined) {
       const name = linkTypeName(frame.linkType);
       const what = name.startsWith('LINKTYPE_') ? `link type ${frame.linkType}` : `link type ${frame.linkType} (${name})`;

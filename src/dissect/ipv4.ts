@@ -1,5 +1,5 @@
 import { u16, u32 } from './bytes.js';
-import { checksumValid } from './checksum.js';
+import { checksumValid, header20Valid } from './checksum.js';
 import type { DecodeContext } from './context.js';
 import { formatIpv4 } from './format.js';
 import { LayerBase, type ChecksumStatus, type Fields } from './layer.js';
@@ -248,7 +248,7 @@ export function decodeIpv4(ctx: DecodeContext, offset: number, end: number): voi
   const dst = u32(b, offset + 16);
   const checksumStatus: ChecksumStatus = !ctx.options.verifyChecksums
     ? 'unverified'
-    : checksumValid(ctx, offset, offset + hdrLen, 0)
+    : (hdrLen === MIN_HEADER ? header20Valid(ctx, offset) : checksumValid(ctx, offset, offset + hdrLen, 0))
       ? 'good'
       : 'bad';
   const options = hdrLen > MIN_HEADER ? parseOptions(b, offset + MIN_HEADER, offset + hdrLen) : null;

@@ -1,6 +1,6 @@
 /** sumWords (32-bit words, double accumulators, chunks) equals a plain RFC 1071 sum, byte by byte. */
 import { describe, expect, it } from 'vitest';
-import { checksumValid, sumWords } from '../../src/dissect/checksum.js';
+import { checksumValid, header20Valid, sumWords } from '../../src/dissect/checksum.js';
 import { DecodeContext } from '../../src/dissect/context.js';
 import { createTables } from '../../src/dissect/dissector.js';
 
@@ -51,7 +51,30 @@ describe('sumWords', () => {
     bytes[10] = checksum >>> 8;
     bytes[11] = checksum & 0xff;
     expect(checksumValid(context(bytes), 0, 20, 0)).toBe(true);
+    expect(header20Valid(context(bytes), 0)).toBe(true);
     bytes[8] = 0x3f;
     expect(checksumValid(context(bytes), 0, 20, 0)).toBe(false);
+    expect(header20Valid(context(bytes), 0)).toBe(false);
+  });
+
+  it('header20Valid agrees with checksumValid on random headers at every offset', () => {
+    let seed = 99;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
+    const backing = new Uint8Array(64);
+    for (let k = 0; k < 20000; k++) {
+      for (let i = 0; i < backing.length; i++) backing[i] = k % 3 === 0 ? 0xff : k % 7 === 0 ? 0 : random();
+      const offset = k % 4;
+      const bytes = backing.subarray(offset, offset + 40);
+      const ctx = context(bytes);
+      // Make about half of them valid: store the right checksum at 10.
+      if (k % 2 === 0) {
+        bytes[10] = 0;
+        bytes[11] = 0;
+        const checksum = ~reference(bytes, 0, 20) & 0xffff;
+        bytes[10] = checksum >>> 8;
+        bytes[11] = checksum & 0xff;
+      }
+      expect(header20Valid(ctx, 0), `k ${k}`).toBe(checksumValid(ctx, 0, 20, 0));
+    }
   });
 });
