@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatWarning } from '../capture/errors.js';
-import type { Flow, TracedPacket } from '../correlate/flows.js';
+import type { DecidedJourney, Flow, TracedPacket } from '../correlate/flows.js';
 import { type LossGroup, LossLog } from '../correlate/losses.js';
 import { parsePointArgument } from '../correlate/points.js';
 import { trace, TraceError, type TraceResult } from '../correlate/trace.js';
@@ -70,8 +70,7 @@ function runTrace(points: string[], options: TraceOptions): number {
     json?.start();
     const onPacket = (packet: TracedPacket): void => {
       losses.add(packet);
-      if (json !== undefined) json.packet(packet);
-      else if (options.packets) listed.push(packetText(packet, labels, baseNs));
+      if (options.packets) listed.push(packetText(packet, labels, baseNs));
     };
     const result = trace(points.map(parsePointArgument), {
       vxlanPorts: options.vxlanPort.length === 0 ? undefined : parsePorts(options.vxlanPort),
@@ -84,8 +83,18 @@ function runTrace(points: string[], options: TraceOptions): number {
         labels = start.labels;
         baseNs = start.baseNs;
       },
-      // The text report without --packets needs only the lost packets: far fewer objects.
-      ...(json === undefined && !options.packets ? { onLost: onPacket } : { onPacket }),
+      // JSON is written straight from the sighting store; the text report without --packets
+      // needs only the lost packets (far fewer objects); --packets needs every one.
+      ...(json !== undefined
+        ? {
+            onDecided: (decided: DecidedJourney) => {
+              losses.addDecided(decided);
+              json.decided(decided);
+            },
+          }
+        : options.packets
+          ? { onPacket }
+          : { onLost: onPacket }),
     });
     for (const warning of result.warnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
     if (json !== undefined) json.end(result, losses);

@@ -39,7 +39,11 @@ export interface DecidedJourney {
   readonly flow: Flow;
   readonly store: SightingStore;
   readonly lost: TracedPacket['lost'];
+  readonly fragmented: TracedPacket['fragmented'];
+  readonly missed: readonly number[];
 }
+
+const NOTHING_MISSED: readonly number[] = [];
 
 /** A hop of a flow: between two neighbouring points of its path. */
 export class Hop {
@@ -283,15 +287,18 @@ export class FlowTable {
         if (direction !== undefined) direction.lost += 1;
       }
     }
-    if (this.onDecided !== undefined) {
-      this.onDecided({ journey, flow, store, lost });
-      return;
-    }
-    if (this.onlyLost && lost === null) return;
-    const missed: number[] = [];
+    if (this.onDecided === undefined && this.onlyLost && lost === null) return;
+    let missed = NOTHING_MISSED;
     const from = flow.path.indexOf(store.point[sightings[0]!]!);
     const to = flow.path.indexOf(lastPoint);
-    for (let i = from + 1; i < to; i++) if (!journey.seenAt(flow.path[i]!, store)) missed.push(flow.path[i]!);
+    if (to - from + 1 > sightings.length) {
+      missed = [];
+      for (let i = from + 1; i < to; i++) if (!journey.seenAt(flow.path[i]!, store)) (missed as number[]).push(flow.path[i]!);
+    }
+    if (this.onDecided !== undefined) {
+      this.onDecided({ journey, flow, store, lost, fragmented, missed });
+      return;
+    }
     const traced = sightings.map((slot, i): TracedSighting => {
       const previous = i === 0 ? NONE : sightings[i - 1]!;
       return {

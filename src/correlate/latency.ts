@@ -8,11 +8,18 @@ export class LatencySample {
   count = 0;
   min = Infinity;
   max = -Infinity;
-  private readonly values: number[] = [];
+  /** Made at the second value: most hops of most flows (a DNS query, a ping) see only one. */
+  private values: number[] | null = null;
   private seed = 0x2545f491;
 
   add(ns: number): void {
     this.count += 1;
+    if (this.count === 1) {
+      this.min = ns;
+      this.max = ns;
+      return;
+    }
+    this.values ??= [this.min];
     if (ns < this.min) this.min = ns;
     if (ns > this.max) this.max = ns;
     if (this.values.length < RESERVOIR) {
@@ -25,7 +32,8 @@ export class LatencySample {
 
   /** The median (the lower one of an even count); exact while count <= 65536. */
   get median(): number {
-    if (this.values.length === 0) return NaN;
+    if (this.count === 0) return NaN;
+    if (this.values === null) return this.min;
     const sorted = Float64Array.from(this.values).sort();
     return sorted[(sorted.length - 1) >> 1]!;
   }

@@ -1,5 +1,6 @@
 import { packetName } from './describe.js';
-import type { Flow, TracedPacket } from './flows.js';
+import type { DecidedJourney, Flow, TracedPacket } from './flows.js';
+import type { Sighting } from './sighting.js';
 
 /** Lost packets listed per group at most; the count goes on beyond. */
 const LISTED_PER_GROUP = 1000;
@@ -26,17 +27,27 @@ export class LossLog {
 
   add(packet: TracedPacket): void {
     if (packet.lost === null) return;
-    const { after, before } = packet.lost;
-    const key = `${packet.flow.id} ${after} ${before}`;
+    this.record(packet.id, packet.flow, packet.lost, () => packet.sightings[packet.sightings.length - 1]!.sighting);
+  }
+
+  /** The same from a journey straight out of the sighting store. */
+  addDecided({ journey, flow, store, lost }: DecidedJourney): void {
+    if (lost === null) return;
+    this.record(journey.id, flow, lost, () => store.snapshot(journey.sightings[journey.sightings.length - 1]!));
+  }
+
+  private record(id: number, flow: Flow, lost: { after: number; before: number }, lastSighting: () => Sighting): void {
+    const { after, before } = lost;
+    const key = `${flow.id} ${after} ${before}`;
     let group = this.groups.get(key);
     if (group === undefined) {
-      group = { flow: packet.flow, after, before, count: 0, packets: [] };
+      group = { flow, after, before, count: 0, packets: [] };
       this.groups.set(key, group);
     }
     group.count += 1;
     if (group.packets.length < LISTED_PER_GROUP) {
-      const last = packet.sightings[packet.sightings.length - 1]!.sighting;
-      group.packets.push({ id: packet.id, frame: last.frame, name: packetName(last) });
+      const last = lastSighting();
+      group.packets.push({ id, frame: last.frame, name: packetName(last) });
     }
   }
 

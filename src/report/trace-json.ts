@@ -1,7 +1,7 @@
-import type { Change } from '../correlate/changes.js';
+import { type Change, type ChangePattern, ChangePatterns } from '../correlate/changes.js';
 import type { ClockOffset } from '../correlate/clock.js';
 import { packetName } from '../correlate/describe.js';
-import type { Flow, TracedPacket } from '../correlate/flows.js';
+import type { DecidedJourney, Flow } from '../correlate/flows.js';
 import type { LossLog } from '../correlate/losses.js';
 import { NONE } from '../correlate/sighting.js';
 import type { TraceResult } from '../correlate/trace.js';
@@ -15,6 +15,11 @@ import type { LineOutput } from './output.js';
  */
 export class TraceJsonWriter {
   private packetsWritten = 0;
+  private readonly patterns = new ChangePatterns();
+  /** JSON text of each way of changing, made once. */
+  private readonly patternJson = new Map<ChangePattern, string>();
+  /** JSON text of MACs seen lately: a capture has few, and formatting one costs more than a lookup. */
+  private readonly macJson = new Map<number, string>();
 
   constructor(
     private readonly out: LineOutput,
@@ -26,33 +31,59 @@ export class TraceJsonWriter {
     this.out.line('{"schema":"vxdump-trace/1","packets":[');
   }
 
-  packet(packet: TracedPacket): void {
+  /**
+   * One packet, built as text straight from the sighting store: no record per sighting, each
+   * MAC and each way of changing formatted once.
+   */
+  decided({ journey, flow, store, lost, fragmented, missed }: DecidedJourney): void {
     const labels = this.labels();
-    const base = this.baseNs();
-    const sightings = packet.sightings.map(({ sighting: s, deltaNs, changes }) => ({
-      point: labels[s.point],
-      frame: s.frame,
-      timestampNs: (base + BigInt(s.timeNs)).toString(),
-      deltaNs,
-      length: s.length,
-      vni: s.vni === NONE ? null : s.vni,
-      ttl: s.ttl === NONE ? null : s.ttl,
-      ethSrc: formatMac(s.ethSrc),
-      ethDst: formatMac(s.ethDst),
-      changes,
-    }));
-    const hop = (h: { after: number; before: number } | null) => (h === null ? null : { after: labels[h.after], before: labels[h.before] });
-    const json = JSON.stringify({
-      id: packet.id,
-      flow: packet.flow.id,
-      name: packetName(packet.sightings[0]!.sighting),
-      sightings,
-      lost: hop(packet.lost),
-      fragmented: hop(packet.fragmented),
-      missed: packet.missed.map((p) => labels[p]),
-    });
-    this.out.line(this.packetsWritten === 0 ? json : `,${json}`);
+    const sightings = journey.sightings;
+    let text = `{"id":${journey.id},"flow":${flow.id},"name":${JSON.stringify(packetName(store.snapshot(sightings[0]!)))},"sightings":[`;
+    for (let i = 0; i < sightings.length; i++) {
+      const slot = sightings[i]!;
+      const previous = i === 0 ? NONE : sightings[i - 1]!;
+      const vni = store.vni[slot]!;
+      const ttl = store.ttl[slot]!;
+      text +=
+        `${i === 0 ? '' : ','}{"point":${JSON.stringify(labels[store.point[slot]!])},"frame":${store.frame[slot]},` +
+        `"timestampNs":"${this.timestamp(store.timeNs[slot]!)}","deltaNs":${previous === NONE ? 'null' : store.correctedNs[slot]! - store.correctedNs[previous]!},` +
+        `"length":${store.length[slot]},"vni":${vni === NONE ? 'null' : vni},"ttl":${ttl === NONE ? 'null' : ttl},` +
+        `"ethSrc":${this.mac(store.ethSrc[slot]!)},"ethDst":${this.mac(store.ethDst[slot]!)},"changes":${previous === NONE ? '[]' : this.changes(store, previous, slot)}}`;
+    }
+    const hop = (h: { after: number; before: number } | null) => (h === null ? 'null' : JSON.stringify({ after: labels[h.after], before: labels[h.before] }));
+    text += `],"lost":${hop(lost)},"fragmented":${hop(fragmented)},"missed":${JSON.stringify(missed.map((p) => labels[p]))}}`;
+    this.out.line(this.packetsWritten === 0 ? text : `,${text}`);
     this.packetsWritten += 1;
+  }
+
+  /** The capture's own time of a sighting, as the decimal string of ns since 1970. */
+  private timestamp(timeNs: number): string {
+    const base = this.baseNs();
+    const baseSeconds = Number(base / 1_000_000_000n);
+    const total = Number(base % 1_000_000_000n) + timeNs;
+    const seconds = baseSeconds + Math.floor(total / 1e9);
+    if (seconds <= 0) return (base + BigInt(timeNs)).toString();
+    return `${seconds}${String(total - Math.floor(total / 1e9) * 1e9).padStart(9, '0')}`;
+  }
+
+  private mac(value: number): string {
+    let text = this.macJson.get(value);
+    if (text === undefined) {
+      if (this.macJson.size > 65536) this.macJson.clear();
+      text = value === NONE ? 'null' : `"${formatMac(value)}"`;
+      this.macJson.set(value, text);
+    }
+    return text;
+  }
+
+  private changes(store: Parameters<ChangePatterns['of']>[0], before: number, after: number): string {
+    const pattern = this.patterns.of(store, before, after);
+    let text = this.patternJson.get(pattern);
+    if (text === undefined) {
+      text = JSON.stringify(pattern.changes);
+      this.patternJson.set(pattern, text);
+    }
+    return text;
   }
 
   end(result: TraceResult, losses: LossLog): void {

@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, readManifest, REPO, scenarioFiles } from './support.js';
+import { packetName } from '../../src/correlate/describe.js';
+import { formatMac } from '../../src/dissect/index.js';
+import { FIXTURES, readManifest, REPO, scenarioFiles, traceScenario } from './support.js';
 
 /*
  * `vxdump trace` and `vxdump diff` as users and CI scripts run them: the documented JSON, the
@@ -42,6 +44,34 @@ describe('vxdump trace', () => {
     const node2 = doc.clock.find((c: { node: string }) => c.node === 'node2');
     expect(node2).toMatchObject({ reference: 'node1', method: 'two-way', via: ['node1/eth0', 'node2/eth0'] });
     expect(typeof node2.offsetNs).toBe('string');
+  });
+
+  it.each(['p2p-4789', 'loss', 'service-nat', 'mtu'])('%s: the JSON packets say what the library traced, sighting by sighting', (name) => {
+    const doc = JSON.parse(vxdump('trace', ...scenarioFiles(name), '-p', String(readManifest(name).vxlan.udpPort), '-f', 'json').stdout);
+    const t = traceScenario(name);
+    const label = (p: number) => t.labels[p];
+    const hop = (h: { after: number; before: number } | null) => (h === null ? null : { after: label(h.after), before: label(h.before) });
+    const expected = t.packets.map((p) => ({
+      id: p.id,
+      flow: p.flow.id,
+      sightings: p.sightings.map(({ sighting: s, deltaNs, changes }) => ({
+        point: label(s.point),
+        frame: s.frame,
+        timestampNs: (t.result.baseNs + BigInt(s.timeNs)).toString(),
+        deltaNs,
+        length: s.length,
+        vni: s.vni === -1 ? null : s.vni,
+        ttl: s.ttl === -1 ? null : s.ttl,
+        ethSrc: formatMac(s.ethSrc),
+        ethDst: formatMac(s.ethDst),
+        changes,
+      })),
+      lost: hop(p.lost),
+      fragmented: hop(p.fragmented),
+      missed: p.missed.map(label),
+    }));
+    expect(doc.packets.map(({ name: _, ...rest }: { name: string }) => rest)).toEqual(expected);
+    expect(doc.packets.map((p: { name: string }) => p.name)).toEqual(t.packets.map((p) => packetName(p.sightings[0]!.sighting)));
   });
 
   it('prints the ladder with the changes in words, and the losses where they happened', () => {
