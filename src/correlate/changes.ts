@@ -99,17 +99,31 @@ export function changesBetween(store: SightingStore, before: number, after: numb
   return changesOf((i) => [columns[i]![before]!, columns[i]![after]!], mask, kind, proto);
 }
 
-/** One set of changes, the same object for every packet that had exactly these. */
+/**
+ * One way of changing: the changes of every packet that changed exactly so, made once. The
+ * length is kept apart as a difference (+50 bytes for every packet entering the tunnel, whatever
+ * its size); `changes` holds the other fields, and the length of the first such packet.
+ */
 export interface ChangePattern {
+  /** 52-bit hash of the changed fields, their values and the length difference. */
+  readonly id: number;
+  /** The changes other than the length, in field order. */
   readonly changes: readonly Change[];
+  /** The length's difference (0: unchanged), and the first such packet's lengths. */
+  readonly lengthDelta: number;
+  readonly lengthFrom: number;
+  readonly lengthTo: number;
 }
 
-const NO_CHANGE: ChangePattern = { changes: [] };
+const LENGTH = FIELDS.findIndex((f) => f.column === 'length');
+/** Patterns remembered at most; beyond that the cache starts afresh (ids stay the same). */
+const PATTERNS_KEPT = 65536;
 
 /**
  * Interns the changes between pairs of sightings: most packets of a path change in one of a few
  * ways, and each way is built (field names, formatted MACs) once, not once per packet. Patterns
- * are found by a 52-bit hash of the changed fields and their values.
+ * are found by a 52-bit hash of the changed fields and their values; consumers that count them
+ * key on `id`, so the cache may be emptied at any time.
  */
 export class ChangePatterns {
   private readonly known = new Map<number, ChangePattern>();
@@ -120,27 +134,37 @@ export class ChangePatterns {
     const kind = store.kind[after]!;
     const proto = store.proto[after]!;
     const mask = changedFields(columns, before, after, kind, proto);
-    if (mask === 0) return NO_CHANGE;
+    const lengthFrom = columns[LENGTH]![before]!;
+    const lengthTo = columns[LENGTH]![after]!;
     const hash = this.hash;
     hash.reset();
-    hash.add(mask);
+    hash.add(mask & ~(1 << LENGTH));
     hash.add(kind);
     hash.add(proto);
+    hash.add(lengthTo - lengthFrom);
     for (let i = 0; i < FIELDS.length; i++) {
-      if ((mask & (1 << i)) === 0) continue;
+      if ((mask & (1 << i)) === 0 || i === LENGTH) continue;
       for (const value of [columns[i]![before]!, columns[i]![after]!]) {
         hash.add(value % 4294967296);
         hash.add(Math.floor(value / 4294967296));
       }
     }
-    const key = hash.value();
-    let pattern = this.known.get(key);
+    const id = hash.value();
+    let pattern = this.known.get(id);
     if (pattern === undefined) {
-      pattern = { changes: changesOf((i) => [columns[i]![before]!, columns[i]![after]!], mask, kind, proto) };
-      this.known.set(key, pattern);
+      if (this.known.size >= PATTERNS_KEPT) this.known.clear();
+      const changes = changesOf((i) => [columns[i]![before]!, columns[i]![after]!], mask & ~(1 << LENGTH), kind, proto);
+      pattern = { id, changes, lengthDelta: lengthTo - lengthFrom, lengthFrom, lengthTo };
+      this.known.set(id, pattern);
     }
     return pattern;
   }
+}
+
+/** A pattern's changes with the length change of the first packet that had it (field order kept). */
+export function patternChanges(pattern: ChangePattern): Change[] {
+  if (pattern.lengthDelta === 0) return [...pattern.changes];
+  return [...pattern.changes, { field: 'frame.len', from: pattern.lengthFrom, to: pattern.lengthTo }];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type Change, type ChangePattern, ChangePatterns, signed } from './changes.js';
+import { type Change, type ChangePattern, ChangePatterns, patternChanges, signed } from './changes.js';
 import { packetName } from './describe.js';
 import type { DecidedJourney, Flow } from './flows.js';
 import { LatencySample } from './latency.js';
@@ -36,19 +36,21 @@ export interface ChangeCount {
 export class DirectionStats {
   matched = 0;
   readonly latency = new LatencySample();
-  /** Packets per way of changing (patterns are shared, so this stays small). */
-  private readonly perPattern = new Map<ChangePattern, number>();
+  /** Packets per way of changing, by pattern id. */
+  private readonly perPattern = new Map<number, { pattern: ChangePattern; packets: number }>();
 
   add(deltaNs: number, pattern: ChangePattern): void {
     this.matched += 1;
     this.latency.add(deltaNs);
-    this.perPattern.set(pattern, (this.perPattern.get(pattern) ?? 0) + 1);
+    const known = this.perPattern.get(pattern.id);
+    if (known !== undefined) known.packets += 1;
+    else this.perPattern.set(pattern.id, { pattern, packets: 1 });
   }
 
   get changes(): ChangeCount[] {
     const counts = new Map<string, ChangeCount>();
-    for (const [pattern, packets] of this.perPattern) {
-      for (const { key, change } of countedChanges(pattern.changes)) {
+    for (const { pattern, packets } of this.perPattern.values()) {
+      for (const { key, change } of countedChanges(patternChanges(pattern))) {
         const known = counts.get(key);
         if (known !== undefined) known.packets += packets;
         else counts.set(key, { key, field: change.field, from: change.from, to: change.to, packets });
@@ -60,7 +62,7 @@ export class DirectionStats {
   /** Matched packets that had a change of this field (for --fail-on-change). */
   changedField(field: string): number {
     let n = 0;
-    for (const [pattern, packets] of this.perPattern) if (pattern.changes.some((c) => c.field === field)) n += packets;
+    for (const { pattern, packets } of this.perPattern.values()) if (patternChanges(pattern).some((c) => c.field === field)) n += packets;
     return n;
   }
 }
@@ -83,7 +85,7 @@ export class PacketDiff {
   readonly onlyBListed: DiffPacket[] = [];
   private readonly patterns = new ChangePatterns();
   /** Per flow: way of changing → how many packets, and the first few of them. */
-  private readonly perFlow = new Map<Flow, Map<ChangePattern, { count: number; packets: DiffPacket[] }>>();
+  private readonly perFlow = new Map<Flow, Map<number, { pattern: ChangePattern; count: number; packets: DiffPacket[] }>>();
 
   constructor(
     private readonly a: number,
@@ -115,8 +117,8 @@ export class PacketDiff {
       ways = new Map();
       this.perFlow.set(flow, ways);
     }
-    const way = ways.get(pattern);
-    if (way === undefined) ways.set(pattern, { count: 1, packets: [brief()] });
+    const way = ways.get(pattern.id);
+    if (way === undefined) ways.set(pattern.id, { pattern, count: 1, packets: [brief()] });
     else {
       way.count += 1;
       if (way.packets.length < KEPT_PER_PATTERN) way.packets.push(brief());
@@ -129,8 +131,8 @@ export class PacketDiff {
     for (const ways of this.perFlow.values()) {
       if (ways.size < 2) continue;
       const ranked = [...ways.entries()].sort((x, y) => y[1].count - x[1].count || x[1].packets[0]!.id - y[1].packets[0]!.id);
-      const usual = keysOf(ranked[0]![0]);
-      for (const [pattern, { packets }] of ranked.slice(1)) {
+      const usual = keysOf(ranked[0]![1].pattern);
+      for (const [, { pattern, packets }] of ranked.slice(1)) {
         for (const p of packets) odd.push({ ...p, changes: keysOf(pattern), usual });
       }
     }
@@ -164,7 +166,7 @@ function countedChanges(changes: readonly Change[]): { key: string; change: Chan
 }
 
 
-const keysOf = (pattern: ChangePattern): string[] => countedChanges(pattern.changes).map((c) => c.key);
+const keysOf = (pattern: ChangePattern): string[] => countedChanges(patternChanges(pattern)).map((c) => c.key);
 
 /**
  * How diff counts a change: TTLs and lengths as differences ("ip.ttl −1", "frame.len +50"),

@@ -1,4 +1,4 @@
-import { type Change, type ChangePattern, ChangePatterns } from '../correlate/changes.js';
+import { type Change, ChangePatterns } from '../correlate/changes.js';
 import type { ClockOffset } from '../correlate/clock.js';
 import { packetName } from '../correlate/describe.js';
 import type { DecidedJourney, Flow } from '../correlate/flows.js';
@@ -16,8 +16,8 @@ import type { LineOutput } from './output.js';
 export class TraceJsonWriter {
   private packetsWritten = 0;
   private readonly patterns = new ChangePatterns();
-  /** JSON text of each way of changing, made once. */
-  private readonly patternJson = new Map<ChangePattern, string>();
+  /** JSON text of each way of changing (without the length, added per packet), made once. */
+  private readonly patternJson = new Map<number, string>();
   /** JSON text of MACs seen lately: a capture has few, and formatting one costs more than a lookup. */
   private readonly macJson = new Map<number, string>();
 
@@ -78,12 +78,16 @@ export class TraceJsonWriter {
 
   private changes(store: Parameters<ChangePatterns['of']>[0], before: number, after: number): string {
     const pattern = this.patterns.of(store, before, after);
-    let text = this.patternJson.get(pattern);
+    let text = this.patternJson.get(pattern.id);
     if (text === undefined) {
-      text = JSON.stringify(pattern.changes);
-      this.patternJson.set(pattern, text);
+      if (this.patternJson.size >= 65536) this.patternJson.clear();
+      // Without the closing bracket: the length change, if any, follows.
+      text = JSON.stringify(pattern.changes).slice(0, -1);
+      this.patternJson.set(pattern.id, text);
     }
-    return text;
+    if (pattern.lengthDelta === 0) return `${text}]`;
+    const length = `{"field":"frame.len","from":${store.length[before]},"to":${store.length[after]}}]`;
+    return pattern.changes.length === 0 ? `${text}${length}` : `${text},${length}`;
   }
 
   end(result: TraceResult, losses: LossLog): void {
