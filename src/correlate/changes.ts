@@ -116,8 +116,12 @@ export interface ChangePattern {
 }
 
 const LENGTH = FIELDS.findIndex((f) => f.column === 'length');
-/** Patterns remembered at most; beyond that the cache starts afresh (ids stay the same). */
-const PATTERNS_KEPT = 65536;
+/**
+ * Patterns remembered at most; beyond that the cache starts afresh (ids stay the same). Each
+ * flow entering or leaving the tunnel has a pattern of its own (its outer source port), so the
+ * flows active at one time need a few thousand; 65536 held 100 MB of changes on 70k flows.
+ */
+export const PATTERNS_KEPT = 4096;
 
 /**
  * Interns the changes between pairs of sightings: most packets of a path change in one of a few
@@ -179,19 +183,23 @@ export class SharedChanges {
   private proto = NONE;
   private referenceMask = 0;
   /** For each bit of referenceMask, in field order: the value before, then after. */
-  private reference: number[] = [];
+  private reference: readonly number[] = [];
   /** Fields that changed for some packets and not, or not the same way, for others. */
   private varyingMask = 0;
 
   add(store: SightingStore, before: number, after: number): void {
     const columns = columnsOf(store);
     if (this.kind === NONE) {
-      this.kind = store.kind[after]!;
-      this.proto = store.proto[after]!;
+      // As small integers: a double read from the store would make each field a boxed number.
+      this.kind = store.kind[after]! | 0;
+      this.proto = store.proto[after]! | 0;
       this.referenceMask = changedFields(columns, before, after, this.kind, this.proto);
+      const reference: number[] = [];
       for (let i = 0; i < FIELDS.length; i++) {
-        if ((this.referenceMask & (1 << i)) !== 0) this.reference.push(columns[i]![before]!, columns[i]![after]!);
+        if ((this.referenceMask & (1 << i)) !== 0) reference.push(columns[i]![before]!, columns[i]![after]!);
       }
+      // An exact copy: push() leaves room for 17 values, and there is one of these per flow and hop.
+      this.reference = reference.slice();
       return;
     }
     const mask = changedFields(columns, before, after, this.kind, this.proto);

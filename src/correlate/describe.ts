@@ -53,8 +53,26 @@ function isLaterFragment(s: Sighting): boolean {
   return s.fragment === 1 && s.typeOrFlags === NONE && s.srcPort === NONE;
 }
 
+/** The fields packetName reads. */
+type NamedFields = Pick<Sighting, 'kind' | 'typeOrFlags' | 'length' | 'ipId' | 'proto' | 'seq' | 'ack' | 'payloadLength' | 'code'>;
+
+/** packetName of a sighting still in the store, reading only the fields it needs (no snapshot). */
+export function packetNameAt(store: SightingStore, slot: number): string {
+  return packetName({
+    kind: store.kind[slot]!,
+    typeOrFlags: store.typeOrFlags[slot]!,
+    length: store.length[slot]!,
+    ipId: store.ipId[slot]!,
+    proto: store.proto[slot]!,
+    seq: store.seq[slot]!,
+    ack: store.ack[slot]!,
+    payloadLength: store.payloadLength[slot]!,
+    code: store.code[slot]!,
+  });
+}
+
 /** What tells this packet apart within its flow: "echo request seq 2", "[S.] seq 1000 len 0". */
-export function packetName(s: Sighting): string {
+export function packetName(s: NamedFields): string {
   if (s.kind === Kind.Arp) return s.typeOrFlags === 1 ? 'request' : s.typeOrFlags === 2 ? 'reply' : `opcode ${s.typeOrFlags}`;
   if (s.kind !== Kind.Ipv4) return `${s.length} bytes`;
   const ipId = `ip id ${s.ipId}`;

@@ -1,5 +1,5 @@
 import { type Change, type ChangePattern, ChangePatterns, patternChanges, signed } from './changes.js';
-import { packetName } from './describe.js';
+import { packetNameAt } from './describe.js';
 import type { DecidedJourney, Flow } from './flows.js';
 import { LatencySample } from './latency.js';
 import type { SightingStore } from './sighting.js';
@@ -35,7 +35,7 @@ export interface ChangeCount {
 
 export class DirectionStats {
   matched = 0;
-  readonly latency = new LatencySample();
+  readonly latency = new LatencySample(65536);
   /** Packets per way of changing, by pattern id. */
   private readonly perPattern = new Map<number, { pattern: ChangePattern; packets: number }>();
 
@@ -141,7 +141,7 @@ export class PacketDiff {
 }
 
 function briefOf(id: number, flow: Flow, store: SightingStore, slot: number): DiffPacket {
-  return { id, flow: flow.id, flowName: flow.name, name: packetName(store.snapshot(slot)), frame: store.frame[slot]! };
+  return { id, flow: flow.id, flowName: flow.name, name: packetNameAt(store, slot), frame: store.frame[slot]! };
 }
 
 /**

@@ -45,16 +45,23 @@ export interface DecidedJourney {
 
 const NOTHING_MISSED: readonly number[] = [];
 
+/** Delays kept per hop for the median: all traffic one way, and one flow. */
+const DIRECTION_RESERVOIR = 65536;
+const FLOW_RESERVOIR = 1024;
+
 /** A hop of a flow: between two neighbouring points of its path. */
 export class Hop {
   packets = 0;
-  readonly latency = new LatencySample();
+  readonly latency: LatencySample;
   private readonly shared = new SharedChanges();
 
   constructor(
     readonly from: number,
     readonly to: number,
-  ) {}
+    reservoir: number,
+  ) {
+    this.latency = new LatencySample(reservoir);
+  }
 
   add(store: SightingStore, before: number, after: number): void {
     this.packets += 1;
@@ -80,13 +87,13 @@ export class Flow {
   firstNs = Infinity;
   lastNs = -Infinity;
   /** VNIs its packets were seen with (almost always one), in the order first seen. */
-  readonly vnis: number[] = [];
+  vnis: readonly number[] = [];
   /** Where its packets go (inner IPv4 destination, negative -1-ip going backward), for loss decisions. */
   destination: number | null = null;
   /** Points its packets were seen at, in the order they pass them. */
-  readonly path: number[] = [];
+  path: readonly number[] = [];
   /** Its hops, found by a linear search: a path has a handful. */
-  private readonly hopList: Hop[] = [];
+  private hopList: readonly Hop[] = [];
 
   constructor(
     readonly id: number,
@@ -94,6 +101,8 @@ export class Flow {
     readonly name: string,
     /** Travels along the point order (true) or against it. */
     readonly forward: boolean,
+    /** Delays each hop keeps for its median. */
+    private readonly reservoir = FLOW_RESERVOIR,
   ) {}
 
   /** The hops between neighbouring points of its path, in path order. */
@@ -114,8 +123,8 @@ export class Flow {
   hop(from: number, to: number): Hop {
     let hop = this.hopIfAny(from, to);
     if (hop === undefined) {
-      hop = new Hop(from, to);
-      this.hopList.push(hop);
+      hop = new Hop(from, to, this.reservoir);
+      this.hopList = grown(this.hopList, hop);
     }
     return hop;
   }
@@ -126,11 +135,11 @@ export class Flow {
     for (const slot of sightings) {
       const point = store.point[slot]!;
       if (!this.path.includes(point)) {
-        this.path.push(point);
+        this.path = grown(this.path, point);
         grew = true;
       }
     }
-    if (grew) this.path.sort((a, b) => (this.forward ? position[a]! - position[b]! : position[b]! - position[a]!));
+    if (grew) (this.path as number[]).sort((a, b) => (this.forward ? position[a]! - position[b]! : position[b]! - position[a]!));
   }
 }
 
@@ -151,7 +160,10 @@ export interface CaptureSpan {
 export class FlowTable {
   readonly flows = new Map<string, Flow>();
   /** All traffic along the point order and against it, as two flows: the path at a glance. */
-  readonly directions = [new Flow(0, 'along the path', 'All packets along the path', true), new Flow(0, 'against the path', 'All packets against the path', false)] as const;
+  readonly directions = [
+    new Flow(0, 'along the path', 'All packets along the path', true, DIRECTION_RESERVOIR),
+    new Flow(0, 'against the path', 'All packets against the path', false, DIRECTION_RESERVOIR),
+  ] as const;
   private pending: Journey[] = [];
   private pendingHead = 0;
   /**
@@ -238,7 +250,7 @@ export class FlowTable {
     for (let i = 0; i < sightings.length; i++) {
       const slot = sightings[i]!;
       const vni = store.vni[slot]!;
-      if (vni !== NONE && !flow.vnis.includes(vni)) flow.vnis.push(vni);
+      if (vni !== NONE && !flow.vnis.includes(vni)) flow.vnis = grown(flow.vnis, vni);
       if (i > 0) {
         const previous = sightings[i - 1]!;
         flow.hop(store.point[previous]!, store.point[slot]!).add(store, previous, slot);
@@ -309,6 +321,14 @@ export class FlowTable {
     });
     this.onPacket({ id: journey.id, flow, sightings: traced, lost, fragmented, missed });
   }
+}
+
+/**
+ * A copy of `list` with `item` added, exactly as long as needed. A flow's lists hold a handful of
+ * items and grow rarely, but push() gives an array room for 17: 150 bytes each, over 100k flows.
+ */
+function grown<T>(list: readonly T[], item: T): T[] {
+  return list.concat([item]);
 }
 
 /** Fragments of one original share its protocol and IP ID (and NAT changes neither). */

@@ -1,16 +1,21 @@
 /**
- * Delays of one hop: count, min, max exactly; the median exactly up to RESERVOIR values and from
- * a uniform sample of them beyond (Algorithm R, with a fixed seed so that runs repeat).
+ * Delays of one hop: count, min, max exactly; the median exactly up to `reservoir` values and
+ * from a uniform sample of them beyond (Algorithm R). The slot a value replaces comes from a hash
+ * of the count, not a random generator, so that runs repeat and no generator state is kept per
+ * hop (a trace may have half a million hops).
  */
-const RESERVOIR = 65536;
-
 export class LatencySample {
   count = 0;
   min = Infinity;
   max = -Infinity;
   /** Made at the second value: most hops of most flows (a DNS query, a ping) see only one. */
   private values: number[] | null = null;
-  private seed = 0x2545f491;
+
+  /**
+   * @param reservoir values kept for the median. The two direction totals keep 65536; a flow's
+   * hop keeps fewer, as a hundred thousand flows would otherwise keep every delay of the file.
+   */
+  constructor(private readonly reservoir: number) {}
 
   add(ns: number): void {
     this.count += 1;
@@ -22,15 +27,16 @@ export class LatencySample {
     this.values ??= [this.min];
     if (ns < this.min) this.min = ns;
     if (ns > this.max) this.max = ns;
-    if (this.values.length < RESERVOIR) {
+    if (this.values.length < this.reservoir) {
       this.values.push(ns);
       return;
     }
-    const slot = this.random() % this.count;
-    if (slot < RESERVOIR) this.values[slot] = ns;
+    // Algorithm R: the count-th value replaces a kept one with probability reservoir/count.
+    const slot = Math.floor((mix32(this.count) / 4294967296) * this.count);
+    if (slot < this.reservoir) this.values[slot] = ns;
   }
 
-  /** The median (the lower one of an even count); exact while count <= 65536. */
+  /** The median (the lower one of an even count); exact while count <= reservoir. */
   get median(): number {
     if (this.count === 0) return NaN;
     if (this.values === null) return this.min;
@@ -39,16 +45,17 @@ export class LatencySample {
   }
 
   get exact(): boolean {
-    return this.count <= RESERVOIR;
+    return this.count <= this.reservoir;
   }
+}
 
-  private random(): number {
-    // xorshift32
-    let x = this.seed;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.seed = x >>> 0;
-    return this.seed;
-  }
+/** MurmurHash3's finalizer: consecutive counts become well-spread 32-bit values. */
+function mix32(n: number): number {
+  let h = n | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
