@@ -69,14 +69,38 @@ function columnsOf(store: SightingStore): Float64Array[] {
   return cached.columns;
 }
 
-/** Bit i set: FIELDS[i] differs between the two sightings. */
-function changedFields(columns: readonly Float64Array[], before: number, after: number, kind: number, proto: number): number {
+/** Bit i set: FIELDS[i]'s column differs between the two sightings, named for the packet or not. */
+export function differingColumns(store: SightingStore, before: number, after: number): number {
+  const columns = columnsOf(store);
   let mask = 0;
-  for (let i = 0; i < FIELDS.length; i++) {
+  for (let i = 0; i < columns.length; i++) {
     const column = columns[i]!;
-    if (column[before] !== column[after] && FIELDS[i]!.name(kind, proto) !== null) mask |= 1 << i;
+    if (column[before] !== column[after]) mask |= 1 << i;
   }
   return mask;
+}
+
+/** Per kind and IP protocol: bit i set where FIELDS[i] has a name (ports for TCP and UDP, ...). */
+const namedMasks = new Map<number, number>();
+function namedFields(kind: number, proto: number): number {
+  const key = kind * 65536 + proto;
+  let mask = namedMasks.get(key);
+  if (mask === undefined) {
+    mask = 0;
+    for (let i = 0; i < FIELDS.length; i++) if (FIELDS[i]!.name(kind, proto) !== null) mask |= 1 << i;
+    namedMasks.set(key, mask);
+  }
+  return mask;
+}
+
+/** Bit i set: FIELDS[i] differs between the two sightings and means something for the packet. */
+function changedFields(columns: readonly Float64Array[], before: number, after: number, kind: number, proto: number): number {
+  let mask = 0;
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i]!;
+    if (column[before] !== column[after]) mask |= 1 << i;
+  }
+  return mask === 0 ? 0 : mask & namedFields(kind, proto);
 }
 
 function changesOf(values: (i: number) => [number, number], mask: number, kind: number, proto: number): Change[] {
@@ -187,7 +211,8 @@ export class SharedChanges {
   /** Fields that changed for some packets and not, or not the same way, for others. */
   private varyingMask = 0;
 
-  add(store: SightingStore, before: number, after: number): void {
+  /** `differing`: differingColumns(store, before, after), when the caller has it already. */
+  add(store: SightingStore, before: number, after: number, differing = differingColumns(store, before, after)): void {
     const columns = columnsOf(store);
     if (this.kind === NONE) {
       // As small integers: a double read from the store would make each field a boxed number.
@@ -202,7 +227,7 @@ export class SharedChanges {
       this.reference = reference.slice();
       return;
     }
-    const mask = changedFields(columns, before, after, this.kind, this.proto);
+    const mask = differing === 0 ? 0 : differing & namedFields(this.kind, this.proto);
     // Fields the reference left alone and this packet changed: varying.
     this.varyingMask |= mask & ~this.referenceMask;
     let at = 0;

@@ -1,4 +1,4 @@
-import { type Change, changesBetween, SharedChanges } from './changes.js';
+import { type Change, changesBetween, differingColumns, SharedChanges } from './changes.js';
 import { flowKey, flowName } from './describe.js';
 import type { Journey } from './journeys.js';
 import { LatencySample } from './latency.js';
@@ -63,10 +63,11 @@ export class Hop {
     this.latency = new LatencySample(reservoir);
   }
 
-  add(store: SightingStore, before: number, after: number): void {
+  /** `differing`: differingColumns(store, before, after), the same for every flow that counts the packet. */
+  add(store: SightingStore, before: number, after: number, differing: number): void {
     this.packets += 1;
     this.latency.add(store.correctedNs[after]! - store.correctedNs[before]!);
-    this.shared.add(store, before, after);
+    this.shared.add(store, before, after, differing);
   }
 
   /** The changes all packets over this hop share (the length: the same difference). */
@@ -172,6 +173,8 @@ export class FlowTable {
    * show where it should have gone on.
    */
   private readonly farthestTo = new Map<number, Flow>();
+  /** Scratch: differingColumns of each hop of the journey being decided. */
+  private differing = new Int32Array(16);
   /** Recent fragments by point, protocol and IP ID, with when they were seen. */
   private readonly fragments = new Map<string, number>();
 
@@ -241,7 +244,7 @@ export class FlowTable {
   }
 
   /** A packet's share of a flow's counts: packets, times, VNIs, and each hop it made. */
-  private count(flow: Flow, journey: Journey): void {
+  private count(flow: Flow, journey: Journey, differing: Int32Array): void {
     const store = this.store;
     const sightings = journey.sightings;
     flow.packets += 1;
@@ -253,7 +256,7 @@ export class FlowTable {
       if (vni !== NONE && !flow.vnis.includes(vni)) flow.vnis = grown(flow.vnis, vni);
       if (i > 0) {
         const previous = sightings[i - 1]!;
-        flow.hop(store.point[previous]!, store.point[slot]!).add(store, previous, slot);
+        flow.hop(store.point[previous]!, store.point[slot]!).add(store, previous, slot, differing[i]!);
       }
     }
   }
@@ -271,10 +274,14 @@ export class FlowTable {
   private decide(journey: Journey, flow: Flow): void {
     const store = this.store;
     const sightings = journey.sightings;
-    this.count(flow, journey);
+    // What differs over each hop, found once for the flow and its direction.
+    if (this.differing.length < sightings.length) this.differing = new Int32Array(sightings.length * 2);
+    const differing = this.differing;
+    for (let i = 1; i < sightings.length; i++) differing[i] = differingColumns(store, sightings[i - 1]!, sightings[i]!);
+    this.count(flow, journey, differing);
     // Packets seen at one point only say nothing about the path.
     const direction = sightings.length > 1 ? this.directions[journey.forward ? 0 : 1] : undefined;
-    if (direction !== undefined) this.count(direction, journey);
+    if (direction !== undefined) this.count(direction, journey, differing);
 
     // Lost: the flow (or another to the same place) goes on past this packet's last point, and
     // the next point was capturing at the time.
