@@ -1,5 +1,5 @@
 // `npm run bench`: generate the synthetic VXLAN capture, measure every contender on it, print a
-// table and the targets of issues 2 and 5. A measurement, not a test: it exits 0 whether or not
+// table and the targets of issues 2, 3 and 5. A measurement, not a test: it exits 0 whether or not
 // the targets are met.
 //
 //   npm run bench                       1M packets, pcap and pcapng, every contender
@@ -8,7 +8,8 @@
 //   npm run bench -- --only trace       vxdump trace on six captures of 1M packets each (one per
 //                                       point of the VXLAN path, bench/generate-path.mjs) and
 //                                       vxdump diff on its two eth0s; generated only for this group
-//   npm run bench -- --memory-check     also the vxdump reader on a 5M-packet file (~4 GB of disk)
+//   npm run bench -- --memory-check     also the vxdump reader on a 5M-packet file (~4 GB of disk),
+//                                       and analyze --summary when the analyze group runs
 //   npm run bench -- --keep             keep the generated files (the folder is printed)
 //   npm run bench -- --dir DIR          generate into DIR, or reuse what is there (kept)
 //   npm run bench -- --packets N --runs N
@@ -39,6 +40,17 @@ const TARGETS = {
   ceilingRatio: 1.3, // time relative to the bare read loop on the same file
   peakRssMb: 100,
   sameRssMb: 5, // "the same peak RSS on 5M packets as on 1M": within this much
+};
+
+/**
+ * Issue 3's targets for `vxdump analyze` on the 1M-packet pcap: --summary against a number and
+ * against tshark's field extraction, text and ndjson against tcpdump's verbose text, and
+ * --summary's peak RSS on the 5M-packet file of --memory-check.
+ */
+const ANALYZE_TARGETS = {
+  summaryPacketsPerSecond: 1e6,
+  summaryTimesTshark: 50,
+  summaryPeakRssMbOn5M: 150,
 };
 
 /**
@@ -190,7 +202,10 @@ function measureInRounds(rows) {
   }
 }
 
-/** The vxdump reader on a 5M-packet pcap: its peak RSS should be the 1M file's. */
+/**
+ * The vxdump reader on a 5M-packet pcap: its peak RSS should be the 1M file's. `analyze
+ * --summary` too, when it is among the contenders: issue 3 bounds its peak RSS there.
+ */
 function runMemoryCheck() {
   const subject = select('vxdump reader')[0];
   if (!files.full.pcap) return { skipped: 'bench.pcap was not generated (no reader or analyze contender chosen)' };
@@ -211,7 +226,9 @@ function runMemoryCheck() {
       ?? bestOf(runs, commandFor(subject, files.full.pcap.path), { reportsJson: true });
     warmPageCache(path);
     const large = bestOf(runs, commandFor(subject, path), { reportsJson: true });
-    return { packets: big, bytes: generated.files[0].bytes, base, large };
+    const summary = chosen.find((c) => c.name === 'vxdump analyze --summary');
+    const summaryLarge = summary === undefined ? null : bestOf(runs, commandFor(summary, path));
+    return { packets: big, bytes: generated.files[0].bytes, base, large, summaryLarge };
   } finally {
     if (!opts.keep) rmSync(path, { force: true });
   }
@@ -401,10 +418,53 @@ function printResults(rows) {
 function printTargets(rows, memoryCheck) {
   // Issue 2's table when the reader or the analyzer was measured (or the memory check asked for).
   if (memoryCheck !== null || rows.some((row) => !PATH_FORMATS.includes(row.format))) printReaderTargets(rows, memoryCheck);
+  if (rows.some((row) => row.contender.group === 'analyze')) printAnalyzeTargets(rows, memoryCheck);
   if (rows.some((row) => row.contender.target)) printTraceTargets(rows);
   if (packets < 1_000_000) {
     console.log(`(${packets.toLocaleString('en-US')} packets: JIT warm-up weighs more than on the 1M-packet file the targets are set for)`);
   }
+}
+
+/** Issue 3: the analyzer on the pcap file, next to tshark and tcpdump in the same run. */
+function printAnalyzeTargets(rows, memoryCheck) {
+  const table = new Table({
+    head: ['target (issue 3)', 'measured', 'met?'],
+    style: { head: [], border: [] },
+    chars: COMPACT,
+  });
+  const verdict = (ok) => (ok ? 'yes' : 'NO');
+  const rate = (name) => {
+    const row = rows.find((r) => r.contender.name === name && r.format === 'pcap' && r.result?.ok);
+    return row === undefined ? null : row.file.packets / row.result.seconds;
+  };
+  const k = (pps) => (pps >= 1e6 ? `${(pps / 1e6).toFixed(2)}M` : `${(pps / 1e3).toFixed(0)}k`);
+  const notMeasured = (target) => [target, 'not measured', ''];
+  const summary = rate('vxdump analyze --summary');
+  const tshark = rate('tshark -T fields -e vxlan.vni');
+  const tcpdump = rate('tcpdump -nn -e -v');
+
+  const fast = '--summary ≥ 1M packets/s';
+  table.push(summary === null ? notMeasured(fast) : [fast, `${k(summary)}/s`, verdict(summary >= ANALYZE_TARGETS.summaryPacketsPerSecond)]);
+  const times = `--summary ≥ ${ANALYZE_TARGETS.summaryTimesTshark}× tshark -T fields -e vxlan.vni`;
+  table.push(
+    summary === null || tshark === null
+      ? notMeasured(times)
+      : [times, `${(summary / tshark).toFixed(0)}× (tshark ${k(tshark)}/s)`, verdict(summary / tshark >= ANALYZE_TARGETS.summaryTimesTshark)],
+  );
+  for (const [name, output] of [['vxdump analyze (text)', 'text'], ['vxdump analyze --format ndjson', 'ndjson']]) {
+    const target = `${output} output ≥ tcpdump -nn -e -v`;
+    const ours = rate(name);
+    table.push(ours === null || tcpdump === null ? notMeasured(target) : [target, `${k(ours)}/s vs ${k(tcpdump)}/s`, verdict(ours >= tcpdump)]);
+  }
+  const memory = `--summary peak RSS < ${ANALYZE_TARGETS.summaryPeakRssMbOn5M} MB on ${MEMORY_CHECK_PACKETS / 1e6}M packets`;
+  const large = memoryCheck?.summaryLarge;
+  if (!large) table.push([memory, memoryCheck?.skipped ?? 'not run (add --memory-check)', '']);
+  else if (!large.ok || large.maxRssKb === null) table.push([memory, large.ok ? 'peak RSS not measured' : `failed: ${large.error}`, '']);
+  else {
+    const rss = (large.maxRssKb * 1024) / MB;
+    table.push([memory, `${rss.toFixed(1)} MB; ${k(MEMORY_CHECK_PACKETS / large.seconds)}/s`, verdict(rss < ANALYZE_TARGETS.summaryPeakRssMbOn5M)]);
+  }
+  console.log('\n' + table.toString());
 }
 
 /** Issue 5: trace over the six path points together, diff over the two eth0s. */
