@@ -7,6 +7,7 @@ import { diffJson, diffText } from '../report/diff-report.js';
 import { LineOutput } from '../report/output.js';
 import { parsePorts } from './analyze.js';
 import { parseClockOffsets, parseDuration } from './duration-option.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { ExitCode, reportError, UserError } from './errors.js';
 
 const FORMATS = ['text', 'json'] as const;
@@ -49,6 +50,7 @@ Examples:
 }
 
 function runDiff(aArgument: string, bArgument: string, options: DiffOptions): number {
+  limitHeapGrowth();
   try {
     if (!(FORMATS as readonly string[]).includes(options.format)) {
       throw new UserError(`unknown --format "${options.format}"; choose one of ${FORMATS.join(', ')}`);

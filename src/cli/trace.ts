@@ -9,6 +9,7 @@ import { TraceJsonWriter } from '../report/trace-json.js';
 import { clockText, flowTable, flowText, packetText, pointsText, totalsText } from '../report/trace-text.js';
 import { parsePorts } from './analyze.js';
 import { parseClockOffsets, parseDuration } from './duration-option.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { ExitCode, parseCount, reportError, UserError } from './errors.js';
 
 const FORMATS = ['text', 'table', 'json'] as const;
@@ -57,6 +58,7 @@ Examples:
 }
 
 function runTrace(points: string[], options: TraceOptions): number {
+  limitHeapGrowth();
   try {
     if (!(FORMATS as readonly string[]).includes(options.format)) {
       throw new UserError(`unknown --format "${options.format}"; choose one of ${FORMATS.join(', ')}`);
