@@ -11,7 +11,7 @@ import type { SightingStore } from './sighting.js';
  * (built greedily: heaviest edge first, no point with more than two neighbours, no cycle).
  * Requests and replies cross the chain in both directions, so the direction is taken from the
  * first packet that was seen at two points: the path starts where the traffic started. Points
- * no packet links to anything are appended at the end, in the order given.
+ * the chain left out are placed by their packets' times (placeLeftOvers).
  */
 export interface PathOrder {
   /** Point indexes, first to last. */
@@ -83,7 +83,61 @@ export function inferOrder(pointCount: number, journeys: readonly Journey[], sto
     chains.splice(chainIndex, 1);
     chains.unshift(chain);
   }
-  return { points: chains.flat(), source: 'inferred' };
+  const [main = [], ...rest] = chains;
+  return { points: placeLeftOvers(main, rest.flat(), journeys, store), source: 'inferred' };
+}
+
+/**
+ * The greedy chain leaves out a point whose neighbours were already taken: a second capture of
+ * one interface (tcpdump -i any beside tcpdump -i eth0, a µs copy of a ns capture), or one
+ * whose edges lost to a heavier pair. Each such point goes where its packets put it: between the
+ * chain points seen just before and just after it in time, oriented by the packet's direction
+ * along the chain, by majority. A point no packet relates to the chain goes at the end.
+ */
+function placeLeftOvers(main: number[], leftOvers: readonly number[], journeys: readonly Journey[], store: SightingStore): number[] {
+  const order = [...main];
+  for (const point of leftOvers) {
+    const at = new Map(order.map((p, index) => [p, index]));
+    // Packets seen there strictly between two chain points decide; a tie in time with a chain
+    // point only counts when no packet orders it (a copy of one interface's capture).
+    const ordered = new Map<number, number>();
+    const beside = new Map<number, number>();
+    for (const journey of journeys) {
+      const place = placeIn(point, journey, at, store);
+      if (place === null) continue;
+      const votes = place.tied ? beside : ordered;
+      votes.set(place.gap, (votes.get(place.gap) ?? 0) + 1);
+    }
+    const best = [...(ordered.size > 0 ? ordered : beside).entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0])[0];
+    if (best === undefined) order.push(point);
+    else order.splice(best[0], 0, point);
+  }
+  return order;
+}
+
+/**
+ * Where in `at` (chain point → index) a journey puts `point`: the index it would be inserted
+ * at, and whether only because it was seen at the same instant as a chain point; null if the
+ * journey says nothing (not seen there, or fewer than two chain points to give the direction).
+ */
+function placeIn(point: number, journey: Journey, at: ReadonlyMap<number, number>, store: SightingStore): { gap: number; tied: boolean } | null {
+  let timeNs: number | undefined;
+  const onChain: { index: number; timeNs: number }[] = [];
+  for (const slot of journey.sightings) {
+    const index = at.get(store.point[slot]!);
+    if (store.point[slot] === point) timeNs = store.correctedNs[slot]!;
+    else if (index !== undefined) onChain.push({ index, timeNs: store.correctedNs[slot]! });
+  }
+  if (timeNs === undefined || onChain.length < 2) return null;
+  onChain.sort((x, y) => x.timeNs - y.timeNs);
+  const same = onChain.find((s) => s.timeNs === timeNs);
+  if (same !== undefined) return { gap: same.index + 1, tied: true };
+  const forward = onChain[onChain.length - 1]!.index > onChain[0]!.index;
+  const before = onChain.filter((s) => s.timeNs < timeNs!).pop();
+  const after = onChain.find((s) => s.timeNs > timeNs!);
+  // Along the chain the point goes after what it followed; against it, before.
+  if (forward) return { gap: before !== undefined ? before.index + 1 : after!.index, tied: false };
+  return { gap: before !== undefined ? before.index : after!.index + 1, tied: false };
 }
 
 /** The order --path gives, as point indexes; every point must be named exactly once. */

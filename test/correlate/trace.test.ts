@@ -120,6 +120,24 @@ describe('trace: the primer table for the first echo request of p2p-4789', () =>
       expect(t.result.order.points.map((i) => t.labels[i])).toEqual(expected);
     }
   });
+
+  it('puts second captures of one interface (tcpdump -i any, a ns copy of eth0) beside it, not at the end of the path', () => {
+    const dir = join(FIXTURES, 'p2p-4789');
+    const extra = [join(dir, 'node1-any.pcap'), join(dir, 'node1-eth0.ns.pcap')];
+    const files = scenarioFiles('p2p-4789');
+    const primer = ['ns1/veth1a', 'node1/br0', 'node1/vxlan11', 'node1/eth0', 'node2/eth0', 'node2/vxlan11', 'node2/br0', 'ns2/veth2a'];
+    for (const order of [[...files, ...extra], [...extra, ...files].reverse()]) {
+      const t = traceFiles(order, { vxlanPorts: [4789] });
+      const labels = t.result.order.points.map((i) => t.labels[i]!);
+      // The primer's path is kept in order around the extra points ...
+      expect(labels.filter((l) => primer.includes(l))).toEqual(primer);
+      // ... and these sit between node1's VXLAN device and node2's eth0, next to node1/eth0.
+      for (const label of ['node1/any', 'node1/eth0.ns']) {
+        expect(labels.indexOf(label)).toBeGreaterThan(labels.indexOf('node1/vxlan11'));
+        expect(labels.indexOf(label)).toBeLessThan(labels.indexOf('node2/eth0'));
+      }
+    }
+  });
 });
 
 describe('trace: flows, NAT and losses', () => {
