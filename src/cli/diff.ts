@@ -8,6 +8,7 @@ import { LineOutput } from '../report/output.js';
 import { parsePorts } from './analyze.js';
 import { parseClockOffsets, parseDuration } from './duration-option.js';
 import { limitHeapGrowth } from './heap-growth.js';
+import { Progress } from './progress.js';
 import { ExitCode, reportError, UserError } from './errors.js';
 
 const FORMATS = ['text', 'json'] as const;
@@ -51,13 +52,15 @@ Examples:
 
 function runDiff(aArgument: string, bArgument: string, options: DiffOptions): number {
   limitHeapGrowth();
+  let progress: Progress | undefined;
   try {
     if (!(FORMATS as readonly string[]).includes(options.format)) {
       throw new UserError(`unknown --format "${options.format}"; choose one of ${FORMATS.join(', ')}`);
     }
     let diff: PacketDiff | undefined;
     let labels: string[] = [];
-    const result = trace([parsePointArgument(aArgument), parsePointArgument(bArgument)], {
+    const args = [parsePointArgument(aArgument), parsePointArgument(bArgument)];
+    const result = trace(args, {
       vxlanPorts: options.vxlanPort.length === 0 ? undefined : parsePorts(options.vxlanPort),
       vxlanHeuristic: options.vxlanHeuristic === true,
       windowNs: parseDuration(options.window, '--window'),
@@ -69,9 +72,12 @@ function runDiff(aArgument: string, bArgument: string, options: DiffOptions): nu
         }
         labels = start.labels;
         diff = new PacketDiff(0, 1);
+        progress = Progress.forFiles(args.map((arg) => arg.file));
       },
       onDecided: (decided) => diff!.add(decided),
+      onProgress: (fraction) => progress?.show(fraction),
     });
+    progress?.done();
     for (const warning of result.warnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
     const [a, b] = labels as [string, string];
     const out = new LineOutput();
@@ -80,6 +86,7 @@ function runDiff(aArgument: string, bArgument: string, options: DiffOptions): nu
     const changed = options.failOnChange.some((field) => diff!.forward.changedField(field) + diff!.backward.changedField(field) > 0);
     return (options.failOnLoss && diff!.lost > 0) || changed ? ExitCode.DIFFERENCE : ExitCode.OK;
   } catch (error) {
+    progress?.done();
     if (error instanceof TraceError) return reportError(new UserError(error.message));
     return reportError(error);
   }

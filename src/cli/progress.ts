@@ -24,11 +24,16 @@ export class Progress {
   }
 
   update(captures: readonly CaptureReader[]): void {
+    const done = captures.reduce((sum, capture) => sum + capture.position, 0);
+    this.show(done / this.totalBytes);
+  }
+
+  /** The same from the fraction of the work done (trace reads a multi-interface file once per interface). */
+  show(fraction: number): void {
     const now = Date.now();
     if (now - this.lastDrawMs < 250) return;
     this.lastDrawMs = now;
-    const done = captures.reduce((sum, capture) => sum + capture.position, 0);
-    const percent = Math.min(100, Math.floor((done / this.totalBytes) * 100));
+    const percent = Math.min(100, Math.floor(fraction * 100));
     process.stderr.write(`\rvxdump: ${percent}% of ${(this.totalBytes / 1e6).toFixed(0)} MB`);
   }
 

@@ -10,6 +10,7 @@ import { clockText, flowTable, flowText, packetText, pointsText, totalsText } fr
 import { parsePorts } from './analyze.js';
 import { parseClockOffsets, parseDuration } from './duration-option.js';
 import { limitHeapGrowth } from './heap-growth.js';
+import { Progress } from './progress.js';
 import { ExitCode, parseCount, reportError, UserError } from './errors.js';
 
 const FORMATS = ['text', 'table', 'json'] as const;
@@ -59,6 +60,7 @@ Examples:
 
 function runTrace(points: string[], options: TraceOptions): number {
   limitHeapGrowth();
+  let progress: Progress | undefined;
   try {
     if (!(FORMATS as readonly string[]).includes(options.format)) {
       throw new UserError(`unknown --format "${options.format}"; choose one of ${FORMATS.join(', ')}`);
@@ -74,7 +76,8 @@ function runTrace(points: string[], options: TraceOptions): number {
       losses.add(packet);
       if (options.packets) listed.push(packetText(packet, labels, baseNs));
     };
-    const result = trace(points.map(parsePointArgument), {
+    const args = points.map(parsePointArgument);
+    const result = trace(args, {
       vxlanPorts: options.vxlanPort.length === 0 ? undefined : parsePorts(options.vxlanPort),
       vxlanHeuristic: options.vxlanHeuristic === true,
       windowNs: parseDuration(options.window, '--window'),
@@ -84,7 +87,9 @@ function runTrace(points: string[], options: TraceOptions): number {
       onStart: (start) => {
         labels = start.labels;
         baseNs = start.baseNs;
+        progress = Progress.forFiles(args.map((arg) => arg.file));
       },
+      onProgress: (fraction) => progress?.show(fraction),
       // JSON is written straight from the sighting store; the text report without --packets
       // needs only the lost packets (far fewer objects); --packets needs every one.
       ...(json !== undefined
@@ -98,12 +103,14 @@ function runTrace(points: string[], options: TraceOptions): number {
           ? { onPacket }
           : { onLost: onPacket }),
     });
+    progress?.done();
     for (const warning of result.warnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
     if (json !== undefined) json.end(result, losses);
     else out.line(textReport(result, losses, options.format === 'table', listed, parseFlowCount(options.flows)));
     out.flush();
     return options.failOnLoss && losses.total > 0 ? ExitCode.DIFFERENCE : ExitCode.OK;
   } catch (error) {
+    progress?.done();
     if (error instanceof TraceError) return reportError(new UserError(error.message));
     return reportError(error);
   }

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { type Frame, frameNanosecondOfSecond, frameSeconds } from '../capture/frame.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
@@ -43,6 +44,8 @@ export interface TraceOptions {
   onDecided?: (decided: DecidedJourney) => void;
   /** Instead of onPacket: called with the lost packets only, which costs much less. */
   onLost?: (packet: TracedPacket) => void;
+  /** Called now and then while streaming with the fraction of the captures read (0 to 1). */
+  onProgress?: (fraction: number) => void;
 }
 
 export interface PointStats {
@@ -87,6 +90,8 @@ interface Stream {
   readonly filtered: boolean;
   /** Store slot of the next sighting, NONE when the stream has ended. */
   head: number;
+  /** The capture's size in bytes, for progress. */
+  readonly bytes: number;
 }
 
 export class TraceError extends Error {}
@@ -126,7 +131,8 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
   try {
     args.forEach((arg, capture) => {
       const own = registry.pointsOf(capture);
-      for (const point of own) streams.push({ capture, reader: openCapture(arg.file), point, filtered: own.length > 1, head: NONE });
+      const bytes = statSync(arg.file).size;
+      for (const point of own) streams.push({ capture, reader: openCapture(arg.file), point, filtered: own.length > 1, head: NONE, bytes });
     });
     const advance = (stream: Stream): void => {
       stream.head = NONE;
@@ -158,7 +164,11 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
     };
     for (const stream of streams) advance(stream);
     const correctedNs = (slot: number) => store.correctedNs[slot]!;
+    // Each stream's share read, averaged: a multi-interface file is read once per interface.
+    const fractionRead = () => streams.reduce((sum, s) => sum + (s.bytes > 0 ? s.reader.position / s.bytes : 1), 0) / streams.length;
+    let merged = 0;
     for (;;) {
+      if (options.onProgress !== undefined && (++merged & 0xffff) === 0) options.onProgress(fractionRead());
       let earliest: Stream | undefined;
       for (const stream of streams) {
         if (stream.head !== NONE && (earliest === undefined || correctedNs(stream.head) < correctedNs(earliest.head))) earliest = stream;

@@ -36,7 +36,12 @@ describe('trace on the synthetic path of the bench', () => {
     const out = join(dir, String(seed));
     const truth = generator.generatePath({ packets: 30_000, dir: out, skewNs, seed });
     const files = generator.POINT_FILES.map((f) => join(out, f));
-    const t = traceFiles(files);
+    const progress: number[] = [];
+    const t = traceFiles(files, { onProgress: (fraction) => progress.push(fraction) });
+
+    // About 180,000 frames merged: told every 65,536, each time further on, never past the end.
+    expect(progress.length).toBe(Math.floor(t.result.points.reduce((n, p) => n + p.frames, 0) / 65_536));
+    expect(progress.every((f, i) => f > (progress[i - 1] ?? 0) && f <= 1)).toBe(true);
 
     // The path starts where the first packet started: node1's end or node2's, per seed.
     const path = truth.points.map((p) => p.point);
