@@ -71,7 +71,10 @@ function columnsOf(store: SightingStore): Float64Array[] {
 
 /** Bit i set: FIELDS[i]'s column differs between the two sightings, named for the packet or not. */
 export function differingColumns(store: SightingStore, before: number, after: number): number {
-  const columns = columnsOf(store);
+  return differingIn(columnsOf(store), before, after);
+}
+
+function differingIn(columns: readonly Float64Array[], before: number, after: number): number {
   let mask = 0;
   for (let i = 0; i < columns.length; i++) {
     const column = columns[i]!;
@@ -95,12 +98,12 @@ function namedFields(kind: number, proto: number): number {
 
 /** Bit i set: FIELDS[i] differs between the two sightings and means something for the packet. */
 function changedFields(columns: readonly Float64Array[], before: number, after: number, kind: number, proto: number): number {
-  let mask = 0;
-  for (let i = 0; i < columns.length; i++) {
-    const column = columns[i]!;
-    if (column[before] !== column[after]) mask |= 1 << i;
-  }
-  return mask === 0 ? 0 : mask & namedFields(kind, proto);
+  return namedOf(differingIn(columns, before, after), kind, proto);
+}
+
+/** The bits of a differingColumns mask that are named for a packet of this kind and protocol. */
+function namedOf(differing: number, kind: number, proto: number): number {
+  return differing === 0 ? 0 : differing & namedFields(kind, proto);
 }
 
 function changesOf(values: (i: number) => [number, number], mask: number, kind: number, proto: number): Change[] {
@@ -215,19 +218,10 @@ export class SharedChanges {
   add(store: SightingStore, before: number, after: number, differing = differingColumns(store, before, after)): void {
     const columns = columnsOf(store);
     if (this.kind === NONE) {
-      // As small integers: a double read from the store would make each field a boxed number.
-      this.kind = store.kind[after]! | 0;
-      this.proto = store.proto[after]! | 0;
-      this.referenceMask = changedFields(columns, before, after, this.kind, this.proto);
-      const reference: number[] = [];
-      for (let i = 0; i < FIELDS.length; i++) {
-        if ((this.referenceMask & (1 << i)) !== 0) reference.push(columns[i]![before]!, columns[i]![after]!);
-      }
-      // An exact copy: push() leaves room for 17 values, and there is one of these per flow and hop.
-      this.reference = reference.slice();
+      this.takeReference(store, columns, before, after, differing);
       return;
     }
-    const mask = differing === 0 ? 0 : differing & namedFields(this.kind, this.proto);
+    const mask = namedOf(differing, this.kind, this.proto);
     // Fields the reference left alone and this packet changed: varying.
     this.varyingMask |= mask & ~this.referenceMask;
     let at = 0;
@@ -243,6 +237,20 @@ export class SharedChanges {
       const same = FIELDS[i]!.byDifference ? to - from === referenceTo - referenceFrom : from === referenceFrom && to === referenceTo;
       if (!same || (mask & bit) === 0) this.varyingMask |= bit;
     }
+  }
+
+  /** The first packet's changes become the reference the others are held to. */
+  private takeReference(store: SightingStore, columns: readonly Float64Array[], before: number, after: number, differing: number): void {
+    // As small integers: a double read from the store would make each field a boxed number.
+    this.kind = store.kind[after]! | 0;
+    this.proto = store.proto[after]! | 0;
+    this.referenceMask = namedOf(differing, this.kind, this.proto);
+    const reference: number[] = [];
+    for (let i = 0; i < FIELDS.length; i++) {
+      if ((this.referenceMask & (1 << i)) !== 0) reference.push(columns[i]![before]!, columns[i]![after]!);
+    }
+    // An exact copy: push() leaves room for 17 values, and there is one of these per flow and hop.
+    this.reference = reference.slice();
   }
 
   /** What every packet had changed, as the first packet had it. */
