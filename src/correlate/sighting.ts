@@ -1,5 +1,6 @@
 import type { Packet } from '../dissect/index.js';
 import { IdentityHash } from './identity-hash.js';
+import { SlotBlocks } from './slot-blocks.js';
 
 /** What a sighting's innermost payload is. */
 export const Kind = {
@@ -83,13 +84,25 @@ export type Sighting = { readonly [K in SightingField]: number };
  * (the matching window's worth), not to the size of the captures.
  */
 export class SightingStore {
-  private capacity: number;
+  /** Bytes of shared memory a store of `capacity` slots needs (see inSharedMemory). */
+  static sharedBytes(capacity: number): number {
+    return FIELD_NAMES.length * capacity * Float64Array.BYTES_PER_ELEMENT;
+  }
+
+  /**
+   * A store whose columns lie in shared memory from `byteOffset` on, for a decoding thread to
+   * fill and the main thread to copy from (trace's decode worker). Its slots are managed by the
+   * caller (addAt), and it never grows.
+   */
+  static inSharedMemory(buffer: SharedArrayBuffer, byteOffset: number, capacity: number): SightingStore {
+    return new SightingStore(capacity, { buffer, byteOffset });
+  }
+
   private readonly columns = new Map<SightingField, Float64Array>();
   /** The same columns as a list, for the loops that touch every field. */
   private columnList: Float64Array[] = [];
-  private freeSlots: Int32Array;
-  private freeCount = 0;
-  private used = 0;
+  /** Who hands out the slots; none for a store in shared memory. */
+  private readonly slots: SlotBlocks | undefined;
 
   declare point: Float64Array;
   declare frame: Float64Array;
@@ -123,10 +136,13 @@ export class SightingStore {
   declare payloadLength: Float64Array;
   declare fragment: Float64Array;
 
-  constructor(initialCapacity = 4096) {
-    this.capacity = initialCapacity;
-    this.freeSlots = new Int32Array(initialCapacity);
-    for (const name of FIELD_NAMES) this.setColumn(name, new Float64Array(initialCapacity));
+  constructor(initialCapacity = 4096, shared?: { buffer: SharedArrayBuffer; byteOffset: number }) {
+    if (shared === undefined) {
+      this.slots = new SlotBlocks(initialCapacity, (capacity) => this.resize(capacity));
+      return;
+    }
+    const bytesPerColumn = initialCapacity * Float64Array.BYTES_PER_ELEMENT;
+    FIELD_NAMES.forEach((name, i) => this.setColumn(name, new Float64Array(shared.buffer, shared.byteOffset + i * bytesPerColumn, initialCapacity)));
   }
 
   /** Changes whenever the columns are replaced (the store grew): cached columns go stale. */
@@ -134,7 +150,7 @@ export class SightingStore {
 
   /** Slots holding a sighting now. */
   get inUse(): number {
-    return this.used - this.freeCount;
+    return this.slots?.inUse ?? 0;
   }
 
   /** A free slot, every field NONE. */
@@ -147,13 +163,33 @@ export class SightingStore {
 
   /** A free slot as it was left (add() writes every field itself). */
   private take(): number {
-    if (this.freeCount > 0) return this.freeSlots[--this.freeCount]!;
-    if (this.used === this.capacity) this.grow();
-    return this.used++;
+    return this.ownSlots.take();
   }
 
   release(slot: number): void {
-    this.freeSlots[this.freeCount++] = slot;
+    this.ownSlots.release(slot);
+  }
+
+  /** How many sightings copyRunFrom may copy next (consecutive slots: 1 or more). */
+  runRoom(): number {
+    return this.ownSlots.room();
+  }
+
+  /**
+   * Copies `count` sightings (count <= runRoom()) from `other`'s slots `from`... into as many
+   * consecutive new slots, a column at a time; returns the first of them.
+   */
+  copyRunFrom(other: SightingStore, from: number, count: number): number {
+    const at = this.ownSlots.take(count);
+    const columns = this.columnList;
+    const source = other.columnList;
+    for (let i = 0; i < columns.length; i++) columns[i]!.set(source[i]!.subarray(from, from + count), at);
+    return at;
+  }
+
+  private get ownSlots(): SlotBlocks {
+    if (this.slots === undefined) throw new Error('the slots of a sighting store in shared memory are its filler\'s to choose');
+    return this.slots;
   }
 
   /** A copy of the slot's fields, for whoever keeps it beyond the journey. */
@@ -168,9 +204,19 @@ export class SightingStore {
    * frame with nothing to identify it by (no complete Ethernet header).
    */
   add(packet: Packet, point: number, timeNs: number): number {
-    const eth = packet.innerEth;
-    if (eth === undefined) return NONE;
+    if (packet.innerEth === undefined) return NONE;
     const at = this.take();
+    this.addAt(at, packet, point, timeNs);
+    return at;
+  }
+
+  /**
+   * add() into a slot the caller chose (a ring of slots in shared memory). Returns false, writing
+   * nothing, for a frame with nothing to identify it by.
+   */
+  addAt(at: number, packet: Packet, point: number, timeNs: number): boolean {
+    const eth = packet.innerEth;
+    if (eth === undefined) return false;
     // Every field is written once below: the value, or NONE where the header is absent.
     this.vni[at] = NONE;
     this.outerEthSrc[at] = NONE;
@@ -247,7 +293,7 @@ export class SightingStore {
       }
     }
     this.identity[at] = hash.value();
-    return at;
+    return true;
   }
 
   /**
@@ -328,17 +374,15 @@ export class SightingStore {
     hash.addBytes(bytes, payloadStart, Math.min(payloadStart + PAYLOAD_BYTES_HASHED, payloadEnd, bytes.length));
   }
 
-  private grow(): void {
-    this.capacity *= 2;
+  /** Columns of `capacity` slots, keeping what the old ones held. */
+  private resize(capacity: number): void {
     this.generation += 1;
-    for (const [name, column] of this.columns) {
-      const bigger = new Float64Array(this.capacity);
-      bigger.set(column);
+    for (const name of FIELD_NAMES) {
+      const bigger = new Float64Array(capacity);
+      const column = this.columns.get(name);
+      if (column !== undefined) bigger.set(column);
       this.setColumn(name, bigger);
     }
-    const free = new Int32Array(this.capacity);
-    free.set(this.freeSlots);
-    this.freeSlots = free;
   }
 
   private setColumn(name: SightingField, column: Float64Array): void {

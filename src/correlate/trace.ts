@@ -9,6 +9,11 @@ import { type Journey, JourneyMatcher } from './journeys.js';
 import { givenOrder, inferOrder, type PathOrder } from './path.js';
 import { type CapturePoint, type PointArgument, PointRegistry } from './points.js';
 import { NONE, SightingStore } from './sighting.js';
+import { DecodeFeed, workerWorthIt } from './decode-feed.js';
+import { InlineSource, type SightingSource, type TimeBase } from './sighting-sources.js';
+import { TraceError } from './trace-error.js';
+
+export { TraceError };
 
 /**
  * `vxdump trace`, the library side: follow every packet over several capture points.
@@ -69,32 +74,25 @@ export interface TraceResult {
   /** ns since the epoch that every timeNs counts from. */
   readonly baseNs: bigint;
   readonly warnings: readonly CaptureWarning[];
+  /** Who read and dissected the single-point captures: a worker thread when they are large (decode-feed.ts). */
+  readonly decoder: 'worker thread' | 'main thread';
 }
 
 export const DEFAULT_WINDOW_NS = 200e6;
 const DEFAULT_SAMPLE_FRAMES = 20_000;
 
-/**
- * One capture point being read, with its first unread frame turned into a sighting (the merge
- * head). A multi-interface pcapng is read once per interface: its writer buffers each interface
- * apart, so the file as a whole is out of time order by up to a buffer's worth, while each
- * interface's frames are in order.
- */
+/** One capture point being merged: its sightings, and the first one not yet merged (the head). */
 interface Stream {
-  /** Index of the capture argument. */
-  readonly capture: number;
-  readonly reader: CaptureReader;
-  /** The one point this stream delivers; the others' frames in the same file are skipped. */
   readonly point: CapturePoint;
-  /** The capture holds several points and this stream reads only one of them. */
-  readonly filtered: boolean;
+  readonly source: SightingSource;
   /** Store slot of the next sighting, NONE when the stream has ended. */
   head: number;
   /** The capture's size in bytes, for progress. */
   readonly bytes: number;
+  /** Its capture's warnings are told at its end (one stream per multi-interface capture does). */
+  readonly tellsWarnings: boolean;
 }
 
-export class TraceError extends Error {}
 
 export function trace(args: readonly PointArgument[], options: TraceOptions = {}): TraceResult {
   if (args.length === 0) throw new TraceError('trace needs at least one capture');
@@ -105,14 +103,23 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
   const registry = new PointRegistry();
   const warnings: CaptureWarning[] = [];
 
+  // A worker to decode large captures, spawned now so that it loads while the sample is read.
+  const totalBytes = args.reduce((sum, arg) => sum + (statSync(arg.file, { throwIfNoEntry: false })?.size ?? 0), 0);
+  let feed = workerWorthIt(totalBytes) ? DecodeFeed.spawn() : undefined;
+
   // 1-3. Sample, clocks, order.
   const sampleFrames = options.sampleFrames ?? DEFAULT_SAMPLE_FRAMES;
-  const { baseNs, clock, order } = survey(args, registry, dissect, sampleFrames, windowNs, options);
+  let surveyed: ReturnType<typeof survey>;
+  try {
+    surveyed = survey(args, registry, dissect, sampleFrames, windowNs, options);
+  } catch (error) {
+    feed?.stop();
+    throw error;
+  }
+  const { baseNs, clock, order } = surveyed;
   const points = registry.points;
   const offsetOfNode = new Map(clock.map((c) => [c.node, c.offsetNs]));
   const offsets = points.map((p) => offsetOfNode.get(p.node) ?? 0);
-  const baseSeconds = Number(baseNs / 1_000_000_000n);
-  const baseNanoseconds = Number(baseNs % 1_000_000_000n);
   const position: number[] = [];
   order.points.forEach((point, at) => (position[point] = at));
   options.onStart?.({ labels: points.map((p) => p.label), baseNs, order, clock });
@@ -126,46 +133,34 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
     if (journey.sightings.length > 1) matched += 1;
     table.add(journey);
   });
-  const streams: Stream[] = [];
+  const base: TimeBase = { seconds: Number(baseNs / 1_000_000_000n), nanoseconds: Number(baseNs % 1_000_000_000n) };
   const lastSeen = new Map<number, number>();
+  const streams: Stream[] = [];
   try {
-    args.forEach((arg, capture) => {
-      const own = registry.pointsOf(capture);
-      const bytes = statSync(arg.file).size;
-      for (const point of own) streams.push({ capture, reader: openCapture(arg.file), point, filtered: own.length > 1, head: NONE, bytes });
-    });
+    feed = openStreams(args, registry, store, dissect, base, sampleFrames, options, feed, streams);
     const advance = (stream: Stream): void => {
-      stream.head = NONE;
-      const reader = stream.reader;
-      for (let frame = reader.next(); frame !== null; frame = reader.next()) {
-        const point = stream.filtered ? registry.pointOf(stream.capture, reader, frame) : stream.point;
-        if (point.index >= stats.length) {
-          throw new TraceError(`${point.file}: interface ${point.iface} first appears after the first ${sampleFrames} frames; raise --sample`);
-        }
-        if (point !== stream.point) continue;
-        const stat = stats[point.index]!;
-        // Time since the base as a number, without a bigint per frame: exact for 104 days.
-        const timeNs = (frameSeconds(frame) - baseSeconds) * 1e9 + (frameNanosecondOfSecond(frame) - baseNanoseconds);
-        const correctedNs = timeNs - offsets[point.index]!;
-        stat.frames += 1;
-        if (stat.span.startNs === Infinity) stat.span.startNs = correctedNs;
-        const slot = store.add(dissect(frame), point.index, timeNs);
-        if (slot === NONE) {
-          stat.unidentified += 1;
-          continue;
-        }
-        store.correctedNs[slot] = correctedNs;
-        stream.head = slot;
+      const slot = stream.source.next();
+      stream.head = slot;
+      if (slot !== NONE) {
+        store.correctedNs[slot] = store.timeNs[slot]! - offsets[stream.point.index]!;
         return;
       }
       // The capture has ended: the point's span ends at its last packet.
-      stats[stream.point.index]!.span.endNs = lastSeen.get(stream.point.index) ?? -Infinity;
-      if (!stream.filtered || stream.point === registry.pointsOf(stream.capture)[0]) warnings.push(...reader.warnings);
+      const stat = stats[stream.point.index]!;
+      stat.span.endNs = lastSeen.get(stream.point.index) ?? -Infinity;
+      stat.frames = stream.source.frames;
+      stat.unidentified = stream.source.unidentified;
+      if (stream.tellsWarnings) warnings.push(...stream.source.warnings);
     };
-    for (const stream of streams) advance(stream);
+    for (const stream of streams) {
+      advance(stream);
+      // The point's span starts at its first frame, identified or not.
+      const firstFrameNs = stream.source.firstFrameNs;
+      if (!Number.isNaN(firstFrameNs)) stats[stream.point.index]!.span.startNs = firstFrameNs - offsets[stream.point.index]!;
+    }
     const correctedNs = (slot: number) => store.correctedNs[slot]!;
     // Each stream's share read, averaged: a multi-interface file is read once per interface.
-    const fractionRead = () => streams.reduce((sum, s) => sum + (s.bytes > 0 ? s.reader.position / s.bytes : 1), 0) / streams.length;
+    const fractionRead = () => streams.reduce((sum, s) => sum + (s.bytes > 0 ? s.source.position / s.bytes : 1), 0) / streams.length;
     let merged = 0;
     for (;;) {
       if (options.onProgress !== undefined && (++merged & 0xffff) === 0) options.onProgress(fractionRead());
@@ -184,11 +179,71 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
     matcher.finish();
     table.finish();
   } finally {
-    for (const stream of streams) stream.reader.close();
+    for (const stream of streams) stream.source.close();
+    feed?.stop();
   }
 
   const flows = [...table.flows.values()].sort((a, b) => a.firstNs - b.firstNs || a.id - b.id);
-  return { points: stats, order, clock, flows, directions: table.directions, packets: matcher.started, matched, baseNs, warnings };
+  const decoder = feed === undefined ? 'main thread' : 'worker thread';
+  return { points: stats, order, clock, flows, directions: table.directions, packets: matcher.started, matched, baseNs, warnings, decoder };
+}
+
+/**
+ * A stream per capture point, filled into `streams` (so that the caller closes whatever opened).
+ * The points of single-point captures are decoded by a worker thread when the captures are large
+ * enough for it to pay; a multi-interface pcapng is read here, once per interface, as its frames
+ * are out of time order across interfaces (each writer buffers its interface apart).
+ */
+function openStreams(
+  args: readonly PointArgument[],
+  registry: PointRegistry,
+  store: SightingStore,
+  dissect: Dissector,
+  base: TimeBase,
+  sampleFrames: number,
+  options: TraceOptions,
+  feed: DecodeFeed | undefined,
+  streams: Stream[],
+): DecodeFeed | undefined {
+  const knownPoints = registry.points.length;
+  // Streams in argument order (the merge breaks ties between equal times by it), the streams of
+  // single-point captures to be filled in once it is known whether the worker runs.
+  const wholeFiles: { stream: number; capture: number; point: CapturePoint; bytes: number }[] = [];
+  const ordered: (Stream | undefined)[] = [];
+  args.forEach((arg, capture) => {
+    const own = registry.pointsOf(capture);
+    const bytes = statSync(arg.file).size;
+    if (own.length === 1) {
+      wholeFiles.push({ stream: ordered.length, capture, point: own[0]!, bytes });
+      ordered.push(undefined);
+      return;
+    }
+    own.forEach((point, i) => {
+      const filter = { registry, capture, knownPoints, sampleFrames };
+      const source = new InlineSource(openCapture(arg.file), store, dissect, base, point, filter);
+      ordered.push({ point, source, head: NONE, bytes, tellsWarnings: i === 0 });
+    });
+  });
+  if (feed !== undefined && wholeFiles.length === 0) {
+    feed.stop();
+    feed = undefined;
+  }
+  if (feed !== undefined) {
+    const decoded = wholeFiles.map((f) => ({ file: args[f.capture]!.file, point: f.point.index }));
+    const vxlanPorts = options.vxlanPorts === undefined ? undefined : [...options.vxlanPorts];
+    // A worker that did not start is stopped by begin(); the captures are then read here.
+    if (!feed.begin(decoded, store, { vxlanPorts, vxlanHeuristic: options.vxlanHeuristic, base })) feed = undefined;
+  }
+  try {
+    wholeFiles.forEach(({ stream, capture, point, bytes }, i) => {
+      const source = feed?.sources[i] ?? new InlineSource(openCapture(args[capture]!.file), store, dissect, base, point, undefined);
+      ordered[stream] = { point, source, head: NONE, bytes, tellsWarnings: true };
+    });
+  } finally {
+    // Whatever opened is the caller's to close, also when opening one of them failed.
+    for (const stream of ordered) if (stream !== undefined) streams.push(stream);
+  }
+  return feed;
 }
 
 /**

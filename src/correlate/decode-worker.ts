@@ -1,0 +1,127 @@
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { CaptureError } from '../capture/errors.js';
+import { frameNanosecondOfSecond, frameSeconds } from '../capture/frame.js';
+import { type CaptureReader, openCapture } from '../capture/open.js';
+import { createDissector, type Dissector } from '../dissect/index.js';
+import type { SightingStore } from './sighting.js';
+import { BYTES_READ, CONSUMED, type DecodeTask, ENDED, FIRST_FRAME_NS, FREED, RING_SLOTS, SIGNAL, SightingRings, STOP, type StreamEnd, WRITTEN } from './sighting-rings.js';
+
+/*
+ * trace's decode worker: reads the capture streams, dissects every frame and writes its
+ * sighting into the stream's ring (sighting-rings.ts), while the main thread matches the
+ * sightings it has already copied out. Reading and dissecting are a third of trace's work and
+ * need nothing from the matching, so on two cores they cost the main thread nothing but the copy.
+ *
+ * The worker fills whichever rings have room, a batch at a time, and sleeps when all are full.
+ * A stream's frames and warnings are exactly those of reading it in the main thread: the same
+ * reader and dissector, the same time arithmetic (trace.ts).
+ */
+
+/** Sightings decoded into one ring before the worker publishes them and looks at the next. */
+const BATCH = 256;
+
+const { started, port } = workerData as { started: SharedArrayBuffer; port: MessagePort };
+parentPort!.once('message', (task: DecodeTask) => decodeAll(task));
+Atomics.store(new Int32Array(started), 0, 1);
+Atomics.notify(new Int32Array(started), 0);
+
+interface Stream {
+  readonly index: number;
+  readonly reader: CaptureReader;
+  readonly point: number;
+  readonly ring: SightingStore;
+  written: number;
+  frames: number;
+  unidentified: number;
+  ended: boolean;
+}
+
+function decodeAll(task: DecodeTask): void {
+  const rings = new SightingRings(task.buffer, task.streams.length);
+  const { counters, values } = rings;
+  const dissect = createDissector({ vxlanPorts: task.vxlanPorts, vxlanHeuristic: task.vxlanHeuristic, verifyChecksums: false });
+  const streams: Stream[] = [];
+  task.streams.forEach(({ file, point }, index) => {
+    try {
+      streams.push({ index, reader: openCapture(file), point, ring: rings.rings[index]!, written: 0, frames: 0, unidentified: 0, ended: false });
+    } catch (error) {
+      end({ index, frames: 0, unidentified: 0 }, [], error);
+    }
+  });
+  try {
+    fillRings(streams);
+  } catch (error) {
+    // Not a capture's fault (those end their stream in decodeBatch): say so on every stream left.
+    for (const stream of streams) if (!stream.ended) end(stream, [], error);
+  } finally {
+    for (const stream of streams) stream.reader.close();
+    port.close();
+  }
+
+  /** Tells the main thread the stream is over: the message first, then the flag it waits on. */
+  function end(stream: Pick<Stream, 'index' | 'frames' | 'unidentified'>, warnings: StreamEnd['warnings'], error?: unknown): void {
+    const message: StreamEnd = { stream: stream.index, frames: stream.frames, unidentified: stream.unidentified, warnings };
+    if (error instanceof CaptureError) message.error = { file: error.file, problem: error.problem, location: { ...error.location }, message: error.message };
+    else if (error !== undefined) message.error = { message: error instanceof Error ? error.message : String(error) };
+    port.postMessage(message);
+    Atomics.store(counters, rings.counter(stream.index, ENDED), 1);
+    rings.bump(rings.counter(stream.index, SIGNAL));
+  }
+
+  /** Decodes up to `room` sightings of the stream into its ring; returns how many. */
+  function decodeBatch(stream: Stream, room: number): number {
+    const { reader, ring, point } = stream;
+    let decoded = 0;
+    try {
+      while (decoded < room) {
+        const frame = reader.next();
+        if (frame === null) {
+          stream.ended = true;
+          break;
+        }
+        stream.frames += 1;
+        const timeNs = (frameSeconds(frame) - task.baseSeconds) * 1e9 + (frameNanosecondOfSecond(frame) - task.baseNanoseconds);
+        if (stream.frames === 1) values[rings.value(stream.index, FIRST_FRAME_NS)] = timeNs;
+        if (ring.addAt(stream.written % RING_SLOTS, dissect(frame), point, timeNs)) {
+          stream.written += 1;
+          decoded += 1;
+        } else stream.unidentified += 1;
+      }
+    } catch (error) {
+      stream.ended = true;
+      publish(stream);
+      reader.close();
+      end(stream, [...reader.warnings], error);
+      return decoded;
+    }
+    publish(stream);
+    if (stream.ended) end(stream, [...reader.warnings]);
+    return decoded;
+  }
+
+  function publish(stream: Stream): void {
+    values[rings.value(stream.index, BYTES_READ)] = stream.reader.position;
+    Atomics.store(counters, rings.counter(stream.index, WRITTEN), stream.written | 0);
+    rings.bump(rings.counter(stream.index, SIGNAL));
+  }
+
+  /** Decodes into whichever rings have room until every stream has ended or the main thread stops us. */
+  function fillRings(all: Stream[]): void {
+    const freed = rings.shared(FREED);
+    let open = all.filter((stream) => !stream.ended);
+    while (open.length > 0 && Atomics.load(counters, rings.shared(STOP)) === 0) {
+      // Read before looking at the rings, so that slots freed meanwhile wake the wait below.
+      const epoch = Atomics.load(counters, freed);
+      let worked = false;
+      for (const stream of open) {
+        const inRing = (stream.written - Atomics.load(counters, rings.counter(stream.index, CONSUMED))) | 0;
+        const room = Math.min(BATCH, RING_SLOTS - inRing);
+        if (room <= 0) continue;
+        decodeBatch(stream, room);
+        worked = true;
+      }
+      open = open.filter((stream) => !stream.ended);
+      if (!worked) Atomics.wait(counters, freed, epoch);
+    }
+  }
+}

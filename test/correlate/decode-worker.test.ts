@@ -1,0 +1,121 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FIXTURES, readManifest, REPO, SCENARIOS, scenarioFiles } from './support.js';
+
+/*
+ * trace's decode worker (src/correlate/decode-worker.ts) must change nothing but the speed: the
+ * same packets, flows, counts, warnings and errors as reading the captures on the main thread.
+ * The worker only exists as built JavaScript, so these tests run the built trace (npm test builds
+ * dist/ first) and the CLI. VXDUMP_PARALLEL_MIN_BYTES picks the way: 0 starts the worker for any
+ * size, a huge value never does.
+ */
+
+type Dist = typeof import('../../src/correlate/trace.js');
+type Points = typeof import('../../src/correlate/points.js');
+const { trace } = (await import('../../dist/correlate/trace.js')) as Dist;
+const { parsePointArgument } = (await import('../../dist/correlate/points.js')) as Points;
+const generator = (await import('../../bench/generate-path.mjs')) as unknown as {
+  generatePath: (options: { packets: number; dir: string; seed?: number }) => unknown;
+  POINT_FILES: string[];
+};
+
+const WORKER = '0';
+const MAIN_THREAD = '1e15';
+
+/** trace() with the decoding done one way, and every packet it handed out. */
+function traceWith(decoding: string, files: string[], vxlanPorts?: number[]) {
+  const saved = process.env.VXDUMP_PARALLEL_MIN_BYTES;
+  process.env.VXDUMP_PARALLEL_MIN_BYTES = decoding;
+  try {
+    const packets: Parameters<NonNullable<Parameters<Dist['trace']>[1]>['onPacket']>[0][] = [];
+    const result = trace(files.map(parsePointArgument), { vxlanPorts, onPacket: (p) => packets.push(p) });
+    return { result, packets };
+  } finally {
+    if (saved === undefined) delete process.env.VXDUMP_PARALLEL_MIN_BYTES;
+    else process.env.VXDUMP_PARALLEL_MIN_BYTES = saved;
+  }
+}
+
+function expectSameTrace(files: string[], vxlanPorts?: number[]): ReturnType<typeof traceWith> {
+  const inWorker = traceWith(WORKER, files, vxlanPorts);
+  const onMain = traceWith(MAIN_THREAD, files, vxlanPorts);
+  expect(inWorker.result.decoder).toBe('worker thread');
+  expect(onMain.result.decoder).toBe('main thread');
+  expect({ ...inWorker.result, decoder: '' }).toEqual({ ...onMain.result, decoder: '' });
+  expect(inWorker.packets).toEqual(onMain.packets);
+  return inWorker;
+}
+
+function vxdump(decoding: string, ...args: string[]) {
+  const run = spawnSync(process.execPath, [join(REPO, 'bin/vxdump'), ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, VXDUMP_PARALLEL_MIN_BYTES: decoding },
+  });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('trace decodes in a worker thread exactly as on the main thread', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vxdump-worker-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each(SCENARIOS)('%s: every capture point, result and packets the same', (name) => {
+    const { result, packets } = expectSameTrace(scenarioFiles(name), [readManifest(name).vxlan.udpPort]);
+    expect(result.matched).toBeGreaterThan(0);
+    expect(packets.length).toBe(result.packets);
+  });
+
+  it('a multi-interface pcapng (read on the main thread) beside single-point captures (in the worker)', () => {
+    const files = ['node1-multi.pcapng', 'node1-br0.pcap', 'node2-eth0.pcap', 'node2-br0.pcap'].map((f) => join(FIXTURES, 'p2p-4789', f));
+    const { result } = expectSameTrace(files);
+    expect(result.points.length).toBeGreaterThan(files.length);
+  });
+
+  it('the synthetic path: rings refilled many times over, six captures at once', () => {
+    const out = join(dir, 'path');
+    generator.generatePath({ packets: 12_000, dir: out, seed: 7 });
+    const { result } = expectSameTrace(generator.POINT_FILES.map((f) => join(out, f)));
+    // 12,000 sightings per point pass through rings of 8,192 slots.
+    expect(Math.min(...result.points.map((p) => p.frames))).toBeGreaterThan(8192);
+  });
+
+  it('a capture cut short: the same packets before the cut and the same warning', () => {
+    const cut = join(dir, 'node2-eth0.pcap');
+    const whole = readFileSync(join(FIXTURES, 'loss', 'node2-eth0.pcap'));
+    writeFileSync(cut, whole.subarray(0, whole.length - 30));
+    const files = [join(FIXTURES, 'loss', 'node1-eth0.pcap'), cut];
+    const { result } = expectSameTrace(files);
+    expect(result.warnings.map((w) => w.message)).toEqual([expect.stringMatching(/ends in the middle of a record/)]);
+    const runs = [WORKER, MAIN_THREAD].map((decoding) => vxdump(decoding, 'trace', ...files));
+    expect(runs[0]).toEqual(runs[1]);
+    expect(runs[0]!.stderr).toMatch(/node2-eth0\.pcap: .*ends in the middle of a record/);
+  });
+
+  it('a corrupt record: the same error, naming the file and the frame, with exit 2', () => {
+    const corrupt = join(dir, 'node1-vxlan11.pcap');
+    copyFileSync(join(FIXTURES, 'loss', 'node1-vxlan11.pcap'), corrupt);
+    const bytes = readFileSync(corrupt);
+    // The 6th record's captured length, made larger than any record may be.
+    let offset = 24;
+    for (let i = 0; i < 5; i++) offset += 16 + bytes.readUInt32LE(offset + 8);
+    bytes.writeUInt32LE(0x7fffffff, offset + 8);
+    writeFileSync(corrupt, bytes);
+    expect(statSync(corrupt).size).toBe(bytes.length);
+    const files = [join(FIXTURES, 'loss', 'node1-br0.pcap'), corrupt];
+    const runs = [WORKER, MAIN_THREAD].map((decoding) => vxdump(decoding, 'trace', ...files));
+    expect(runs[0]).toEqual(runs[1]);
+    expect(runs[0]!.status).toBe(2);
+    expect(runs[0]!.stderr).toMatch(/node1-vxlan11\.pcap: frame 6/);
+  });
+
+  it('diff: the same report both ways', () => {
+    const [a, b] = ['node2-eth0.pcap', 'node2-vxlan11.pcap'].map((f) => join(FIXTURES, 'loss', f));
+    const runs = [WORKER, MAIN_THREAD].map((decoding) => vxdump(decoding, 'diff', a!, b!, '--format', 'json'));
+    expect(runs[0]).toEqual(runs[1]);
+    expect(JSON.parse(runs[0]!.stdout).schema).toBe('vxdump-diff/1');
+  });
+});
+
