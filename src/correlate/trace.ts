@@ -87,6 +87,9 @@ interface Stream {
   readonly source: SightingSource;
   /** Store slot of the next sighting, NONE when the stream has ended. */
   head: number;
+  /** The head's corrected time (Infinity once ended), and the last merged one's. */
+  headNs: number;
+  lastNs: number;
   /** The capture's size in bytes, for progress. */
   readonly bytes: number;
   /** Its capture's warnings are told at its end (one stream per multi-interface capture does). */
@@ -134,7 +137,6 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
     table.add(journey);
   });
   const base: TimeBase = { seconds: Number(baseNs / 1_000_000_000n), nanoseconds: Number(baseNs % 1_000_000_000n) };
-  const lastSeen = new Map<number, number>();
   const streams: Stream[] = [];
   try {
     feed = openStreams(args, registry, store, dissect, base, sampleFrames, options, feed, streams);
@@ -142,12 +144,13 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
       const slot = stream.source.next();
       stream.head = slot;
       if (slot !== NONE) {
-        store.correctedNs[slot] = store.timeNs[slot]! - offsets[stream.point.index]!;
+        stream.headNs = store.correctedNs[slot] = store.timeNs[slot]! - offsets[stream.point.index]!;
         return;
       }
+      stream.headNs = Infinity;
       // The capture has ended: the point's span ends at its last packet.
       const stat = stats[stream.point.index]!;
-      stat.span.endNs = lastSeen.get(stream.point.index) ?? -Infinity;
+      stat.span.endNs = stream.lastNs;
       stat.frames = stream.source.frames;
       stat.unidentified = stream.source.unidentified;
       if (stream.tellsWarnings) warnings.push(...stream.source.warnings);
@@ -158,20 +161,24 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
       const firstFrameNs = stream.source.firstFrameNs;
       if (!Number.isNaN(firstFrameNs)) stats[stream.point.index]!.span.startNs = firstFrameNs - offsets[stream.point.index]!;
     }
-    const correctedNs = (slot: number) => store.correctedNs[slot]!;
     // Each stream's share read, averaged: a multi-interface file is read once per interface.
     const fractionRead = () => streams.reduce((sum, s) => sum + (s.bytes > 0 ? s.source.position / s.bytes : 1), 0) / streams.length;
     let merged = 0;
     for (;;) {
       if (options.onProgress !== undefined && (++merged & 0xffff) === 0) options.onProgress(fractionRead());
+      // The earliest head; on equal times the stream given first.
       let earliest: Stream | undefined;
+      let earliestNs = Infinity;
       for (const stream of streams) {
-        if (stream.head !== NONE && (earliest === undefined || correctedNs(stream.head) < correctedNs(earliest.head))) earliest = stream;
+        if (stream.headNs < earliestNs) {
+          earliest = stream;
+          earliestNs = stream.headNs;
+        }
       }
       if (earliest === undefined) break;
       const slot = earliest.head;
-      const now = correctedNs(slot);
-      lastSeen.set(earliest.point.index, now);
+      const now = earliestNs;
+      earliest.lastNs = now;
       matcher.add(slot);
       table.decideBefore(now);
       advance(earliest);
@@ -221,7 +228,7 @@ function openStreams(
     own.forEach((point, i) => {
       const filter = { registry, capture, knownPoints, sampleFrames };
       const source = new InlineSource(openCapture(arg.file), store, dissect, base, point, filter);
-      ordered.push({ point, source, head: NONE, bytes, tellsWarnings: i === 0 });
+      ordered.push({ point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, bytes, tellsWarnings: i === 0 });
     });
   });
   if (feed !== undefined && wholeFiles.length === 0) {
@@ -237,7 +244,7 @@ function openStreams(
   try {
     wholeFiles.forEach(({ stream, capture, point, bytes }, i) => {
       const source = feed?.sources[i] ?? new InlineSource(openCapture(args[capture]!.file), store, dissect, base, point, undefined);
-      ordered[stream] = { point, source, head: NONE, bytes, tellsWarnings: true };
+      ordered[stream] = { point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, bytes, tellsWarnings: true };
     });
   } finally {
     // Whatever opened is the caller's to close, also when opening one of them failed.
