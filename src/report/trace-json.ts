@@ -1,11 +1,11 @@
-import { type Change, ChangePatterns, PATTERNS_KEPT } from '../correlate/changes.js';
+import { type Change, type ChangePattern, ChangePatterns, PATTERNS_KEPT } from '../correlate/changes.js';
 import type { ClockOffset } from '../correlate/clock.js';
 import { packetNameAt } from '../correlate/describe.js';
 import type { DecidedJourney, Flow } from '../correlate/flows.js';
 import type { LossLog } from '../correlate/losses.js';
 import { NONE } from '../correlate/sighting.js';
 import type { TraceResult } from '../correlate/trace.js';
-import { formatMac } from '../dissect/index.js';
+import { ascii, utf8, writeAscii, writeBytes, writeMacString, writeNumber, writePadded } from '../dissect/json-bytes.js';
 import type { LineOutput } from './output.js';
 
 /**
@@ -16,11 +16,14 @@ import type { LineOutput } from './output.js';
 export class TraceJsonWriter {
   private packetsWritten = 0;
   private readonly patterns = new ChangePatterns();
-  /** JSON text of each way of changing (without the length, added per packet), made once. */
-  private readonly patternJson = new Map<number, string>();
-  /** JSON text of MACs seen lately: a capture has few, and formatting one costs more than a lookup. */
-  private readonly macJson = new Map<number, string>();
-  private labelText: string[] = [];
+  /** JSON bytes of each way of changing (without the length, added per packet), made once. */
+  private readonly patternJson = new Map<number, { id: number; bytes: Uint8Array }>();
+  /** The point labels as JSON strings, and the longest one's length. */
+  private labelJson: Uint8Array[] = [];
+  private longestLabel = 0;
+  /** Scratch: the changes of each hop of the packet being written. */
+  private readonly hopChanges: ChangePattern[] = [];
+  private readonly hopBytes: Uint8Array[] = [];
   /** baseNs() split into seconds and nanoseconds, for the timestamps. */
   private base = -1n;
   private baseSeconds = 0;
@@ -37,39 +40,87 @@ export class TraceJsonWriter {
   }
 
   /**
-   * One packet, built as text straight from the sighting store: no record per sighting, each
-   * MAC and each way of changing formatted once.
+   * One packet, written as bytes straight from the sighting store into the output buffer: no
+   * record per sighting and no string for the packet (building one and encoding it took a fifth
+   * of a JSON trace). Each MAC, point label and way of changing is encoded once.
    */
   decided({ journey, flow, store, lost, fragmented, missed }: DecidedJourney): void {
-    const labels = this.labelJson();
+    const labels = this.labelBytes();
     const sightings = journey.sightings;
-    let text = `{"id":${journey.id},"flow":${flow.id},"name":${JSON.stringify(packetNameAt(store, sightings[0]!))},"sightings":[`;
+    const name = JSON.stringify(packetNameAt(store, sightings[0]!));
+    // Each hop's changes first: their bytes are cached, and their length sizes the room needed.
+    const hopChanges = this.hopChanges;
+    const hopBytes = this.hopBytes;
+    let room = PACKET_ROOM + name.length * 3 + (missed.length + 4) * this.longestLabel + sightings.length * (SIGHTING_ROOM + this.longestLabel);
+    for (let i = 1; i < sightings.length; i++) {
+      const pattern = this.patterns.of(store, sightings[i - 1]!, sightings[i]!);
+      hopChanges[i] = pattern;
+      hopBytes[i] = this.patternBytes(pattern);
+      room += hopBytes[i]!.length;
+    }
+    const out = this.out;
+    out.reserve(room);
+    const buf = out.bytes;
+    let pos = out.used;
+    if (this.packetsWritten > 0) buf[pos++] = COMMA;
+    pos = writeBytes(buf, pos, ID);
+    pos = writeNumber(buf, pos, journey.id);
+    pos = writeBytes(buf, pos, FLOW);
+    pos = writeNumber(buf, pos, flow.id);
+    pos = writeBytes(buf, pos, NAME);
+    pos = writeText(buf, pos, name);
+    pos = writeBytes(buf, pos, SIGHTINGS);
     for (let i = 0; i < sightings.length; i++) {
       const slot = sightings[i]!;
-      const previous = i === 0 ? NONE : sightings[i - 1]!;
-      const vni = store.vni[slot]!;
-      const ttl = store.ttl[slot]!;
-      text +=
-        `${i === 0 ? '' : ','}{"point":${labels[store.point[slot]!]},"frame":${store.frame[slot]},` +
-        `"timestampNs":"${this.timestamp(store.timeNs[slot]!)}","deltaNs":${previous === NONE ? 'null' : store.correctedNs[slot]! - store.correctedNs[previous]!},` +
-        `"length":${store.length[slot]},"vni":${vni === NONE ? 'null' : vni},"ttl":${ttl === NONE ? 'null' : ttl},` +
-        `"ethSrc":${this.mac(store.ethSrc[slot]!)},"ethDst":${this.mac(store.ethDst[slot]!)},"changes":${previous === NONE ? '[]' : this.changes(store, previous, slot)}}`;
+      if (i > 0) buf[pos++] = COMMA;
+      pos = writeBytes(buf, pos, POINT);
+      pos = writeBytes(buf, pos, labels[store.point[slot]!]!);
+      pos = writeBytes(buf, pos, FRAME);
+      pos = writeNumber(buf, pos, store.frame[slot]!);
+      pos = writeBytes(buf, pos, TIMESTAMP);
+      pos = this.writeTimestamp(buf, pos, store.timeNs[slot]!);
+      pos = writeBytes(buf, pos, DELTA);
+      pos = i === 0 ? writeBytes(buf, pos, NULL) : writeNumber(buf, pos, store.correctedNs[slot]! - store.correctedNs[sightings[i - 1]!]!);
+      pos = writeBytes(buf, pos, LENGTH);
+      pos = writeNumber(buf, pos, store.length[slot]!);
+      pos = writeBytes(buf, pos, VNI);
+      pos = writeNumberOrNull(buf, pos, store.vni[slot]!);
+      pos = writeBytes(buf, pos, TTL);
+      pos = writeNumberOrNull(buf, pos, store.ttl[slot]!);
+      pos = writeBytes(buf, pos, ETH_SRC);
+      pos = writeMacOrNull(buf, pos, store.ethSrc[slot]!);
+      pos = writeBytes(buf, pos, ETH_DST);
+      pos = writeMacOrNull(buf, pos, store.ethDst[slot]!);
+      pos = writeBytes(buf, pos, CHANGES);
+      pos = i === 0 ? writeBytes(buf, pos, EMPTY_ARRAY) : writeChanges(buf, pos, hopChanges[i]!, hopBytes[i]!, store.length[sightings[i - 1]!]!, store.length[slot]!);
+      buf[pos++] = CLOSE_OBJECT;
     }
-    const hop = (h: { after: number; before: number } | null) => (h === null ? 'null' : `{"after":${labels[h.after]},"before":${labels[h.before]}}`);
-    text += `],"lost":${hop(lost)},"fragmented":${hop(fragmented)},"missed":[${missed.map((p) => labels[p]).join(',')}]}`;
-    this.out.line(this.packetsWritten === 0 ? text : `,${text}`);
+    pos = writeBytes(buf, pos, LOST);
+    pos = writeHop(buf, pos, lost, labels);
+    pos = writeBytes(buf, pos, FRAGMENTED);
+    pos = writeHop(buf, pos, fragmented, labels);
+    pos = writeBytes(buf, pos, MISSED);
+    for (let i = 0; i < missed.length; i++) {
+      if (i > 0) buf[pos++] = COMMA;
+      pos = writeBytes(buf, pos, labels[missed[i]!]!);
+    }
+    pos = writeBytes(buf, pos, PACKET_END);
+    out.used = pos;
     this.packetsWritten += 1;
   }
 
-  /** The point labels as JSON strings, made once (the labels are known once reading starts). */
-  private labelJson(): string[] {
+  /** The point labels as JSON string bytes, made once (the labels are known once reading starts). */
+  private labelBytes(): Uint8Array[] {
     const labels = this.labels();
-    if (this.labelText.length !== labels.length) this.labelText = labels.map((label) => JSON.stringify(label));
-    return this.labelText;
+    if (this.labelJson.length !== labels.length) {
+      this.labelJson = labels.map((label) => utf8(JSON.stringify(label)));
+      this.longestLabel = Math.max(...this.labelJson.map((bytes) => bytes.length));
+    }
+    return this.labelJson;
   }
 
   /** The capture's own time of a sighting, as the decimal string of ns since 1970. */
-  private timestamp(timeNs: number): string {
+  private writeTimestamp(buf: Uint8Array, pos: number, timeNs: number): number {
     const base = this.baseNs();
     if (base !== this.base) {
       // Split once: bigint division for every sighting costs more than the rest of its text.
@@ -77,35 +128,27 @@ export class TraceJsonWriter {
       this.baseSeconds = Number(base / 1_000_000_000n);
       this.baseFraction = Number(base % 1_000_000_000n);
     }
-    const baseSeconds = this.baseSeconds;
     const total = this.baseFraction + timeNs;
-    const seconds = baseSeconds + Math.floor(total / 1e9);
-    if (seconds <= 0) return (base + BigInt(timeNs)).toString();
-    return `${seconds}${String(total - Math.floor(total / 1e9) * 1e9).padStart(9, '0')}`;
+    const carry = Math.floor(total / 1e9);
+    const seconds = this.baseSeconds + carry;
+    buf[pos++] = QUOTE;
+    // Before 1970 and 1 s after it (no capture has such times): the exact bigint's digits.
+    if (seconds <= 0) pos = writeAscii(buf, pos, (base + BigInt(timeNs)).toString());
+    else pos = writePadded(buf, writeNumber(buf, pos, seconds), total - carry * 1e9, 9);
+    buf[pos++] = QUOTE;
+    return pos;
   }
 
-  private mac(value: number): string {
-    let text = this.macJson.get(value);
-    if (text === undefined) {
-      if (this.macJson.size > 65536) this.macJson.clear();
-      text = value === NONE ? 'null' : `"${formatMac(value)}"`;
-      this.macJson.set(value, text);
-    }
-    return text;
-  }
-
-  private changes(store: Parameters<ChangePatterns['of']>[0], before: number, after: number): string {
-    const pattern = this.patterns.of(store, before, after);
-    let text = this.patternJson.get(pattern.id);
-    if (text === undefined) {
-      if (this.patternJson.size >= PATTERNS_KEPT) this.patternJson.clear();
-      // Without the closing bracket: the length change, if any, follows.
-      text = JSON.stringify(pattern.changes).slice(0, -1);
-      this.patternJson.set(pattern.id, text);
-    }
-    if (pattern.lengthDelta === 0) return `${text}]`;
-    const length = `{"field":"frame.len","from":${store.length[before]},"to":${store.length[after]}}]`;
-    return pattern.changes.length === 0 ? `${text}${length}` : `${text},${length}`;
+  /** A pattern's changes as JSON bytes, without the closing bracket (a length change may follow). */
+  private patternBytes(pattern: ChangePattern): Uint8Array {
+    // Keyed by 30 bits of the 52-bit id, a small integer: a Map hashes those much faster.
+    const key = pattern.id % SMALL_KEYS;
+    const known = this.patternJson.get(key);
+    if (known !== undefined && known.id === pattern.id) return known.bytes;
+    if (this.patternJson.size >= PATTERNS_KEPT) this.patternJson.clear();
+    const bytes = utf8(JSON.stringify(pattern.changes).slice(0, -1));
+    this.patternJson.set(key, { id: pattern.id, bytes });
+    return bytes;
   }
 
   /**
@@ -139,6 +182,80 @@ export class TraceJsonWriter {
     this.out.line('],');
   }
 }
+
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const CLOSE_OBJECT = 0x7d;
+const CLOSE_ARRAY = 0x5d;
+const ID = ascii('{"id":');
+const FLOW = ascii(',"flow":');
+const NAME = ascii(',"name":');
+const SIGHTINGS = ascii(',"sightings":[');
+const POINT = ascii('{"point":');
+const FRAME = ascii(',"frame":');
+const TIMESTAMP = ascii(',"timestampNs":');
+const DELTA = ascii(',"deltaNs":');
+const LENGTH = ascii(',"length":');
+const VNI = ascii(',"vni":');
+const TTL = ascii(',"ttl":');
+const ETH_SRC = ascii(',"ethSrc":');
+const ETH_DST = ascii(',"ethDst":');
+const CHANGES = ascii(',"changes":');
+const EMPTY_ARRAY = ascii('[]');
+const NULL = ascii('null');
+const LENGTH_CHANGE_FROM = ascii('{"field":"frame.len","from":');
+const LENGTH_CHANGE_TO = ascii(',"to":');
+const LOST = ascii('],"lost":');
+const FRAGMENTED = ascii(',"fragmented":');
+const MISSED = ascii(',"missed":[');
+const PACKET_END = ascii(']}\n');
+const HOP_AFTER = ascii('{"after":');
+const HOP_BEFORE = ascii(',"before":');
+/** Bytes a packet needs besides its name, labels, sightings and changes; and a sighting besides its label and changes. */
+const PACKET_ROOM = 256;
+/** 2^30: ids modulo this are small integers. */
+const SMALL_KEYS = 1 << 30;
+const SIGHTING_ROOM = 384;
+
+/** Text as UTF-8: byte by byte while it is ASCII (a packet's name always is), encoded otherwise. */
+function writeText(buf: Uint8Array, pos: number, text: string): number {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return writeBytes(buf, pos, utf8(text));
+  return writeAscii(buf, pos, text);
+}
+
+/** A hop's changes: the pattern's bytes, then this packet's own length change if the length changed. */
+function writeChanges(buf: Uint8Array, pos: number, pattern: ChangePattern, patternBytes: Uint8Array, lengthBefore: number, lengthAfter: number): number {
+  pos = writeBytes(buf, pos, patternBytes);
+  if (pattern.lengthDelta !== 0) {
+    if (pattern.changes.length > 0) buf[pos++] = COMMA;
+    pos = writeBytes(buf, pos, LENGTH_CHANGE_FROM);
+    pos = writeNumber(buf, pos, lengthBefore);
+    pos = writeBytes(buf, pos, LENGTH_CHANGE_TO);
+    pos = writeNumber(buf, pos, lengthAfter);
+    buf[pos++] = CLOSE_OBJECT;
+  }
+  buf[pos++] = CLOSE_ARRAY;
+  return pos;
+}
+
+function writeNumberOrNull(buf: Uint8Array, pos: number, value: number): number {
+  return value === NONE ? writeBytes(buf, pos, NULL) : writeNumber(buf, pos, value);
+}
+
+function writeMacOrNull(buf: Uint8Array, pos: number, mac: number): number {
+  return mac === NONE ? writeBytes(buf, pos, NULL) : writeMacString(buf, pos, mac);
+}
+
+/** `lost` or `fragmented`: null, or the two points the packet went missing between. */
+function writeHop(buf: Uint8Array, pos: number, hop: { after: number; before: number } | null, labels: readonly Uint8Array[]): number {
+  if (hop === null) return writeBytes(buf, pos, NULL);
+  pos = writeBytes(buf, pos, HOP_AFTER);
+  pos = writeBytes(buf, pos, labels[hop.after]!);
+  pos = writeBytes(buf, pos, HOP_BEFORE);
+  pos = writeBytes(buf, pos, labels[hop.before]!);
+  return writeBytes(buf, pos, CLOSE_OBJECT_BYTES);
+}
+const CLOSE_OBJECT_BYTES = ascii('}');
 
 export function clockJson(c: ClockOffset): Record<string, unknown> {
   return {
