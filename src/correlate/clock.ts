@@ -66,7 +66,7 @@ function sharedDifferences(a: PointSample, b: PointSample, store: SightingStore)
     all.push({ d: store.timeNs[bt]! - store.timeNs[at]!, src: other ? -1 : store.ipSrc[at]!, dst: other ? -1 : store.ipDst[at]! });
   }
   if (all.length === 0) return [];
-  const sorted = all.map((x) => x.d).sort((x, y) => x - y);
+  const sorted = Float64Array.from(all, (x) => x.d).sort();
   const median = sorted[sorted.length >> 1]!;
   const groups = new Map<string, Group>();
   for (const { d, src, dst } of all) {
@@ -94,13 +94,19 @@ function sharedDifferences(a: PointSample, b: PointSample, store: SightingStore)
  */
 function estimatePair(a: CapturePoint, b: CapturePoint, groups: Group[]): PairEstimate | null {
   if (groups.length === 0) return null;
+  // The largest max below each split and the smallest min above it, so that the splits that
+  // leave no gap (nearly all of them, with thousands of groups) cost nothing to rule out.
+  const maxBelow = new Float64Array(groups.length + 1).fill(-Infinity);
+  const minAbove = new Float64Array(groups.length + 1).fill(Infinity);
+  for (let i = 0; i < groups.length; i++) maxBelow[i + 1] = Math.max(maxBelow[i]!, groups[i]!.max);
+  for (let i = groups.length - 1; i >= 0; i--) minAbove[i] = Math.min(minAbove[i + 1]!, groups[i]!.min);
   let best: (PairEstimate & { score: number }) | null = null;
   for (let split = 1; split < groups.length; split++) {
+    const lowMax = maxBelow[split]!;
+    const highMin = minAbove[split]!;
+    if (lowMax >= highMin) continue;
     const low = groups.slice(0, split);
     const high = groups.slice(split);
-    const lowMax = Math.max(...low.map((g) => g.max));
-    const highMin = Math.min(...high.map((g) => g.min));
-    if (lowMax >= highMin) continue;
     const side = new Map<string, boolean>();
     for (const g of low) side.set(g.key, false);
     for (const g of high) side.set(g.key, true);
