@@ -13,7 +13,10 @@ export class Journey {
   forward = true;
   /** The flow it belongs to, once the flow table has it. */
   flow: Flow | null = null;
-  /** The previous open journey with the same identity (a copy of the packet in flight). */
+  /**
+   * The previous open journey with the same key in the matcher: a copy of the packet in flight,
+   * or rarely a packet whose identity shares the key's bits.
+   */
   twin: Journey | null = null;
   complete = false;
 
@@ -71,6 +74,7 @@ export class Journey {
  * journeys are handed on in the order they started, which keeps the output deterministic.
  */
 export class JourneyMatcher {
+  /** The newest open journey per key (matchKey of its identity), the older ones behind it as twins. */
   private readonly open = new Map<number, Journey>();
   private queue: Journey[] = [];
   private queueHead = 0;
@@ -93,13 +97,18 @@ export class JourneyMatcher {
     const identity = store.identity[slot]!;
     const point = store.point[slot]!;
     this.completeBefore(now - this.windowNs);
-    const newest = this.open.get(identity);
+    const key = matchKey(identity);
+    const newest = this.open.get(key);
     for (let candidate = newest ?? null, newer: Journey | null = null; candidate !== null; newer = candidate, candidate = candidate.twin) {
-      if (candidate.complete || Math.abs(now - candidate.lastNs) > this.windowNs) {
-        // Older copies are out of reach too: drop the rest of the chain.
+      if (candidate.complete) {
+        // Journeys complete in the order they started, so every older one has: drop them.
         if (newer !== null) newer.twin = null;
         break;
       }
+      // Another packet whose identity shares the key's bits.
+      if (candidate.identity !== identity) continue;
+      // Older copies are out of reach too.
+      if (Math.abs(now - candidate.lastNs) > this.windowNs) break;
       if (!candidate.seenAt(point, store) && candidate.accepts(slot, store)) {
         candidate.add(slot, now);
         return;
@@ -107,7 +116,7 @@ export class JourneyMatcher {
     }
     const journey = new Journey(this.nextId++, identity, slot, now);
     journey.twin = newest ?? null;
-    this.open.set(identity, journey);
+    this.open.set(key, journey);
     this.queue.push(journey);
   }
 
@@ -126,7 +135,8 @@ export class JourneyMatcher {
       head += 1;
       journey.complete = true;
       journey.twin = null;
-      if (this.open.get(journey.identity) === journey) this.open.delete(journey.identity);
+      const key = matchKey(journey.identity);
+      if (this.open.get(key) === journey) this.open.delete(key);
       this.onComplete(journey);
     }
     if (head > 4096 && head * 2 > queue.length) {
@@ -135,4 +145,13 @@ export class JourneyMatcher {
     }
     this.queueHead = head;
   }
+}
+
+/**
+ * The open journeys' key: the identity's low 30 bits. The identity (52 bits) is a heap number,
+ * and a Map keyed by heap numbers boxes every key it is asked for; 30 bits are a small integer.
+ * (`&` takes the identity modulo 2^32, exactly, then keeps its low 30 bits.)
+ */
+function matchKey(identity: number): number {
+  return identity & 0x3fffffff;
 }
