@@ -2,7 +2,7 @@ import { formatIpv4, formatMac } from '../dissect/index.js';
 import { Kind, NONE, type Sighting, type SightingStore } from './sighting.js';
 
 /**
- * Words for flows and packets, from a sighting's numbers: the flow's key and name (taken at the
+ * Words for flows and packets, from a sighting's numbers: the flow's name (taken at the
  * packet's first sighting, before any NAT) and the one thing that tells its packets apart.
  */
 
@@ -13,23 +13,19 @@ function protocolName(proto: number): string {
   return proto === 6 ? 'TCP' : proto === 17 ? 'UDP' : proto === 1 ? 'ICMP' : `IP proto ${proto}`;
 }
 
-/** Groups packets into flows: inner 5-tuple (ICMP: echo id), or ARP sender/target, or L2. */
-export function flowKey(store: SightingStore, slot: number): string {
-  switch (store.kind[slot]) {
-    case Kind.Ipv4: {
-      // Non-first fragments carry no ports: a flow of their own, named as such.
-      const laterFragment = store.fragment[slot] === 1 && store.typeOrFlags[slot] === NONE && store.srcPort[slot] === NONE;
-      return `${store.proto[slot]} ${store.ipSrc[slot]}:${store.srcPort[slot]} ${store.ipDst[slot]}:${store.dstPort[slot]}${laterFragment ? ' frag' : ''}`;
-    }
-    case Kind.Arp:
-      return `arp ${store.typeOrFlags[slot]} ${store.ipSrc[slot]} ${store.ipDst[slot]}`;
-    default:
-      return `eth ${store.etherType[slot]} ${store.ethSrc[slot]} ${store.ethDst[slot]}`;
-  }
+/** The fields flowName reads. */
+const FLOW_FIELDS = ['kind', 'proto', 'ipSrc', 'srcPort', 'ipDst', 'dstPort', 'fragment', 'typeOrFlags', 'etherType', 'ethSrc', 'ethDst'] as const;
+type FlowFields = Pick<Sighting, (typeof FLOW_FIELDS)[number]>;
+
+/** flowName of a sighting still in the store, reading only the fields it needs (no snapshot of all). */
+export function flowNameAt(store: SightingStore, slot: number): string {
+  const fields = {} as Record<keyof FlowFields, number>;
+  for (const name of FLOW_FIELDS) fields[name] = store[name][slot]!;
+  return flowName(fields);
 }
 
 /** "TCP 10.244.1.2:41234 → 10.244.2.2:80", "ICMP 10.244.1.2 → 10.244.2.2 id 17363". */
-export function flowName(s: Sighting): string {
+export function flowName(s: FlowFields): string {
   switch (s.kind) {
     case Kind.Ipv4: {
       const name = protocolName(s.proto);
@@ -49,7 +45,7 @@ export function flowName(s: Sighting): string {
   }
 }
 
-function isLaterFragment(s: Sighting): boolean {
+function isLaterFragment(s: Pick<Sighting, 'fragment' | 'typeOrFlags' | 'srcPort'>): boolean {
   return s.fragment === 1 && s.typeOrFlags === NONE && s.srcPort === NONE;
 }
 

@@ -1,5 +1,6 @@
 import { type Change, changesBetween, differingColumns, SharedChanges } from './changes.js';
-import { flowKey, flowName } from './describe.js';
+import { flowNameAt } from './describe.js';
+import { FlowIndex } from './flow-index.js';
 import type { Journey } from './journeys.js';
 import { LatencySample } from './latency.js';
 import { orderSightings } from './path.js';
@@ -98,7 +99,6 @@ export class Flow {
 
   constructor(
     readonly id: number,
-    readonly key: string,
     readonly name: string,
     /** Travels along the point order (true) or against it. */
     readonly forward: boolean,
@@ -159,11 +159,13 @@ export interface CaptureSpan {
  * known from every packet in that span.
  */
 export class FlowTable {
-  readonly flows = new Map<string, Flow>();
+  /** In the order they were first seen. */
+  readonly flows: Flow[] = [];
+  private readonly flowOf = new FlowIndex<Flow>();
   /** All traffic along the point order and against it, as two flows: the path at a glance. */
   readonly directions = [
-    new Flow(0, 'along the path', 'All packets along the path', true, DIRECTION_RESERVOIR),
-    new Flow(0, 'against the path', 'All packets against the path', false, DIRECTION_RESERVOIR),
+    new Flow(0, 'All packets along the path', true, DIRECTION_RESERVOIR),
+    new Flow(0, 'All packets against the path', false, DIRECTION_RESERVOIR),
   ] as const;
   private pending: Journey[] = [];
   private pendingHead = 0;
@@ -198,11 +200,11 @@ export class FlowTable {
     const sightings = journey.sightings;
     const forward = journey.forward;
     const first = sightings[0]!;
-    const key = flowKey(store, first);
-    let flow = this.flows.get(key);
+    let flow = this.flowOf.get(store, first);
     if (flow === undefined) {
-      flow = new Flow(this.flows.size + 1, flat(key), flat(flowName(store.snapshot(first))), forward);
-      this.flows.set(key, flow);
+      flow = new Flow(this.flows.length + 1, flat(flowNameAt(store, first)), forward);
+      this.flows.push(flow);
+      this.flowOf.add(store, first, flow);
     }
     flow.extendPath(sightings, store, this.position);
     if (sightings.length > 1) this.directions[forward ? 0 : 1].extendPath(sightings, store, this.position);

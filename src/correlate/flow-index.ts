@@ -1,0 +1,97 @@
+import { Kind, NONE, type SightingStore } from './sighting.js';
+
+/** How many numbers make a flow's key (see keyOf). */
+const KEY_FIELDS = 7;
+
+/**
+ * Finds the flow of a packet by its key fields. Every packet looks up its flow, and a key as
+ * text (its numbers turned into strings and joined, then hashed whole by the Map) cost more
+ * than the rest of the flow table's work per packet; the fields are compared as numbers here,
+ * found by a hash of them.
+ */
+export class FlowIndex<T> {
+  /** Per hash of the key, the entries with that hash (almost always one). */
+  private readonly byHash = new Map<number, Entry<T>>();
+  /** Scratch: the key of the sighting being looked up. */
+  private readonly key = new Float64Array(KEY_FIELDS);
+
+  /** What was stored for the flow of the sighting in `slot`, if anything. */
+  get(store: SightingStore, slot: number): T | undefined {
+    const key = this.key;
+    keyOf(store, slot, key);
+    for (let entry = this.byHash.get(hashOf(key)); entry !== undefined; entry = entry.next) {
+      if (sameKey(entry.key, key)) return entry.value;
+    }
+    return undefined;
+  }
+
+  /** Stores `value` for the flow of the sighting in `slot`, which has nothing stored yet. */
+  add(store: SightingStore, slot: number, value: T): void {
+    const key = new Float64Array(KEY_FIELDS);
+    keyOf(store, slot, key);
+    const hash = hashOf(key);
+    this.byHash.set(hash, { key, value, next: this.byHash.get(hash) });
+  }
+}
+
+interface Entry<T> {
+  readonly key: Float64Array;
+  readonly value: T;
+  /** Another flow whose key has the same hash. */
+  readonly next: Entry<T> | undefined;
+}
+
+/**
+ * What groups packets into flows, taken at a packet's first sighting (before any NAT): the
+ * inner 5-tuple (ICMP: the echo id as source port), or the ARP opcode, sender and target, or
+ * the ethertype and MACs. Unused places are NONE.
+ */
+function keyOf(store: SightingStore, slot: number, key: Float64Array): void {
+  const kind = store.kind[slot]!;
+  key[0] = kind;
+  key[3] = NONE;
+  key[5] = NONE;
+  key[6] = 0;
+  switch (kind) {
+    case Kind.Ipv4:
+      key[1] = store.proto[slot]!;
+      key[2] = store.ipSrc[slot]!;
+      key[3] = store.srcPort[slot]!;
+      key[4] = store.ipDst[slot]!;
+      key[5] = store.dstPort[slot]!;
+      // Non-first fragments carry no ports: a flow of their own.
+      key[6] = isLaterFragment(store, slot) ? 1 : 0;
+      return;
+    case Kind.Arp:
+      key[1] = store.typeOrFlags[slot]!;
+      key[2] = store.ipSrc[slot]!;
+      key[4] = store.ipDst[slot]!;
+      return;
+    default:
+      key[1] = store.etherType[slot]!;
+      key[2] = store.ethSrc[slot]!;
+      key[4] = store.ethDst[slot]!;
+  }
+}
+
+/** An IPv4 fragment other than the first: no transport header, so no ports or ICMP type. */
+function isLaterFragment(store: SightingStore, slot: number): boolean {
+  return store.fragment[slot] === 1 && store.typeOrFlags[slot] === NONE && store.srcPort[slot] === NONE;
+}
+
+function sameKey(x: Float64Array, y: Float64Array): boolean {
+  for (let i = 0; i < KEY_FIELDS; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** A 30-bit hash of the key (a small integer, the cheapest Map key): FNV-1a over 32-bit halves. */
+function hashOf(key: Float64Array): number {
+  let hash = 0x811c9dc5 | 0;
+  for (let i = 0; i < KEY_FIELDS; i++) {
+    const value = key[i]!;
+    // A MAC has 48 bits: its high part too (NONE, -1, gives -1 there).
+    hash = Math.imul(hash ^ (value | 0), 0x01000193);
+    hash = Math.imul(hash ^ Math.floor(value / 4294967296), 0x01000193);
+  }
+  return (hash ^ (hash >>> 15)) & 0x3fffffff;
+}
