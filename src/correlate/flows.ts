@@ -1,7 +1,7 @@
 import { type Change, changesBetween, differingColumns, SharedChanges } from './changes.js';
 import { flowNameAt } from './describe.js';
 import { FlowIndex } from './flow-index.js';
-import type { Journey } from './journeys.js';
+import { type Journey, JourneyPool } from './journeys.js';
 import { LatencySample } from './latency.js';
 import { orderSightings } from './path.js';
 import { Kind, NONE, type Sighting, type SightingStore } from './sighting.js';
@@ -179,6 +179,8 @@ export class FlowTable {
   private differing = new Int32Array(16);
   /** Recent fragments by point, protocol and IP ID, with when they were seen. */
   private readonly fragments = new Map<string, number>();
+  /** Where decided journeys go back to, for the matcher to reuse. */
+  private readonly journeys: JourneyPool;
 
   constructor(
     private readonly store: SightingStore,
@@ -192,7 +194,9 @@ export class FlowTable {
     private readonly onlyLost = false,
     /** Receives every journey straight from the store, instead of packets. */
     private readonly onDecided?: (decided: DecidedJourney) => void,
-  ) {}
+  ) {
+    this.journeys = JourneyPool.of(store);
+  }
 
   add(journey: Journey): void {
     const store = this.store;
@@ -230,8 +234,9 @@ export class FlowTable {
       const journey = pending[head]!;
       head += 1;
       this.decide(journey, journey.flow!);
-      // The journey is done with: its slots go back to the store.
+      // The journey is done with: its slots go back to the store, and it to the matcher.
       for (const slot of journey.sightings) this.store.release(slot);
+      this.journeys.release(journey);
     }
     if (head > 4096 && head * 2 > pending.length) {
       this.pending = pending.slice(head);

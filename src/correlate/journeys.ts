@@ -4,11 +4,15 @@ import { NONE, type SightingStore } from './sighting.js';
 /**
  * One packet's journey: its sightings (slots of the sighting store) at the capture points, in
  * arrival order until orderSightings puts them in travel order.
+ *
+ * Journeys are reused (JourneyPool): one is valid until the flow table has decided it.
  */
 export class Journey {
-  readonly sightings: number[];
-  firstNs: number;
-  lastNs: number;
+  readonly sightings: number[] = [];
+  id = 0;
+  identity = 0;
+  firstNs = 0;
+  lastNs = 0;
   /** Travels along the point order (set by orderSightings). */
   forward = true;
   /** The flow it belongs to, once the flow table has it. */
@@ -20,15 +24,20 @@ export class Journey {
   twin: Journey | null = null;
   complete = false;
 
-  constructor(
-    readonly id: number,
-    readonly identity: number,
-    first: number,
-    timeNs: number,
-  ) {
-    this.sightings = [first];
+  /** Starts it afresh, new or reused, with its first sighting. */
+  start(id: number, identity: number, first: number, timeNs: number): this {
+    // Length 1, not 0: V8 keeps the array's room then (length 0 would drop it).
+    this.sightings.length = 1;
+    this.sightings[0] = first;
+    this.id = id;
+    this.identity = identity;
     this.firstNs = timeNs;
     this.lastNs = timeNs;
+    this.forward = true;
+    this.flow = null;
+    this.twin = null;
+    this.complete = false;
+    return this;
   }
 
   seenAt(point: number, store: SightingStore): boolean {
@@ -79,12 +88,15 @@ export class JourneyMatcher {
   private queue: Journey[] = [];
   private queueHead = 0;
   private nextId = 1;
+  private readonly pool: JourneyPool;
 
   constructor(
     private readonly store: SightingStore,
     private readonly windowNs: number,
     private readonly onComplete: (journey: Journey) => void,
-  ) {}
+  ) {
+    this.pool = JourneyPool.of(store);
+  }
 
   /** Journeys started so far. */
   get started(): number {
@@ -99,12 +111,8 @@ export class JourneyMatcher {
     this.completeBefore(now - this.windowNs);
     const key = matchKey(identity);
     const newest = this.open.get(key);
-    for (let candidate = newest ?? null, newer: Journey | null = null; candidate !== null; newer = candidate, candidate = candidate.twin) {
-      if (candidate.complete) {
-        // Journeys complete in the order they started, so every older one has: drop them.
-        if (newer !== null) newer.twin = null;
-        break;
-      }
+    // Complete journeys are cut out of the chains (completeBefore): every candidate is open.
+    for (let candidate = newest ?? null; candidate !== null; candidate = candidate.twin) {
       // Another packet whose identity shares the key's bits.
       if (candidate.identity !== identity) continue;
       // Older copies are out of reach too.
@@ -114,7 +122,7 @@ export class JourneyMatcher {
         return;
       }
     }
-    const journey = new Journey(this.nextId++, identity, slot, now);
+    const journey = this.pool.take().start(this.nextId++, identity, slot, now);
     journey.twin = newest ?? null;
     this.open.set(key, journey);
     this.queue.push(journey);
@@ -135,8 +143,7 @@ export class JourneyMatcher {
       head += 1;
       journey.complete = true;
       journey.twin = null;
-      const key = matchKey(journey.identity);
-      if (this.open.get(key) === journey) this.open.delete(key);
+      this.unlink(journey);
       this.onComplete(journey);
     }
     if (head > 4096 && head * 2 > queue.length) {
@@ -144,6 +151,56 @@ export class JourneyMatcher {
       head = 0;
     }
     this.queueHead = head;
+  }
+
+  /**
+   * Takes a journey that has completed out of its chain, where a newer one may point at it:
+   * it is reused once decided. Journeys complete in the order they started, so every older one
+   * in the chain has completed and was taken out before.
+   */
+  private unlink(journey: Journey): void {
+    const key = matchKey(journey.identity);
+    const newest = this.open.get(key);
+    if (newest === journey) {
+      this.open.delete(key);
+      return;
+    }
+    for (let newer = newest; newer !== undefined && newer.twin !== null; newer = newer.twin) {
+      if (newer.twin === journey) {
+        newer.twin = null;
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * Journeys done with, for the matcher to reuse. A journey lives for the window and the hold,
+ * long enough to be moved to the old generation, where making one per packet gave the
+ * collector much of its work. One pool per store: the store is what the matcher and the flow
+ * table, which decides and releases the journeys, share.
+ */
+export class JourneyPool {
+  private static readonly pools = new WeakMap<SightingStore, JourneyPool>();
+  private readonly free: Journey[] = [];
+
+  static of(store: SightingStore): JourneyPool {
+    let pool = JourneyPool.pools.get(store);
+    if (pool === undefined) {
+      pool = new JourneyPool();
+      JourneyPool.pools.set(store, pool);
+    }
+    return pool;
+  }
+
+  /** A journey to start(). */
+  take(): Journey {
+    return this.free.pop() ?? new Journey();
+  }
+
+  /** Hands a decided journey back; nothing may use it afterwards. */
+  release(journey: Journey): void {
+    this.free.push(journey);
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { estimateClockOffsets, type PointSample } from '../../src/correlate/clock.js';
-import { type Journey, JourneyMatcher } from '../../src/correlate/journeys.js';
+import { type Journey, JourneyMatcher, JourneyPool } from '../../src/correlate/journeys.js';
 import type { CapturePoint } from '../../src/correlate/points.js';
 import { Kind, NONE, SightingStore } from '../../src/correlate/sighting.js';
 import { createDissector } from '../../src/dissect/index.js';
@@ -112,6 +112,30 @@ describe('journey matcher', () => {
     const journeys = run([sighting(0, 0, 5), sighting(0, 10, 6), sighting(1, 5000, 5), sighting(1, 5001, 6)]);
     expect(journeys.map((j) => j.sightings.length)).toEqual([1, 1, 1, 1]);
     expect(journeys.map((j) => j.id)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('journey pool', () => {
+  it('reuses a decided journey, and no newer copy of its packet still leads to it', () => {
+    const done: string[] = [];
+    const completed: Journey[] = [];
+    const matcher = new JourneyMatcher(store, 1000, (j) => {
+      done.push(`${j.id}:${j.sightings.map((s) => store.timeNs[s]).join(',')}`);
+      completed.push(j);
+    });
+    matcher.add(sighting(0, 0, 5));
+    // A copy seen at the same point again: a new journey, whose twin is the first.
+    matcher.add(sighting(0, 600, 5));
+    // Completes the first journey only, which the flow table would decide and hand back.
+    matcher.add(sighting(0, 1200, 7));
+    expect(done).toEqual(['1:0']);
+    JourneyPool.of(store).release(completed[0]!);
+    // The same packet twice more, the first in the reused journey: no chain may lead back to it.
+    matcher.add(sighting(0, 1300, 5));
+    matcher.add(sighting(0, 1400, 5));
+    matcher.finish();
+    expect(done).toEqual(['1:0', '2:600', '3:1200', '4:1300', '5:1400']);
+    expect(completed[3]).toBe(completed[0]);
   });
 });
 
