@@ -51,7 +51,7 @@ Examples:
 }
 
 function runDiff(aArgument: string, bArgument: string, options: DiffOptions): number {
-  limitHeapGrowth();
+  limitHeapGrowth(false);
   let progress: Progress | undefined;
   try {
     if (!(FORMATS as readonly string[]).includes(options.format)) {

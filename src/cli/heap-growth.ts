@@ -5,14 +5,22 @@ import { setFlagsFromString } from 'node:v8';
  *
  * Their live heap is large (every flow, and the packets inside the matching window) and they
  * allocate fast, and V8 answers a fast allocator by letting the heap grow up to 4× its live
- * size before collecting again. On six 1M-packet captures that put trace's peak RSS at 580 MB
- * (text) and 835 MB (JSON) over a live heap of about 200 MB. Growing by 30% instead gave 420 and
- * 443 MB (50%: 443 and 486 MB), for up to 15% more time (bench/generate-path.mjs captures,
- * 2026-11-30). The flag is read at every collection, so setting it when the command starts is
- * enough.
+ * size before collecting again. How much that matters depends on how much garbage a run makes.
+ * On six 1M-packet captures (bench/generate-path.mjs, 2 cores, 2026-11-30):
+ *
+ *   trace (text)    V8's default: 9.3-9.7 s, 413-470 MB peak RSS; 50%: 9.9 s, 430 MB;
+ *                   30%: 12.0 s, 430 MB
+ *   trace --format json, which writes every packet: default 26.2 s, 698 MB; 45%: 26.6 s, 465 MB;
+ *                   30%: 27.8 s, 457 MB
+ *   diff            default 5.0 s, 311 MB; 30%: 5.5 s, 291 MB
+ *
+ * So the JSON trace grows by 30%, the others by 50%, which keeps every trace under 500 MB with
+ * room for the run-to-run variance of the collector's timing. The flag is read at every
+ * collection, so setting it when the command starts is enough.
  */
-const HEAP_GROWING_PERCENT = 30;
+const HEAP_GROWING_PERCENT = { writesEveryPacket: 30, otherwise: 50 };
 
-export function limitHeapGrowth(): void {
-  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+export function limitHeapGrowth(writesEveryPacket: boolean): void {
+  const percent = writesEveryPacket ? HEAP_GROWING_PERCENT.writesEveryPacket : HEAP_GROWING_PERCENT.otherwise;
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
 }

@@ -59,7 +59,7 @@ Examples:
 }
 
 function runTrace(points: string[], options: TraceOptions): number {
-  limitHeapGrowth();
+  limitHeapGrowth(options.format === 'json' || options.packets === true);
   let progress: Progress | undefined;
   try {
     if (!(FORMATS as readonly string[]).includes(options.format)) {
