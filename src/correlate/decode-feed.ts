@@ -85,8 +85,7 @@ export class DecodeFeed {
       streams,
       vxlanPorts: options.vxlanPorts,
       vxlanHeuristic: options.vxlanHeuristic,
-      baseSeconds: options.base.seconds,
-      baseNanoseconds: options.base.nanoseconds,
+      base: options.base,
     };
     this.worker.postMessage(task);
     streams.forEach(({ file }, index) => this.sources.push(new WorkerSource(this, index, file, store)));

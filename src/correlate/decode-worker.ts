@@ -1,9 +1,9 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { CaptureError } from '../capture/errors.js';
-import { frameNanosecondOfSecond, frameSeconds } from '../capture/frame.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
-import { createDissector, type Dissector } from '../dissect/index.js';
+import { createDissector } from '../dissect/index.js';
 import type { SightingStore } from './sighting.js';
+import { traceTimeNs } from './sighting-sources.js';
 import { BYTES_READ, CONSUMED, type DecodeTask, ENDED, FIRST_FRAME_NS, FREED, RING_SLOTS, SIGNAL, SightingRings, STOP, type StreamEnd, WRITTEN } from './sighting-rings.js';
 
 /*
@@ -14,7 +14,7 @@ import { BYTES_READ, CONSUMED, type DecodeTask, ENDED, FIRST_FRAME_NS, FREED, RI
  *
  * The worker fills whichever rings have room, a batch at a time, and sleeps when all are full.
  * A stream's frames and warnings are exactly those of reading it in the main thread: the same
- * reader and dissector, the same time arithmetic (trace.ts).
+ * reader and dissector, the same time arithmetic (traceTimeNs).
  */
 
 /** Sightings decoded into one ring before the worker publishes them and looks at the next. */
@@ -80,7 +80,7 @@ function decodeAll(task: DecodeTask): void {
           break;
         }
         stream.frames += 1;
-        const timeNs = (frameSeconds(frame) - task.baseSeconds) * 1e9 + (frameNanosecondOfSecond(frame) - task.baseNanoseconds);
+        const timeNs = traceTimeNs(frame, task.base);
         if (stream.frames === 1) values[rings.value(stream.index, FIRST_FRAME_NS)] = timeNs;
         if (ring.addAt(stream.written % RING_SLOTS, dissect(frame), point, timeNs)) {
           stream.written += 1;

@@ -1,5 +1,6 @@
 import type { CaptureLocation, CaptureWarning } from '../capture/errors.js';
 import { SightingStore } from './sighting.js';
+import type { TimeBase } from './sighting-sources.js';
 
 /*
  * The shared memory between trace's main thread and its decode worker (decode-worker.ts): per
@@ -98,9 +99,8 @@ export interface DecodeTask {
   streams: { file: string; point: number }[];
   vxlanPorts: number[] | undefined;
   vxlanHeuristic: boolean | undefined;
-  /** The trace's base time (TraceResult.baseNs) in whole seconds and the ns after them. */
-  baseSeconds: number;
-  baseNanoseconds: number;
+  /** The trace's base time (TraceResult.baseNs). */
+  base: TimeBase;
 }
 
 /** The worker's last word on a stream, sent before it sets ENDED. */

@@ -1,4 +1,4 @@
-import { frameNanosecondOfSecond, frameSeconds } from '../capture/frame.js';
+import { type Frame, frameNanosecondOfSecond, frameSeconds } from '../capture/frame.js';
 import type { CaptureReader } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
 import type { Dissector } from '../dissect/index.js';
@@ -33,7 +33,7 @@ export interface TimeBase {
 }
 
 /** Time since the base as a number, without a bigint per frame: exact for 104 days. */
-export function traceTimeNs(frame: Parameters<typeof frameSeconds>[0], base: TimeBase): number {
+export function traceTimeNs(frame: Frame, base: TimeBase): number {
   return (frameSeconds(frame) - base.seconds) * 1e9 + (frameNanosecondOfSecond(frame) - base.nanoseconds);
 }
 

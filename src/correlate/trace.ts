@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { type Frame, frameNanosecondOfSecond, frameSeconds } from '../capture/frame.js';
+import type { Frame } from '../capture/frame.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
 import { createDissector, type Dissector } from '../dissect/index.js';
