@@ -72,13 +72,10 @@ export class DecodeFeed {
 
   /**
    * Has the worker decode `streams` into `store`'s slots, with sources in `sources`; false when
-   * the worker did not start (it is then stopped).
+   * the worker did not start. Whoever spawned it stops it either way.
    */
   begin(streams: { file: string; point: number }[], store: SightingStore, options: { vxlanPorts: number[] | undefined; vxlanHeuristic: boolean | undefined; base: TimeBase }): boolean {
-    if (Atomics.wait(this.started, 0, 0, START_TIMEOUT_MS) === 'timed-out') {
-      this.stop();
-      return false;
-    }
+    if (Atomics.wait(this.started, 0, 0, START_TIMEOUT_MS) === 'timed-out') return false;
     this.rings = SightingRings.allocate(streams.length);
     const task: DecodeTask = {
       buffer: this.rings.buffer,

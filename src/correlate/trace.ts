@@ -101,25 +101,27 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
   if (args.length === 0) throw new TraceError('trace needs at least one capture');
   // The captures are read twice (a sample first, for clocks and order), which a pipe cannot do.
   if (args.some((arg) => arg.file === '-')) throw new TraceError('trace reads every capture twice, so it cannot read standard input: save it to a file first');
+  // A worker to decode large captures, spawned first so that it loads while the sample is read,
+  // and stopped however the trace ends (it closes whatever captures it opened).
+  const sizes = args.map((arg) => statSync(arg.file, { throwIfNoEntry: false })?.size ?? 0);
+  const worker = workerWorthIt(sizes.reduce((sum, size) => sum + size, 0)) ? DecodeFeed.spawn() : undefined;
+  try {
+    return traceCaptures(args, options, sizes, worker);
+  } finally {
+    worker?.stop();
+  }
+}
+
+/** trace() once its arguments are checked: `worker` decodes if it starts, else this thread does. */
+function traceCaptures(args: readonly PointArgument[], options: TraceOptions, sizes: readonly number[], worker: DecodeFeed | undefined): TraceResult {
   const windowNs = options.windowNs ?? DEFAULT_WINDOW_NS;
   const dissect = createDissector({ vxlanPorts: options.vxlanPorts, vxlanHeuristic: options.vxlanHeuristic, verifyChecksums: false });
   const registry = new PointRegistry();
   const warnings: CaptureWarning[] = [];
 
-  // A worker to decode large captures, spawned now so that it loads while the sample is read.
-  const totalBytes = args.reduce((sum, arg) => sum + (statSync(arg.file, { throwIfNoEntry: false })?.size ?? 0), 0);
-  let feed = workerWorthIt(totalBytes) ? DecodeFeed.spawn() : undefined;
-
   // 1-3. Sample, clocks, order.
   const sampleFrames = options.sampleFrames ?? DEFAULT_SAMPLE_FRAMES;
-  let surveyed: ReturnType<typeof survey>;
-  try {
-    surveyed = survey(args, registry, dissect, sampleFrames, windowNs, options);
-  } catch (error) {
-    feed?.stop();
-    throw error;
-  }
-  const { baseNs, clock, order } = surveyed;
+  const { baseNs, clock, order } = survey(args, registry, dissect, sampleFrames, windowNs, options);
   const points = registry.points;
   const offsetOfNode = new Map(clock.map((c) => [c.node, c.offsetNs]));
   const offsets = points.map((p) => offsetOfNode.get(p.node) ?? 0);
@@ -138,8 +140,9 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
   });
   const base: TimeBase = { seconds: Number(baseNs / 1_000_000_000n), nanoseconds: Number(baseNs % 1_000_000_000n) };
   const streams: Stream[] = [];
+  let feed: DecodeFeed | undefined;
   try {
-    feed = openStreams(args, registry, store, dissect, base, sampleFrames, options, feed, streams);
+    feed = openStreams(args, sizes, registry, store, dissect, base, sampleFrames, options, worker, streams);
     const advance = (stream: Stream): void => {
       const slot = stream.source.next();
       stream.head = slot;
@@ -187,29 +190,29 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
     table.finish();
   } finally {
     for (const stream of streams) stream.source.close();
-    feed?.stop();
   }
 
-  const flows = [...table.flows.values()].sort((a, b) => a.firstNs - b.firstNs || a.id - b.id);
+  const flows = [...table.flows].sort((a, b) => a.firstNs - b.firstNs || a.id - b.id);
   const decoder = feed === undefined ? 'main thread' : 'worker thread';
   return { points: stats, order, clock, flows, directions: table.directions, packets: matcher.started, matched, baseNs, warnings, decoder };
 }
 
 /**
  * A stream per capture point, filled into `streams` (so that the caller closes whatever opened).
- * The points of single-point captures are decoded by a worker thread when the captures are large
- * enough for it to pay; a multi-interface pcapng is read here, once per interface, as its frames
- * are out of time order across interfaces (each writer buffers its interface apart).
+ * The points of single-point captures are decoded by `worker`, if there is one and it starts;
+ * a multi-interface pcapng is read here, once per interface, as its frames are out of time order
+ * across interfaces (each writer buffers its interface apart). Returns the worker if it decodes.
  */
 function openStreams(
   args: readonly PointArgument[],
+  sizes: readonly number[],
   registry: PointRegistry,
   store: SightingStore,
   dissect: Dissector,
   base: TimeBase,
   sampleFrames: number,
   options: TraceOptions,
-  feed: DecodeFeed | undefined,
+  worker: DecodeFeed | undefined,
   streams: Stream[],
 ): DecodeFeed | undefined {
   const knownPoints = registry.points.length;
@@ -219,7 +222,7 @@ function openStreams(
   const ordered: (Stream | undefined)[] = [];
   args.forEach((arg, capture) => {
     const own = registry.pointsOf(capture);
-    const bytes = statSync(arg.file).size;
+    const bytes = sizes[capture]!;
     if (own.length === 1) {
       wholeFiles.push({ stream: ordered.length, capture, point: own[0]!, bytes });
       ordered.push(undefined);
@@ -231,15 +234,12 @@ function openStreams(
       ordered.push({ point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, bytes, tellsWarnings: i === 0 });
     });
   });
-  if (feed !== undefined && wholeFiles.length === 0) {
-    feed.stop();
-    feed = undefined;
-  }
-  if (feed !== undefined) {
+  let feed: DecodeFeed | undefined;
+  if (worker !== undefined && wholeFiles.length > 0) {
     const decoded = wholeFiles.map((f) => ({ file: args[f.capture]!.file, point: f.point.index }));
     const vxlanPorts = options.vxlanPorts === undefined ? undefined : [...options.vxlanPorts];
-    // A worker that did not start is stopped by begin(); the captures are then read here.
-    if (!feed.begin(decoded, store, { vxlanPorts, vxlanHeuristic: options.vxlanHeuristic, base })) feed = undefined;
+    // A worker that did not start: the captures are read here.
+    if (worker.begin(decoded, store, { vxlanPorts, vxlanHeuristic: options.vxlanHeuristic, base })) feed = worker;
   }
   try {
     wholeFiles.forEach(({ stream, capture, point, bytes }, i) => {
