@@ -17,7 +17,7 @@ export class TraceJsonWriter {
   private packetsWritten = 0;
   private readonly patterns = new ChangePatterns();
   /** JSON bytes of each way of changing (without the length, added per packet), made once. */
-  private readonly patternJson = new Map<number, { id: number; bytes: Uint8Array }>();
+  private readonly patternJson = new Map<ChangePattern, Uint8Array>();
   /** The point labels as JSON strings, and the longest one's length. */
   private labelJson: Uint8Array[] = [];
   private longestLabel = 0;
@@ -42,7 +42,7 @@ export class TraceJsonWriter {
   /**
    * One packet, written as bytes straight from the sighting store into the output buffer: no
    * record per sighting and no string for the packet (building one and encoding it took a fifth
-   * of a JSON trace). Each MAC, point label and way of changing is encoded once.
+   * of a JSON trace). Each point label and way of changing is encoded once.
    */
   decided({ journey, flow, store, lost, fragmented, missed }: DecidedJourney): void {
     const labels = this.labelBytes();
@@ -68,8 +68,10 @@ export class TraceJsonWriter {
     pos = writeBytes(buf, pos, FLOW);
     pos = writeNumber(buf, pos, flow.id);
     pos = writeBytes(buf, pos, NAME);
-    pos = writeText(buf, pos, name);
-    pos = writeBytes(buf, pos, SIGHTINGS);
+    // As UTF-8, into the room reserved above.
+    out.used = pos;
+    out.text(name);
+    pos = writeBytes(buf, out.used, SIGHTINGS);
     for (let i = 0; i < sightings.length; i++) {
       const slot = sightings[i]!;
       if (i > 0) buf[pos++] = COMMA;
@@ -141,13 +143,13 @@ export class TraceJsonWriter {
 
   /** A pattern's changes as JSON bytes, without the closing bracket (a length change may follow). */
   private patternBytes(pattern: ChangePattern): Uint8Array {
-    // Keyed by 30 bits of the 52-bit id, a small integer: a Map hashes those much faster.
-    const key = pattern.id % SMALL_KEYS;
-    const known = this.patternJson.get(key);
-    if (known !== undefined && known.id === pattern.id) return known.bytes;
-    if (this.patternJson.size >= PATTERNS_KEPT) this.patternJson.clear();
-    const bytes = utf8(JSON.stringify(pattern.changes).slice(0, -1));
-    this.patternJson.set(key, { id: pattern.id, bytes });
+    // Keyed by the pattern itself: ChangePatterns hands out one object per way of changing.
+    let bytes = this.patternJson.get(pattern);
+    if (bytes === undefined) {
+      if (this.patternJson.size >= PATTERNS_KEPT) this.patternJson.clear();
+      bytes = utf8(JSON.stringify(pattern.changes).slice(0, -1));
+      this.patternJson.set(pattern, bytes);
+    }
     return bytes;
   }
 
@@ -213,15 +215,7 @@ const HOP_AFTER = ascii('{"after":');
 const HOP_BEFORE = ascii(',"before":');
 /** Bytes a packet needs besides its name, labels, sightings and changes; and a sighting besides its label and changes. */
 const PACKET_ROOM = 256;
-/** 2^30: ids modulo this are small integers. */
-const SMALL_KEYS = 1 << 30;
 const SIGHTING_ROOM = 384;
-
-/** Text as UTF-8: byte by byte while it is ASCII (a packet's name always is), encoded otherwise. */
-function writeText(buf: Uint8Array, pos: number, text: string): number {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return writeBytes(buf, pos, utf8(text));
-  return writeAscii(buf, pos, text);
-}
 
 /** A hop's changes: the pattern's bytes, then this packet's own length change if the length changed. */
 function writeChanges(buf: Uint8Array, pos: number, pattern: ChangePattern, patternBytes: Uint8Array, lengthBefore: number, lengthAfter: number): number {
@@ -253,9 +247,9 @@ function writeHop(buf: Uint8Array, pos: number, hop: { after: number; before: nu
   pos = writeBytes(buf, pos, labels[hop.after]!);
   pos = writeBytes(buf, pos, HOP_BEFORE);
   pos = writeBytes(buf, pos, labels[hop.before]!);
-  return writeBytes(buf, pos, CLOSE_OBJECT_BYTES);
+  buf[pos] = CLOSE_OBJECT;
+  return pos + 1;
 }
-const CLOSE_OBJECT_BYTES = ascii('}');
 
 export function clockJson(c: ClockOffset): Record<string, unknown> {
   return {
