@@ -1,5 +1,5 @@
 import { formatIpv4, formatMac } from '../dissect/index.js';
-import { IdentityHash } from './identity-hash.js';
+import { IdentityHash, smallKey } from './identity-hash.js';
 import { Kind, NONE, type SightingField, type SightingStore } from './sighting.js';
 
 /**
@@ -179,8 +179,7 @@ export class ChangePatterns {
       addValue(hash, columns[i]![after]!);
     }
     const id = hash.value();
-    // Keyed by 30 bits of the 52-bit id, a small integer: a Map hashes those much faster.
-    const key = id % 1073741824;
+    const key = smallKey(id);
     let pattern = this.known.get(key);
     if (pattern === undefined || pattern.id !== id) {
       if (this.known.size >= PATTERNS_KEPT) this.known.clear();

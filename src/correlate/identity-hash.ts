@@ -43,3 +43,13 @@ export class IdentityHash {
     return (a >>> 6) * 0x4000000 + (b >>> 6);
   }
 }
+
+/**
+ * A hash's low 30 bits, for keying a Map. The 52-bit value is a heap number, and a Map keyed by
+ * heap numbers boxes every key it is asked for; 30 bits are a small integer. Different hashes
+ * may share a key: whoever uses one compares the whole hash too. (`&` takes the value modulo
+ * 2^32, exactly, then keeps its low 30 bits.)
+ */
+export function smallKey(hash: number): number {
+  return hash & 0x3fffffff;
+}

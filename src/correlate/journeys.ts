@@ -1,4 +1,5 @@
 import type { Flow } from './flows.js';
+import { smallKey } from './identity-hash.js';
 import { NONE, type SightingStore } from './sighting.js';
 
 /**
@@ -83,7 +84,7 @@ export class Journey {
  * journeys are handed on in the order they started, which keeps the output deterministic.
  */
 export class JourneyMatcher {
-  /** The newest open journey per key (matchKey of its identity), the older ones behind it as twins. */
+  /** The newest open journey per key (smallKey of its identity), the older ones behind it as twins. */
   private readonly open = new Map<number, Journey>();
   private queue: Journey[] = [];
   private queueHead = 0;
@@ -109,7 +110,7 @@ export class JourneyMatcher {
     const identity = store.identity[slot]!;
     const point = store.point[slot]!;
     this.completeBefore(now - this.windowNs);
-    const key = matchKey(identity);
+    const key = smallKey(identity);
     const newest = this.open.get(key);
     // Complete journeys are cut out of the chains (completeBefore): every candidate is open.
     for (let candidate = newest ?? null; candidate !== null; candidate = candidate.twin) {
@@ -159,7 +160,7 @@ export class JourneyMatcher {
    * in the chain has completed and was taken out before.
    */
   private unlink(journey: Journey): void {
-    const key = matchKey(journey.identity);
+    const key = smallKey(journey.identity);
     const newest = this.open.get(key);
     if (newest === journey) {
       this.open.delete(key);
@@ -202,13 +203,4 @@ export class JourneyPool {
   release(journey: Journey): void {
     this.free.push(journey);
   }
-}
-
-/**
- * The open journeys' key: the identity's low 30 bits. The identity (52 bits) is a heap number,
- * and a Map keyed by heap numbers boxes every key it is asked for; 30 bits are a small integer.
- * (`&` takes the identity modulo 2^32, exactly, then keeps its low 30 bits.)
- */
-function matchKey(identity: number): number {
-  return identity & 0x3fffffff;
 }
