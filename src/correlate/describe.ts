@@ -33,7 +33,7 @@ export function flowName(s: FlowFields): string {
         return `${name} ${formatIpv4(s.ipSrc)}:${s.srcPort} \u2192 ${formatIpv4(s.ipDst)}:${s.dstPort}`;
       }
       const id = s.proto === 1 && s.srcPort !== NONE ? ` id ${s.srcPort}` : '';
-      const fragments = isLaterFragment(s) ? ' (later fragments)' : '';
+      const fragments = isLaterFragment(s.fragment, s.typeOrFlags, s.srcPort) ? ' (later fragments)' : '';
       return `${name} ${formatIpv4(s.ipSrc)} \u2192 ${formatIpv4(s.ipDst)}${id}${fragments}`;
     }
     case Kind.Arp:
@@ -45,8 +45,9 @@ export function flowName(s: FlowFields): string {
   }
 }
 
-function isLaterFragment(s: Pick<Sighting, 'fragment' | 'typeOrFlags' | 'srcPort'>): boolean {
-  return s.fragment === 1 && s.typeOrFlags === NONE && s.srcPort === NONE;
+/** An IPv4 fragment other than the first: no transport header, so no ports or ICMP type. */
+export function isLaterFragment(fragment: number, typeOrFlags: number, srcPort: number): boolean {
+  return fragment === 1 && typeOrFlags === NONE && srcPort === NONE;
 }
 
 /** The fields packetName reads. */

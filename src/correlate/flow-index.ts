@@ -1,3 +1,4 @@
+import { isLaterFragment } from './describe.js';
 import { Kind, NONE, type SightingStore } from './sighting.js';
 
 /** How many numbers make a flow's key (see keyOf). */
@@ -60,7 +61,7 @@ function keyOf(store: SightingStore, slot: number, key: Float64Array): void {
       key[4] = store.ipDst[slot]!;
       key[5] = store.dstPort[slot]!;
       // Non-first fragments carry no ports: a flow of their own.
-      key[6] = isLaterFragment(store, slot) ? 1 : 0;
+      key[6] = isLaterFragment(store.fragment[slot]!, store.typeOrFlags[slot]!, store.srcPort[slot]!) ? 1 : 0;
       return;
     case Kind.Arp:
       key[1] = store.typeOrFlags[slot]!;
@@ -72,11 +73,6 @@ function keyOf(store: SightingStore, slot: number, key: Float64Array): void {
       key[2] = store.ethSrc[slot]!;
       key[4] = store.ethDst[slot]!;
   }
-}
-
-/** An IPv4 fragment other than the first: no transport header, so no ports or ICMP type. */
-function isLaterFragment(store: SightingStore, slot: number): boolean {
-  return store.fragment[slot] === 1 && store.typeOrFlags[slot] === NONE && store.srcPort[slot] === NONE;
 }
 
 function sameKey(x: Float64Array, y: Float64Array): boolean {
