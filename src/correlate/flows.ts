@@ -179,8 +179,6 @@ export class FlowTable {
   private differing = new Int32Array(16);
   /** Recent fragments by point, protocol and IP ID, with when they were seen. */
   private readonly fragments = new Map<string, number>();
-  /** Where decided journeys go back to, for the matcher to reuse. */
-  private readonly journeys: JourneyPool;
 
   constructor(
     private readonly store: SightingStore,
@@ -194,9 +192,9 @@ export class FlowTable {
     private readonly onlyLost = false,
     /** Receives every journey straight from the store, instead of packets. */
     private readonly onDecided?: (decided: DecidedJourney) => void,
-  ) {
-    this.journeys = JourneyPool.of(store);
-  }
+    /** Where decided journeys go back to, for the matcher to reuse. */
+    private readonly journeys?: JourneyPool,
+  ) {}
 
   add(journey: Journey): void {
     const store = this.store;
@@ -236,7 +234,7 @@ export class FlowTable {
       this.decide(journey, journey.flow!);
       // The journey is done with: its slots go back to the store, and it to the matcher.
       for (const slot of journey.sightings) this.store.release(slot);
-      this.journeys.release(journey);
+      this.journeys?.release(journey);
     }
     if (head > 4096 && head * 2 > pending.length) {
       this.pending = pending.slice(head);

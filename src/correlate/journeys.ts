@@ -89,15 +89,14 @@ export class JourneyMatcher {
   private queue: Journey[] = [];
   private queueHead = 0;
   private nextId = 1;
-  private readonly pool: JourneyPool;
 
   constructor(
     private readonly store: SightingStore,
     private readonly windowNs: number,
     private readonly onComplete: (journey: Journey) => void,
-  ) {
-    this.pool = JourneyPool.of(store);
-  }
+    /** Where new journeys come from: decided ones handed back, or new objects. */
+    private readonly pool = new JourneyPool(),
+  ) {}
 
   /** Journeys started so far. */
   get started(): number {
@@ -178,21 +177,11 @@ export class JourneyMatcher {
 /**
  * Journeys done with, for the matcher to reuse. A journey lives for the window and the hold,
  * long enough to be moved to the old generation, where making one per packet gave the
- * collector much of its work. One pool per store: the store is what the matcher and the flow
- * table, which decides and releases the journeys, share.
+ * collector much of its work. trace hands one pool to the matcher, which takes from it, and to
+ * the flow table, which gives back what it has decided.
  */
 export class JourneyPool {
-  private static readonly pools = new WeakMap<SightingStore, JourneyPool>();
   private readonly free: Journey[] = [];
-
-  static of(store: SightingStore): JourneyPool {
-    let pool = JourneyPool.pools.get(store);
-    if (pool === undefined) {
-      pool = new JourneyPool();
-      JourneyPool.pools.set(store, pool);
-    }
-    return pool;
-  }
 
   /** A journey to start(). */
   take(): Journey {

@@ -5,7 +5,7 @@ import type { CaptureWarning } from '../capture/errors.js';
 import { createDissector, type Dissector } from '../dissect/index.js';
 import { type ClockOffset, estimateClockOffsets, type PointSample } from './clock.js';
 import { type CaptureSpan, type DecidedJourney, type Flow, FlowTable, type TracedPacket } from './flows.js';
-import { type Journey, JourneyMatcher } from './journeys.js';
+import { type Journey, JourneyMatcher, JourneyPool } from './journeys.js';
 import { givenOrder, inferOrder, type PathOrder } from './path.js';
 import { type CapturePoint, type PointArgument, PointRegistry } from './points.js';
 import { NONE, SightingStore } from './sighting.js';
@@ -132,12 +132,14 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   // 4. Stream.
   const stats: PointStats[] = points.map((point) => ({ point, frames: 0, unidentified: 0, span: { startNs: Infinity, endNs: Infinity } }));
   const store = new SightingStore();
-  const table = new FlowTable(store, position, stats.map((s) => s.span), windowNs, options.holdNs ?? windowNs, options.onPacket ?? options.onLost ?? (() => {}), options.onPacket === undefined, options.onDecided);
+  const journeys = new JourneyPool();
+  const table = new FlowTable(store, position, stats.map((s) => s.span), windowNs, options.holdNs ?? windowNs, options.onPacket ?? options.onLost ?? (() => {}), options.onPacket === undefined, options.onDecided, journeys);
   let matched = 0;
-  const matcher = new JourneyMatcher(store, windowNs, (journey) => {
+  const onComplete = (journey: Journey): void => {
     if (journey.sightings.length > 1) matched += 1;
     table.add(journey);
-  });
+  };
+  const matcher = new JourneyMatcher(store, windowNs, onComplete, journeys);
   const base: TimeBase = { seconds: Number(baseNs / 1_000_000_000n), nanoseconds: Number(baseNs % 1_000_000_000n) };
   const streams: Stream[] = [];
   let feed: DecodeFeed | undefined;

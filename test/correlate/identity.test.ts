@@ -119,17 +119,23 @@ describe('journey pool', () => {
   it('reuses a decided journey, and no newer copy of its packet still leads to it', () => {
     const done: string[] = [];
     const completed: Journey[] = [];
-    const matcher = new JourneyMatcher(store, 1000, (j) => {
-      done.push(`${j.id}:${j.sightings.map((s) => store.timeNs[s]).join(',')}`);
-      completed.push(j);
-    });
+    const pool = new JourneyPool();
+    const matcher = new JourneyMatcher(
+      store,
+      1000,
+      (j) => {
+        done.push(`${j.id}:${j.sightings.map((s) => store.timeNs[s]).join(',')}`);
+        completed.push(j);
+      },
+      pool,
+    );
     matcher.add(sighting(0, 0, 5));
     // A copy seen at the same point again: a new journey, whose twin is the first.
     matcher.add(sighting(0, 600, 5));
     // Completes the first journey only, which the flow table would decide and hand back.
     matcher.add(sighting(0, 1200, 7));
     expect(done).toEqual(['1:0']);
-    JourneyPool.of(store).release(completed[0]!);
+    pool.release(completed[0]!);
     // The same packet twice more, the first in the reused journey: no chain may lead back to it.
     matcher.add(sighting(0, 1300, 5));
     matcher.add(sighting(0, 1400, 5));
