@@ -13,6 +13,8 @@ export type Kind = (typeof Kind)[keyof typeof Kind];
 
 /** Payload bytes that go into a packet's identity: enough to tell segments apart, cheap to hash. */
 const PAYLOAD_BYTES_HASHED = 64;
+/** A column before the first resize. */
+const NO_COLUMN = new Float64Array(0);
 /** "No such header" for the numeric fields below. */
 export const NONE = -1;
 
@@ -104,37 +106,40 @@ export class SightingStore {
   /** Who hands out the slots; none for a store in shared memory. */
   private readonly slots: SlotBlocks | undefined;
 
-  declare point: Float64Array;
-  declare frame: Float64Array;
-  declare timeNs: Float64Array;
-  declare correctedNs: Float64Array;
-  declare length: Float64Array;
-  declare identity: Float64Array;
-  declare kind: Float64Array;
-  declare vni: Float64Array;
-  declare outerEthSrc: Float64Array;
-  declare outerEthDst: Float64Array;
-  declare outerIpSrc: Float64Array;
-  declare outerIpDst: Float64Array;
-  declare outerTtl: Float64Array;
-  declare outerSrcPort: Float64Array;
-  declare outerDstPort: Float64Array;
-  declare ethSrc: Float64Array;
-  declare ethDst: Float64Array;
-  declare etherType: Float64Array;
-  declare ipSrc: Float64Array;
-  declare ipDst: Float64Array;
-  declare ipId: Float64Array;
-  declare ttl: Float64Array;
-  declare proto: Float64Array;
-  declare srcPort: Float64Array;
-  declare dstPort: Float64Array;
-  declare typeOrFlags: Float64Array;
-  declare code: Float64Array;
-  declare seq: Float64Array;
-  declare ack: Float64Array;
-  declare payloadLength: Float64Array;
-  declare fragment: Float64Array;
+  // Plain fields, defined in the constructor in this order: V8 keeps the object's properties
+  // fast. Added one by one through setColumn's keyed store instead, more than a dozen of them
+  // turned the store into a dictionary, and every column read into a hash lookup.
+  point = NO_COLUMN;
+  frame = NO_COLUMN;
+  timeNs = NO_COLUMN;
+  correctedNs = NO_COLUMN;
+  length = NO_COLUMN;
+  identity = NO_COLUMN;
+  kind = NO_COLUMN;
+  vni = NO_COLUMN;
+  outerEthSrc = NO_COLUMN;
+  outerEthDst = NO_COLUMN;
+  outerIpSrc = NO_COLUMN;
+  outerIpDst = NO_COLUMN;
+  outerTtl = NO_COLUMN;
+  outerSrcPort = NO_COLUMN;
+  outerDstPort = NO_COLUMN;
+  ethSrc = NO_COLUMN;
+  ethDst = NO_COLUMN;
+  etherType = NO_COLUMN;
+  ipSrc = NO_COLUMN;
+  ipDst = NO_COLUMN;
+  ipId = NO_COLUMN;
+  ttl = NO_COLUMN;
+  proto = NO_COLUMN;
+  srcPort = NO_COLUMN;
+  dstPort = NO_COLUMN;
+  typeOrFlags = NO_COLUMN;
+  code = NO_COLUMN;
+  seq = NO_COLUMN;
+  ack = NO_COLUMN;
+  payloadLength = NO_COLUMN;
+  fragment = NO_COLUMN;
 
   constructor(initialCapacity = 4096, shared?: { buffer: SharedArrayBuffer; byteOffset: number }) {
     if (shared === undefined) {
