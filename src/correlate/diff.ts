@@ -2,7 +2,8 @@ import { type Change, type ChangePattern, ChangePatterns, patternChanges, signed
 import { packetNameAt } from './describe.js';
 import type { DecidedJourney, Flow } from './flows.js';
 import { LatencySample } from './latency.js';
-import type { SightingStore } from './sighting.js';
+import { PacketNotes } from './packet-notes.js';
+import { NONE, type SightingStore } from './sighting.js';
 
 /**
  * `vxdump diff A B`: two capture points, A before B on the path, compared packet by packet.
@@ -73,6 +74,38 @@ export interface OddPacket extends DiffPacket {
   usual: string[];
 }
 
+/** One way a flow's packets changed: how many did, and the first KEPT_PER_PATTERN of them. */
+interface Way {
+  readonly pattern: ChangePattern;
+  count: number;
+  /** The kept packets' notes, chained from the first to the last. */
+  readonly firstNote: number;
+  lastNote: number;
+}
+
+/** Ways beyond which a flow finds them through a Map rather than by a look along its list. */
+const WAYS_LISTED = 8;
+
+/** The ways of changing one flow's packets had, in the order first seen (most flows have one). */
+class FlowWays {
+  readonly list: Way[] = [];
+  private byId: Map<number, Way> | null = null;
+
+  constructor(readonly flow: Flow) {}
+
+  find(patternId: number): Way | undefined {
+    if (this.byId !== null) return this.byId.get(patternId);
+    for (const way of this.list) if (way.pattern.id === patternId) return way;
+    return undefined;
+  }
+
+  push(way: Way): void {
+    this.list.push(way);
+    if (this.byId !== null) this.byId.set(way.pattern.id, way);
+    else if (this.list.length > WAYS_LISTED) this.byId = new Map(this.list.map((w) => [w.pattern.id, w]));
+  }
+}
+
 export class PacketDiff {
   /** A→B and B→A. */
   readonly forward = new DirectionStats();
@@ -84,8 +117,9 @@ export class PacketDiff {
   readonly onlyAListed: (DiffPacket & { lost: boolean })[] = [];
   readonly onlyBListed: DiffPacket[] = [];
   private readonly patterns = new ChangePatterns();
-  /** Per flow: way of changing → how many packets, and the first few of them. */
-  private readonly perFlow = new Map<Flow, Map<number, { pattern: ChangePattern; count: number; packets: DiffPacket[] }>>();
+  /** Per flow id: its ways of changing, with the first few packets of each. */
+  private readonly waysOf: (FlowWays | undefined)[] = [];
+  private readonly notes = new PacketNotes();
 
   constructor(
     private readonly a: number,
@@ -95,16 +129,15 @@ export class PacketDiff {
   add({ journey, flow, store, lost }: DecidedJourney): void {
     const sightings = journey.sightings;
     const first = sightings[0]!;
-    const brief = (): DiffPacket => briefOf(journey.id, flow, store, first);
     if (sightings.length === 1) {
       const point = store.point[first]!;
       if (point === this.a) {
         this.onlyA += 1;
         if (lost !== null) this.lost += 1;
-        if (this.onlyAListed.length < LISTED) this.onlyAListed.push({ ...brief(), lost: lost !== null });
+        if (this.onlyAListed.length < LISTED) this.onlyAListed.push({ ...briefOf(journey.id, flow, store, first), lost: lost !== null });
       } else if (point === this.b) {
         this.onlyB += 1;
-        if (this.onlyBListed.length < LISTED) this.onlyBListed.push(brief());
+        if (this.onlyBListed.length < LISTED) this.onlyBListed.push(briefOf(journey.id, flow, store, first));
       }
       return;
     }
@@ -112,28 +145,35 @@ export class PacketDiff {
     const direction = store.point[first] === this.a ? this.forward : this.backward;
     const pattern = this.patterns.of(store, first, second);
     direction.add(store.correctedNs[second]! - store.correctedNs[first]!, pattern);
-    let ways = this.perFlow.get(flow);
-    if (ways === undefined) {
-      ways = new Map();
-      this.perFlow.set(flow, ways);
+    const ways = (this.waysOf[flow.id] ??= new FlowWays(flow));
+    const way = ways.find(pattern.id);
+    if (way === undefined) {
+      const note = this.notes.add(journey.id, store, first);
+      ways.push({ pattern, count: 1, firstNote: note, lastNote: note });
+      return;
     }
-    const way = ways.get(pattern.id);
-    if (way === undefined) ways.set(pattern.id, { pattern, count: 1, packets: [brief()] });
-    else {
-      way.count += 1;
-      if (way.packets.length < KEPT_PER_PATTERN) way.packets.push(brief());
+    way.count += 1;
+    if (way.count <= KEPT_PER_PATTERN) {
+      const note = this.notes.add(journey.id, store, first);
+      this.notes.link(way.lastNote, note);
+      way.lastNote = note;
     }
   }
 
   /** Packets whose set of changes is not the most common one of their flow. */
   get odd(): OddPacket[] {
+    const notes = this.notes;
     const odd: OddPacket[] = [];
-    for (const ways of this.perFlow.values()) {
-      if (ways.size < 2) continue;
-      const ranked = [...ways.entries()].sort((x, y) => y[1].count - x[1].count || x[1].packets[0]!.id - y[1].packets[0]!.id);
-      const usual = keysOf(ranked[0]![1].pattern);
-      for (const [, { pattern, packets }] of ranked.slice(1)) {
-        for (const p of packets) odd.push({ ...p, changes: keysOf(pattern), usual });
+    for (const ways of this.waysOf) {
+      if (ways === undefined || ways.list.length < 2) continue;
+      const { flow } = ways;
+      const ranked = [...ways.list].sort((x, y) => y.count - x.count || notes.id(x.firstNote) - notes.id(y.firstNote));
+      const usual = keysOf(ranked[0]!.pattern);
+      for (const { pattern, firstNote } of ranked.slice(1)) {
+        const changes = keysOf(pattern);
+        for (let note = firstNote; note !== NONE; note = notes.next(note)) {
+          odd.push({ id: notes.id(note), flow: flow.id, flowName: flow.name, name: notes.name(note), frame: notes.frame(note), changes, usual });
+        }
       }
     }
     return odd.sort((x, y) => x.id - y.id).slice(0, LISTED);

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packetName } from '../../src/correlate/describe.js';
 import { formatMac } from '../../src/dissect/index.js';
-import { FIXTURES, readManifest, REPO, scenarioFiles, traceScenario } from './support.js';
+import { FIXTURES, readManifest, REPO, scenarioFiles, traceScenario, writeEdited } from './support.js';
 
 /*
  * `vxdump trace` and `vxdump diff` as users and CI scripts run them: the documented JSON, the
@@ -148,6 +150,37 @@ describe('vxdump diff', () => {
     expect(doc.backward.changes).toEqual([]);
     expect(doc.forward.matched + doc.backward.matched).toBe(doc.a.frames);
     expect(doc.odd).toEqual([]);
+  });
+
+  it('lists as odd the packets a hop changed otherwise than most of their flow, also when they came first', () => {
+    // The first echo request leaves vxlan11 with one TTL less than the routing gave it: its way
+    // of changing (TTL −2) is seen first and yet is the odd one, against the usual TTL −1.
+    const a = fixture('p2p-4789', 'node1-br0.pcap');
+    const b = join(mkdtempSync(join(tmpdir(), 'vxdump-odd-')), 'node1-vxlan11.pcap');
+    let edited: number | undefined;
+    writeEdited(fixture('p2p-4789', 'node1-vxlan11.pcap'), b, (frame, index) => {
+      const bytes = Uint8Array.from(frame.bytes);
+      const ipv4 = bytes[12] === 0x08 && bytes[13] === 0x00;
+      if (edited === undefined && ipv4 && bytes[14 + 9] === 1 && bytes[14 + 20] === 8) {
+        bytes[14 + 8]! -= 1;
+        edited = index + 1;
+      }
+      return { timestampNs: frame.timestampNs, bytes };
+    });
+    const doc = JSON.parse(vxdump('diff', a, b, '-f', 'json').stdout);
+    expect(edited).toBeDefined();
+    expect(doc.forward.changes).toContainEqual(expect.objectContaining({ key: 'ip.ttl \u22122', packets: 1 }));
+    expect(doc.forward.changes).toContainEqual(expect.objectContaining({ key: 'ip.ttl \u22121', packets: 2 }));
+    expect(doc.odd).toHaveLength(1);
+    const [odd] = doc.odd;
+    expect(odd.name).toMatch(/^echo request seq 1, ip id \d+$/);
+    expect(odd.flowName).toMatch(/^ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+$/);
+    expect(odd.changes).toContain('ip.ttl \u22122');
+    expect(odd.usual).toContain('ip.ttl \u22121');
+    // Its frame number is the one at A, where the request was first seen.
+    const before = JSON.parse(vxdump('diff', a, fixture('p2p-4789', 'node1-vxlan11.pcap'), '-f', 'json').stdout);
+    expect(before.odd).toEqual([]);
+    expect(odd.frame).toBeLessThanOrEqual(before.a.frames);
   });
 
   it('refuses a pcapng that holds more than one point', () => {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Frame } from '../../src/capture/frame.js';
 import { openCapture } from '../../src/capture/open.js';
 import { PcapWriter } from '../../src/capture/writer.js';
 import type { TracedPacket, TracedSighting } from '../../src/correlate/flows.js';
@@ -84,13 +85,18 @@ export function traceScenario(scenario: string, options: TraceOptions = {}): Tra
 
 /** Copies a pcap with every timestamp moved by `shiftNs` (another node's clock). */
 export function writeShifted(from: string, to: string, shiftNs: bigint): void {
+  writeEdited(from, to, (frame) => ({ timestampNs: frame.timestampNs + shiftNs, bytes: frame.bytes }));
+}
+
+/** Copies a pcap frame by frame through `edit` (`index` counts from 0), as nanosecond pcap. */
+export function writeEdited(from: string, to: string, edit: (frame: Frame, index: number) => { timestampNs: bigint; bytes: Uint8Array }): void {
   const capture = openCapture(from);
-  const header = capture.details as unknown as { linkType?: number; header?: { linkType: number } };
   let writer: PcapWriter | undefined;
+  let index = 0;
   for (const frame of capture) {
     writer ??= new PcapWriter(to, { linkType: frame.linkType, nanosecond: true });
-    writer.write({ timestampNs: frame.timestampNs + shiftNs, originalLength: frame.originalLength, bytes: frame.bytes });
+    const { timestampNs, bytes } = edit(frame, index++);
+    writer.write({ timestampNs, originalLength: frame.originalLength, bytes });
   }
-  void header;
   writer?.close();
 }
