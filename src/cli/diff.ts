@@ -66,6 +66,7 @@ function runDiff(aArgument: string, bArgument: string, options: DiffOptions): nu
       windowNs: parseDuration(options.window, '--window'),
       clockOffsets: parseClockOffsets(options.clockOffset),
       fixedOrder: true,
+      flowsForLossesOnly: true,
       onStart: (start) => {
         if (start.labels.length !== 2) {
           throw new TraceError(`diff compares two capture points; these files hold ${start.labels.length} (${start.labels.join(', ')})`);

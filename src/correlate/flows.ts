@@ -54,31 +54,34 @@ const FLOW_RESERVOIR = 1024;
 export class Hop {
   packets = 0;
   readonly latency: LatencySample;
-  private readonly shared = new SharedChanges();
+  /** None when the flow table counts only for loss decisions. */
+  private readonly shared: SharedChanges | null;
 
   constructor(
     readonly from: number,
     readonly to: number,
+    /** Delays kept for the median; 0 keeps count, min and max, and no changes either. */
     reservoir: number,
   ) {
     this.latency = new LatencySample(reservoir);
+    this.shared = reservoir === 0 ? null : new SharedChanges();
   }
 
   /** `differing`: differingColumns(store, before, after), the same for every flow that counts the packet. */
   add(store: SightingStore, before: number, after: number, differing: number): void {
     this.packets += 1;
     this.latency.add(store.correctedNs[after]! - store.correctedNs[before]!);
-    this.shared.add(store, before, after, differing);
+    this.shared?.add(store, before, after, differing);
   }
 
   /** The changes all packets over this hop share (the length: the same difference). */
   get changes(): Change[] {
-    return this.shared.changes;
+    return this.shared?.changes ?? [];
   }
 
   /** Fields that changed for some packets and not, or not in the same way, for others. */
   get varying(): string[] {
-    return this.shared.varying;
+    return this.shared?.varying ?? [];
   }
 }
 
@@ -90,8 +93,8 @@ export class Flow {
   lastNs = -Infinity;
   /** VNIs its packets were seen with (almost always one), in the order first seen. */
   vnis: readonly number[] = [];
-  /** Where its packets go (inner IPv4 destination, negative -1-ip going backward), for loss decisions. */
-  destination: number | null = null;
+  /** The flows to the same place (inner IPv4 destination and direction), for loss decisions. */
+  destination: Destination | null = null;
   /** Points its packets were seen at, in the order they pass them. */
   path: readonly number[] = [];
   /** Its hops, found by a linear search: a path has a handful. */
@@ -144,6 +147,15 @@ export class Flow {
   }
 }
 
+/**
+ * The flows to one inner IPv4 address in one direction, and which of them went farthest. A flow
+ * of one packet that was dropped has only the points it reached; packets to the same place show
+ * where it should have gone on.
+ */
+export class Destination {
+  constructor(public farthest: Flow) {}
+}
+
 /** When each point's capture started and ended, in corrected ns (end: Infinity while reading). */
 export interface CaptureSpan {
   startNs: number;
@@ -158,6 +170,26 @@ export interface CaptureSpan {
  * keeps memory bounded by the window plus the hold, like the matcher's, while a flow's path is
  * known from every packet in that span.
  */
+export interface FlowTableOptions {
+  /** Position of each point in the path order. */
+  readonly position: readonly number[];
+  readonly spans: readonly CaptureSpan[];
+  readonly windowNs: number;
+  readonly holdNs: number;
+  /** Receives every packet, or with `onlyLost` only the lost ones (cheaper: no objects). */
+  readonly onPacket: (packet: TracedPacket) => void;
+  readonly onlyLost?: boolean;
+  /** Receives every journey straight from the store, instead of packets. */
+  readonly onDecided?: (decided: DecidedJourney) => void;
+  /** Where decided journeys go back to, for the matcher to reuse. */
+  readonly journeys?: JourneyPool;
+  /**
+   * Count per flow only what loss decisions need (each hop's packets and delays' range), not
+   * the changes, medians and direction totals a trace report shows: diff counts its own.
+   */
+  readonly forLossesOnly?: boolean;
+}
+
 export class FlowTable {
   /** In the order they were first seen. */
   readonly flows: Flow[] = [];
@@ -169,32 +201,39 @@ export class FlowTable {
   ] as const;
   private pending: Journey[] = [];
   private pendingHead = 0;
-  /**
-   * Per destination (inner IPv4 address and direction), the flow that went farthest. A flow
-   * of one packet that was dropped has only the points it reached; packets to the same place
-   * show where it should have gone on.
-   */
-  private readonly farthestTo = new Map<number, Flow>();
+  /** Per inner IPv4 destination, going along the path (ip) and against it (-1 - ip). */
+  private readonly destinations = new Map<number, Destination>();
   /** Scratch: differingColumns of each hop of the journey being decided. */
   private differing = new Int32Array(16);
   /** Recent fragments by point, protocol and IP ID, with when they were seen. */
   private readonly fragments = new Map<string, number>();
+  private readonly position: readonly number[];
+  private readonly spans: readonly CaptureSpan[];
+  private readonly windowNs: number;
+  private readonly holdNs: number;
+  private readonly onPacket: (packet: TracedPacket) => void;
+  private readonly onlyLost: boolean;
+  private readonly onDecided: ((decided: DecidedJourney) => void) | undefined;
+  private readonly journeys: JourneyPool | undefined;
+  private readonly forLossesOnly: boolean;
+  /** What onDecided receives, filled afresh for every journey (valid only during the call). */
+  private readonly decided: { -readonly [K in keyof DecidedJourney]: DecidedJourney[K] };
 
   constructor(
     private readonly store: SightingStore,
-    /** Position of each point in the path order. */
-    private readonly position: readonly number[],
-    private readonly spans: readonly CaptureSpan[],
-    private readonly windowNs: number,
-    private readonly holdNs: number,
-    /** Receives every packet, or with `onlyLost` only the lost ones (cheaper: no objects). */
-    private readonly onPacket: (packet: TracedPacket) => void,
-    private readonly onlyLost = false,
-    /** Receives every journey straight from the store, instead of packets. */
-    private readonly onDecided?: (decided: DecidedJourney) => void,
-    /** Where decided journeys go back to, for the matcher to reuse. */
-    private readonly journeys?: JourneyPool,
-  ) {}
+    options: FlowTableOptions,
+  ) {
+    this.position = options.position;
+    this.spans = options.spans;
+    this.windowNs = options.windowNs;
+    this.holdNs = options.holdNs;
+    this.onPacket = options.onPacket;
+    this.onlyLost = options.onlyLost ?? false;
+    this.onDecided = options.onDecided;
+    this.journeys = options.journeys;
+    this.forLossesOnly = options.forLossesOnly ?? false;
+    this.decided = { journey: null as unknown as Journey, flow: this.directions[0], store, lost: null, fragmented: null, missed: NOTHING_MISSED };
+  }
 
   add(journey: Journey): void {
     const store = this.store;
@@ -203,24 +242,33 @@ export class FlowTable {
     const forward = journey.forward;
     const first = sightings[0]!;
     let flow = this.flowOf.get(store, first);
-    if (flow === undefined) {
-      flow = new Flow(this.flows.length + 1, flat(flowNameAt(store, first)), forward);
-      this.flows.push(flow);
-      this.flowOf.add(store, first, flow);
-    }
+    if (flow === undefined) flow = this.newFlow(first, forward);
     flow.extendPath(sightings, store, this.position);
-    if (sightings.length > 1) this.directions[forward ? 0 : 1].extendPath(sightings, store, this.position);
-    if (store.kind[first] === Kind.Ipv4) {
-      const destination = forward ? store.ipDst[first]! : -1 - store.ipDst[first]!;
-      const farthest = this.farthestTo.get(destination);
-      if (farthest === undefined || farthest.path.length < flow.path.length) this.farthestTo.set(destination, flow);
-      flow.destination = destination;
-    }
+    if (sightings.length > 1 && !this.forLossesOnly) this.directions[forward ? 0 : 1].extendPath(sightings, store, this.position);
+    const destination = flow.destination;
+    if (destination !== null && destination.farthest.path.length < flow.path.length) destination.farthest = flow;
     for (const slot of sightings) {
       if (store.fragment[slot] === 1) this.fragments.set(fragmentKey(store, store.point[slot]!, slot), store.correctedNs[slot]!);
     }
     journey.flow = flow;
     this.pending.push(journey);
+  }
+
+  private newFlow(first: number, forward: boolean): Flow {
+    const store = this.store;
+    const flow = new Flow(this.flows.length + 1, flat(flowNameAt(store, first)), forward, this.forLossesOnly ? 0 : FLOW_RESERVOIR);
+    this.flows.push(flow);
+    this.flowOf.add(store, first, flow);
+    if (store.kind[first] === Kind.Ipv4) {
+      const key = forward ? store.ipDst[first]! : -1 - store.ipDst[first]!;
+      let destination = this.destinations.get(key);
+      if (destination === undefined) {
+        destination = new Destination(flow);
+        this.destinations.set(key, destination);
+      }
+      flow.destination = destination;
+    }
+    return flow;
   }
 
   /** Decides every journey that has waited long enough by capture time `nowNs`. */
@@ -282,10 +330,10 @@ export class FlowTable {
     // What differs over each hop, found once for the flow and its direction.
     if (this.differing.length < sightings.length) this.differing = new Int32Array(sightings.length * 2);
     const differing = this.differing;
-    for (let i = 1; i < sightings.length; i++) differing[i] = differingColumns(store, sightings[i - 1]!, sightings[i]!);
+    if (!this.forLossesOnly) for (let i = 1; i < sightings.length; i++) differing[i] = differingColumns(store, sightings[i - 1]!, sightings[i]!);
     this.count(flow, journey, differing);
     // Packets seen at one point only say nothing about the path.
-    const direction = sightings.length > 1 ? this.directions[journey.forward ? 0 : 1] : undefined;
+    const direction = sightings.length > 1 && !this.forLossesOnly ? this.directions[journey.forward ? 0 : 1] : undefined;
     if (direction !== undefined) this.count(direction, journey, differing);
 
     // Lost: the flow (or another to the same place) goes on past this packet's last point, and
@@ -293,7 +341,7 @@ export class FlowTable {
     const last = sightings[sightings.length - 1]!;
     const lastPoint = store.point[last]!;
     const lastNs = store.correctedNs[last]!;
-    const farthest = flow.destination === null ? undefined : this.farthestTo.get(flow.destination);
+    const farthest = flow.destination?.farthest;
     const guide = farthest !== undefined && farthest.path.length > flow.path.length && farthest.path.includes(lastPoint) ? farthest : flow;
     const path = guide.path;
     const at = path.indexOf(lastPoint);
@@ -320,7 +368,13 @@ export class FlowTable {
       for (let i = from + 1; i < to; i++) if (!journey.seenAt(flow.path[i]!, store)) (missed as number[]).push(flow.path[i]!);
     }
     if (this.onDecided !== undefined) {
-      this.onDecided({ journey, flow, store, lost, fragmented, missed });
+      const decided = this.decided;
+      decided.journey = journey;
+      decided.flow = flow;
+      decided.lost = lost;
+      decided.fragmented = fragmented;
+      decided.missed = missed;
+      this.onDecided(decided);
       return;
     }
     const traced = sightings.map((slot, i): TracedSighting => {

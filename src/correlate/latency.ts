@@ -14,6 +14,8 @@ export class LatencySample {
   /**
    * @param reservoir values kept for the median. The two direction totals keep 65536; a flow's
    * hop keeps fewer, as a hundred thousand flows would otherwise keep every delay of the file.
+   * With 0 it keeps count, min and max only (diff's flows, which need the max for losses), and
+   * has no median beyond the first value.
    */
   constructor(private readonly reservoir: number) {}
 
@@ -24,9 +26,11 @@ export class LatencySample {
       this.max = ns;
       return;
     }
-    this.values ??= [this.min];
+    // At the second value, min still is the first.
+    if (this.reservoir > 0) this.values ??= [this.min];
     if (ns < this.min) this.min = ns;
     if (ns > this.max) this.max = ns;
+    if (this.values === null) return;
     if (this.values.length < this.reservoir) {
       this.values.push(ns);
       return;
@@ -39,7 +43,7 @@ export class LatencySample {
   /** The median (the lower one of an even count); exact while count <= reservoir. */
   get median(): number {
     if (this.count === 0) return NaN;
-    if (this.values === null) return this.min;
+    if (this.values === null) return this.count === 1 ? this.min : NaN;
     const sorted = Float64Array.from(this.values).sort();
     return sorted[(sorted.length - 1) >> 1]!;
   }

@@ -47,6 +47,11 @@ export interface TraceOptions {
   onPacket?: (packet: TracedPacket) => void;
   /** Instead of onPacket: every journey as the sighting store holds it, valid during the call. */
   onDecided?: (decided: DecidedJourney) => void;
+  /**
+   * Flows keep only what loss decisions need: no shared changes, latency medians or direction
+   * totals in the result (diff, which counts changes and latency itself, from onDecided).
+   */
+  flowsForLossesOnly?: boolean;
   /** Instead of onPacket: called with the lost packets only, which costs much less. */
   onLost?: (packet: TracedPacket) => void;
   /** Called now and then while streaming with the fraction of the captures read (0 to 1). */
@@ -133,7 +138,17 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   const stats: PointStats[] = points.map((point) => ({ point, frames: 0, unidentified: 0, span: { startNs: Infinity, endNs: Infinity } }));
   const store = new SightingStore();
   const journeys = new JourneyPool();
-  const table = new FlowTable(store, position, stats.map((s) => s.span), windowNs, options.holdNs ?? windowNs, options.onPacket ?? options.onLost ?? (() => {}), options.onPacket === undefined, options.onDecided, journeys);
+  const table = new FlowTable(store, {
+    position,
+    spans: stats.map((s) => s.span),
+    windowNs,
+    holdNs: options.holdNs ?? windowNs,
+    onPacket: options.onPacket ?? options.onLost ?? (() => {}),
+    onlyLost: options.onPacket === undefined,
+    onDecided: options.onDecided,
+    journeys,
+    forLossesOnly: options.flowsForLossesOnly,
+  });
   let matched = 0;
   const onComplete = (journey: Journey): void => {
     if (journey.sightings.length > 1) matched += 1;

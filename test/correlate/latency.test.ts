@@ -19,6 +19,15 @@ describe('LatencySample', () => {
     expect(sample.median).toBe(30);
   });
 
+  it('with no reservoir keeps count, min and max only, and has no median beyond one value', () => {
+    const sample = new LatencySample(0);
+    sample.add(20);
+    expect([sample.median, sample.min, sample.max, sample.count]).toEqual([20, 20, 20, 1]);
+    for (const ns of [50, 10, 30]) sample.add(ns);
+    expect([sample.min, sample.max, sample.count, sample.exact]).toEqual([10, 50, 4, false]);
+    expect(sample.median).toBeNaN();
+  });
+
   it('keeps one value without an array, and says when the median becomes a sample', () => {
     const sample = new LatencySample(4);
     sample.add(7);

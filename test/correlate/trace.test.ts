@@ -4,6 +4,8 @@ import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeChanges } from '../../src/correlate/changes.js';
 import { NONE } from '../../src/correlate/sighting.js';
+import { parsePointArgument } from '../../src/correlate/points.js';
+import { trace } from '../../src/correlate/trace.js';
 import { formatMac } from '../../src/dissect/index.js';
 import {
   FIXTURES,
@@ -192,6 +194,24 @@ describe('trace: flows, NAT and losses', () => {
     ]);
     // The oversized packets without DF were split at the VXLAN device, not lost.
     expect(mtu.packets.filter((p) => p.fragmented !== null).map((p) => mtu.labels[p.fragmented!.before]).sort()).toEqual(['node1/vxlan11', 'node2/vxlan11']);
+  });
+
+  it('decides the same losses, fragments and missed points when flows count for losses only (as diff asks)', () => {
+    for (const name of SCENARIOS) {
+      const files = scenarioFiles(name).map(parsePointArgument);
+      const vxlanPorts = [readManifest(name).vxlan.udpPort];
+      const verdicts = (decided: { journey: { id: number }; lost: unknown; fragmented: unknown; missed: readonly number[] }) =>
+        JSON.stringify([decided.journey.id, decided.lost, decided.fragmented, decided.missed]);
+      const full: string[] = [];
+      const fullResult = trace(files, { vxlanPorts, onDecided: (d) => full.push(verdicts(d)) });
+      const lean: string[] = [];
+      const leanResult = trace(files, { vxlanPorts, flowsForLossesOnly: true, onDecided: (d) => lean.push(verdicts(d)) });
+      expect(lean, name).toEqual(full);
+      expect(leanResult.flows.map((f) => [f.name, f.lost, f.path]), name).toEqual(fullResult.flows.map((f) => [f.name, f.lost, f.path]));
+      // What it leaves out: the hops' shared changes and medians, and the direction totals.
+      expect(leanResult.flows.flatMap((f) => f.hops.flatMap((h) => h.changes)), name).toEqual([]);
+      expect(leanResult.directions.map((d) => d.packets), name).toEqual([0, 0]);
+    }
   });
 
   it('decodes nothing on 4899 unless told, and then follows custom-4899 through the tunnel', () => {
