@@ -1,4 +1,5 @@
 import { isLaterFragment } from './describe.js';
+import { KeyTable } from './key-table.js';
 import { Kind, NONE, type SightingStore } from './sighting.js';
 
 /** How many numbers make a flow's key (see keyOf). */
@@ -12,7 +13,7 @@ const KEY_FIELDS = 7;
  */
 export class FlowIndex<T> {
   /** Per hash of the key, the entries with that hash (almost always one). */
-  private readonly byHash = new Map<number, Entry<T>>();
+  private readonly byHash = new KeyTable<Entry<T>>();
   /** Scratch: the key of the sighting being looked up. */
   private readonly key = new Float64Array(KEY_FIELDS);
 

@@ -1,5 +1,6 @@
 import type { Flow } from './flows.js';
 import { smallKey } from './identity-hash.js';
+import { KeyTable } from './key-table.js';
 import { NONE, type SightingStore } from './sighting.js';
 
 /**
@@ -87,7 +88,7 @@ export class Journey {
  */
 export class JourneyMatcher {
   /** The newest open journey per key (smallKey of its identity), the older ones behind it as twins. */
-  private readonly open = new Map<number, Journey>();
+  private readonly open = new KeyTable<Journey>();
   private queue: Journey[] = [];
   private queueHead = 0;
   private nextId = 1;
