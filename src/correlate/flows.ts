@@ -135,15 +135,27 @@ export class Flow {
 
   /** Adds the points of a packet's sightings to the path, keeping the path in travel order. */
   extendPath(sightings: readonly number[], store: SightingStore, position: readonly number[]): void {
-    let grew = false;
     for (const slot of sightings) {
       const point = store.point[slot]!;
-      if (!this.path.includes(point)) {
-        this.path = grown(this.path, point);
-        grew = true;
-      }
+      if (!this.path.includes(point)) this.path = this.withPoint(point, position);
     }
-    if (grew) (this.path as number[]).sort((a, b) => (this.forward ? position[a]! - position[b]! : position[b]! - position[a]!));
+  }
+
+  /**
+   * A copy of the path with `point` in its place in travel order. Every new flow's path grows
+   * this way, a point or two at a time: sorting for it cost a work array per call.
+   */
+  private withPoint(point: number, position: readonly number[]): number[] {
+    const path = this.path;
+    const sign = this.forward ? 1 : -1;
+    let at = 0;
+    while (at < path.length && sign * (position[path[at]!]! - position[point]!) < 0) at += 1;
+    // Exactly as long as needed (see grown()).
+    const extended = new Array<number>(path.length + 1);
+    for (let i = 0; i < at; i++) extended[i] = path[i]!;
+    extended[at] = point;
+    for (let i = at; i < path.length; i++) extended[i + 1] = path[i]!;
+    return extended;
   }
 }
 
