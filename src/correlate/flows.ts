@@ -174,14 +174,6 @@ export interface CaptureSpan {
   endNs: number;
 }
 
-/**
- * Turns complete journeys into traced packets and flows.
- *
- * Whether a packet was lost depends on how far its flow goes, which the packets after it may
- * show, so a journey waits `holdNs` of capture time before it is decided and handed out. That
- * keeps memory bounded by the window plus the hold, like the matcher's, while a flow's path is
- * known from every packet in that span.
- */
 export interface FlowTableOptions {
   /** Position of each point in the path order. */
   readonly position: readonly number[];
@@ -202,6 +194,14 @@ export interface FlowTableOptions {
   readonly forLossesOnly?: boolean;
 }
 
+/**
+ * Turns complete journeys into traced packets and flows.
+ *
+ * Whether a packet was lost depends on how far its flow goes, which the packets after it may
+ * show, so a journey waits `holdNs` of capture time before it is decided and handed out. That
+ * keeps memory bounded by the window plus the hold, like the matcher's, while a flow's path is
+ * known from every packet in that span.
+ */
 export class FlowTable {
   /** In the order they were first seen. */
   readonly flows: Flow[] = [];

@@ -28,8 +28,8 @@ export class Journey {
 
   /** Starts it afresh, new or reused, with its first sighting. */
   start(id: number, identity: number, first: number, timeNs: number): this {
-    // Emptied by pop(), which V8 inlines and which keeps the array's room; setting `length`
-    // is a call into the runtime, and cost more than the rest of starting a journey.
+    // Emptied by pop(), which V8 inlines and which leaves the array room for a few sightings;
+    // setting `length` is a call into the runtime, and cost more than the rest of starting.
     const sightings = this.sightings;
     while (sightings.length > 0) sightings.pop();
     sightings.push(first);
