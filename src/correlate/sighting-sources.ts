@@ -32,6 +32,10 @@ export interface TimeBase {
   nanoseconds: number;
 }
 
+export function timeBaseOf(baseNs: bigint): TimeBase {
+  return { seconds: Number(baseNs / 1_000_000_000n), nanoseconds: Number(baseNs % 1_000_000_000n) };
+}
+
 /** Time since the base as a number, without a bigint per frame: exact for 104 days. */
 export function traceTimeNs(frame: Frame, base: TimeBase): number {
   return (frameSeconds(frame) - base.seconds) * 1e9 + (frameNanosecondOfSecond(frame) - base.nanoseconds);

@@ -10,7 +10,7 @@ import { givenOrder, inferOrder, type PathOrder } from './path.js';
 import { type CapturePoint, type PointArgument, PointRegistry } from './points.js';
 import { NONE, SightingStore } from './sighting.js';
 import { DecodeFeed, workerWorthIt } from './decode-feed.js';
-import { InlineSource, type SightingSource, type TimeBase } from './sighting-sources.js';
+import { InlineSource, type SightingSource, type TimeBase, timeBaseOf, traceTimeNs } from './sighting-sources.js';
 import { TraceError } from './trace-error.js';
 
 export { TraceError };
@@ -155,7 +155,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
     table.add(journey);
   };
   const matcher = new JourneyMatcher(store, windowNs, onComplete, journeys);
-  const base: TimeBase = { seconds: Number(baseNs / 1_000_000_000n), nanoseconds: Number(baseNs % 1_000_000_000n) };
+  const base = timeBaseOf(baseNs);
   const streams: Stream[] = [];
   let feed: DecodeFeed | undefined;
   try {
@@ -326,13 +326,14 @@ function sampleCaptures(
     for (const frame of firstFrames) if (frame !== null && (baseNs === undefined || frame.timestampNs < baseNs)) baseNs = frame.timestampNs;
     baseNs ??= 0n;
 
+    const base = timeBaseOf(baseNs);
     const samples: PointSample[] = [];
     const sampleSightings: number[] = [];
     captures.forEach((capture, index) => {
       let frame: Frame | null = firstFrames[index]!;
       for (let read = 0; frame !== null && read < limit; read++, frame = capture.next()) {
         const point = registry.pointOf(index, capture, frame);
-        const slot = store.add(dissect(frame), point.index, Number(frame.timestampNs - baseNs!));
+        const slot = store.add(dissect(frame), point.index, traceTimeNs(frame, base));
         if (slot === NONE) continue;
         sampleSightings.push(slot);
         const sample = (samples[point.index] ??= new Map());
