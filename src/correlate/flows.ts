@@ -93,7 +93,7 @@ export class Flow {
   lastNs = -Infinity;
   /** VNIs its packets were seen with (almost always one), in the order first seen. */
   vnis: readonly number[] = [];
-  /** The flows to the same place (inner IPv4 destination and direction), for loss decisions. */
+  /** The flows to the same place (inner IPv4 destination and direction) as its latest packet, for loss decisions. */
   destination: Destination | null = null;
   /** Points its packets were seen at, in the order they pass them. */
   path: readonly number[] = [];
@@ -165,7 +165,10 @@ export class Flow {
  * where it should have gone on.
  */
 export class Destination {
-  constructor(public farthest: Flow) {}
+  constructor(
+    public farthest: Flow,
+    readonly forward: boolean,
+  ) {}
 }
 
 /** When each point's capture started and ended, in corrected ns (end: Infinity while reading). */
@@ -257,8 +260,10 @@ export class FlowTable {
     if (flow === undefined) flow = this.newFlow(first, forward);
     flow.extendPath(sightings, store, this.position);
     if (sightings.length > 1 && !this.forLossesOnly) this.directions[forward ? 0 : 1].extendPath(sightings, store, this.position);
-    const destination = flow.destination;
-    if (destination !== null && destination.farthest.path.length < flow.path.length) destination.farthest = flow;
+    if (store.kind[first] === Kind.Ipv4) {
+      const destination = this.destinationOf(flow, forward, store.ipDst[first]!);
+      if (destination.farthest.path.length < flow.path.length) destination.farthest = flow;
+    }
     for (const slot of sightings) {
       if (store.fragment[slot] === 1) this.fragments.set(fragmentKey(store, store.point[slot]!, slot), store.correctedNs[slot]!);
     }
@@ -271,16 +276,25 @@ export class FlowTable {
     const flow = new Flow(this.flows.length + 1, flat(flowNameAt(store, first)), forward, this.forLossesOnly ? 0 : FLOW_RESERVOIR);
     this.flows.push(flow);
     this.flowOf.add(store, first, flow);
-    if (store.kind[first] === Kind.Ipv4) {
-      const key = forward ? store.ipDst[first]! : -1 - store.ipDst[first]!;
-      let destination = this.destinations.get(key);
-      if (destination === undefined) {
-        destination = new Destination(flow);
-        this.destinations.set(key, destination);
-      }
-      flow.destination = destination;
-    }
     return flow;
+  }
+
+  /**
+   * Where a journey of `flow` goes: its inner IPv4 destination, along the path or against it as
+   * the journey went (a journey seen at one point counts as along). A flow's journeys nearly
+   * always go one way, so the flow keeps its last and the Map is asked when the way changes.
+   */
+  private destinationOf(flow: Flow, forward: boolean, ip: number): Destination {
+    const known = flow.destination;
+    if (known !== null && known.forward === forward) return known;
+    const key = forward ? ip : -1 - ip;
+    let destination = this.destinations.get(key);
+    if (destination === undefined) {
+      destination = new Destination(flow, forward);
+      this.destinations.set(key, destination);
+    }
+    flow.destination = destination;
+    return destination;
   }
 
   /** Decides every journey that has waited long enough by capture time `nowNs`. */
