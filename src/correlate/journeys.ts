@@ -24,7 +24,6 @@ export class Journey {
    * or rarely a packet whose identity shares the key's bits.
    */
   twin: Journey | null = null;
-  complete = false;
 
   /** Starts it afresh, new or reused, with its first sighting. */
   start(id: number, identity: number, first: number, timeNs: number): this {
@@ -40,7 +39,6 @@ export class Journey {
     this.forward = true;
     this.flow = null;
     this.twin = null;
-    this.complete = false;
     return this;
   }
 
@@ -144,7 +142,6 @@ export class JourneyMatcher {
     while (head < queue.length && queue[head]!.lastNs < limitNs) {
       const journey = queue[head]!;
       head += 1;
-      journey.complete = true;
       journey.twin = null;
       this.unlink(journey);
       this.onComplete(journey);
