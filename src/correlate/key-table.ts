@@ -1,7 +1,7 @@
 /**
  * A hash table from hashes (non-negative integers below 2^30, see smallKey) to objects, by
  * open addressing with linear probing: the keys in one Int32Array, the values in a parallel
- * array.
+ * array. The keys are hashes already, so a key's own low bits are its home place.
  *
  * The journey matcher looks up, inserts or deletes a key two or three times per packet, over
  * tens of thousands of open journeys. A Map does that through a bucket array and a chain of
@@ -29,7 +29,7 @@ export class KeyTable<T> {
   get(key: number): T | undefined {
     const keys = this.keys;
     const stored = key + 1;
-    for (let at = spread(key) & this.mask; ; at = (at + 1) & this.mask) {
+    for (let at = key & this.mask; ; at = (at + 1) & this.mask) {
       const here = keys[at]!;
       if (here === stored) return this.values[at];
       if (here === 0) return undefined;
@@ -40,7 +40,7 @@ export class KeyTable<T> {
   set(key: number, value: T): void {
     const keys = this.keys;
     const stored = key + 1;
-    let at = spread(key) & this.mask;
+    let at = key & this.mask;
     for (; keys[at] !== 0; at = (at + 1) & this.mask) {
       if (keys[at] === stored) {
         this.values[at] = value;
@@ -58,14 +58,14 @@ export class KeyTable<T> {
     const keys = this.keys;
     const mask = this.mask;
     const stored = key + 1;
-    let at = spread(key) & mask;
+    let at = key & mask;
     for (; keys[at] !== stored; at = (at + 1) & mask) if (keys[at] === 0) return;
     this.count -= 1;
     // Backward-shift deletion: move up each later entry of the run whose home is not between
     // the hole and itself, so that every lookup still finds its key before an empty place.
     let hole = at;
     for (let next = (hole + 1) & mask; keys[next] !== 0; next = (next + 1) & mask) {
-      const home = spread(keys[next]! - 1) & mask;
+      const home = (keys[next]! - 1) & mask;
       const stays = hole <= next ? hole < home && home <= next : hole < home || home <= next;
       if (stays) continue;
       keys[hole] = keys[next]!;
@@ -86,9 +86,4 @@ export class KeyTable<T> {
     this.count = 0;
     for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) this.set(keys[i]! - 1, values[i] as T);
   }
-}
-
-/** A key's home place before the mask: the keys are hashes already, whose low bits are as good as any. */
-function spread(key: number): number {
-  return key;
 }
