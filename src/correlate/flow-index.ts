@@ -81,7 +81,7 @@ function sameKey(x: Float64Array, y: Float64Array): boolean {
   return true;
 }
 
-/** A 30-bit hash of the key (a small integer, the cheapest Map key): FNV-1a over 32-bit halves. */
+/** A 30-bit hash of the key (a KeyTable's key): FNV-1a over 32-bit halves. */
 function hashOf(key: Float64Array): number {
   let hash = 0x811c9dc5 | 0;
   for (let i = 0; i < KEY_FIELDS; i++) {

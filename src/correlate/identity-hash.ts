@@ -45,10 +45,10 @@ export class IdentityHash {
 }
 
 /**
- * A hash's low 30 bits, for keying a Map. The 52-bit value is a heap number, and a Map keyed by
- * heap numbers boxes every key it is asked for; 30 bits are a small integer. Different hashes
- * may share a key: whoever uses one compares the whole hash too. (`&` takes the value modulo
- * 2^32, exactly, then keeps its low 30 bits.)
+ * A hash's low 30 bits, for keying a KeyTable or a Map. The 52-bit value is a heap number, and
+ * a Map keyed by heap numbers boxes every key it is asked for; 30 bits are a small integer.
+ * Different hashes may share a key: whoever uses one compares the whole hash too. (`&` takes
+ * the value modulo 2^32, exactly, then keeps its low 30 bits.)
  */
 export function smallKey(hash: number): number {
   return hash & 0x3fffffff;
