@@ -68,8 +68,8 @@ function decodeAll(task: DecodeTask): void {
     rings.bump(rings.counter(stream.index, SIGNAL));
   }
 
-  /** Decodes up to `room` sightings of the stream into its ring; returns how many. */
-  function decodeBatch(stream: Stream, room: number): number {
+  /** Decodes up to `room` sightings of the stream into its ring. */
+  function decodeBatch(stream: Stream, room: number): void {
     const { reader, ring, point } = stream;
     let decoded = 0;
     try {
@@ -92,11 +92,10 @@ function decodeAll(task: DecodeTask): void {
       publish(stream);
       reader.close();
       end(stream, [...reader.warnings], error);
-      return decoded;
+      return;
     }
     publish(stream);
     if (stream.ended) end(stream, [...reader.warnings]);
-    return decoded;
   }
 
   function publish(stream: Stream): void {

@@ -101,7 +101,6 @@ interface Stream {
   readonly tellsWarnings: boolean;
 }
 
-
 export function trace(args: readonly PointArgument[], options: TraceOptions = {}): TraceResult {
   if (args.length === 0) throw new TraceError('trace needs at least one capture');
   // The captures are read twice (a sample first, for clocks and order), which a pipe cannot do.
