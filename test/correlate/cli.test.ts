@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packetName } from '../../src/correlate/describe.js';
 import { formatMac } from '../../src/dissect/index.js';
+import { scratchDir } from '../support/craft.js';
 import { FIXTURES, readManifest, REPO, scenarioFiles, traceScenario, writeEdited } from './support.js';
 
 /*
@@ -156,7 +155,7 @@ describe('vxdump diff', () => {
     // The first echo request leaves vxlan11 with one TTL less than the routing gave it: its way
     // of changing (TTL −2) is seen first and yet is the odd one, against the usual TTL −1.
     const a = fixture('p2p-4789', 'node1-br0.pcap');
-    const b = join(mkdtempSync(join(tmpdir(), 'vxdump-odd-')), 'node1-vxlan11.pcap');
+    const b = join(scratchDir('odd-'), 'node1-vxlan11.pcap');
     let edited: number | undefined;
     writeEdited(fixture('p2p-4789', 'node1-vxlan11.pcap'), b, (frame, index) => {
       const bytes = Uint8Array.from(frame.bytes);

@@ -7,9 +7,14 @@ import { join } from 'node:path';
  * order, odd time resolutions, several sections, corrupt lengths, files cut short.
  */
 
+/** A fresh folder inside the test run's scratch folder (see scratch-root.ts), removed with it. */
+export function scratchDir(prefix: string): string {
+  return mkdtempSync(join(process.env.VXDUMP_TEST_SCRATCH ?? tmpdir(), prefix));
+}
+
 /** Writes bytes to a fresh temporary file and returns its path. */
 export function tempCapture(name: string, bytes: Uint8Array): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'vxdump-test-')), name);
+  const path = join(scratchDir('capture-'), name);
   writeFileSync(path, bytes);
   return path;
 }
