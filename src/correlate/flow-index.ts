@@ -21,10 +21,29 @@ export class FlowIndex<T> {
   get(store: SightingStore, slot: number): T | undefined {
     const key = this.key;
     keyOf(store, slot, key);
+    return this.find(key);
+  }
+
+  private find(key: Float64Array): T | undefined {
     for (let entry = this.byHash.get(hashOf(key)); entry !== undefined; entry = entry.next) {
       if (sameKey(entry.key, key)) return entry.value;
     }
     return undefined;
+  }
+
+  /**
+   * What was stored for the flow the other way: the sighting's addresses and ports swapped (an
+   * ICMP echo keeps its identifier). Undefined for packets without ports or echo identifier,
+   * whose replies, if any, are not told apart by them.
+   */
+  getReverse(store: SightingStore, slot: number): T | undefined {
+    const key = this.key;
+    keyOf(store, slot, key);
+    if (key[0] !== Kind.Ipv4 || key[3] === NONE || key[6] !== 0) return undefined;
+    swap(key, 2, 4);
+    // TCP and UDP: the ports too. An echo's identifier (in the source port's place) stays.
+    if (key[5] !== NONE) swap(key, 3, 5);
+    return this.find(key);
   }
 
   /** Stores `value` for the flow of the sighting in `slot`, which has nothing stored yet. */
@@ -74,6 +93,12 @@ function keyOf(store: SightingStore, slot: number, key: Float64Array): void {
       key[2] = store.ethSrc[slot]!;
       key[4] = store.ethDst[slot]!;
   }
+}
+
+function swap(key: Float64Array, i: number, j: number): void {
+  const value = key[i]!;
+  key[i] = key[j]!;
+  key[j] = value;
 }
 
 function sameKey(x: Float64Array, y: Float64Array): boolean {

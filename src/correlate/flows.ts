@@ -97,17 +97,45 @@ export class Flow {
   destination: Destination | null = null;
   /** Points its packets were seen at, in the order they pass them. */
   path: readonly number[] = [];
+  /**
+   * Whether a packet seen at two points or more has shown which way the flow goes. Until then
+   * `forward` is a guess: against its reverse flow, or along the path.
+   */
+  directionKnown = false;
+  /** The flow the other way (addresses and ports swapped: the replies), once both are seen. */
+  reverse: Flow | null = null;
   /** Its hops, found by a linear search: a path has a handful. */
   private hopList: readonly Hop[] = [];
+  /** pathBack()'s answer and the path it was made from. */
+  private backward: readonly number[] = [];
+  private backwardOf: readonly number[] = [];
 
   constructor(
     readonly id: number,
     readonly name: string,
-    /** Travels along the point order (true) or against it. */
-    readonly forward: boolean,
+    /** Travels along the point order (true) or against it; see directionKnown. */
+    public forward: boolean,
     /** Delays each hop keeps for its median. */
     private readonly reservoir = FLOW_RESERVOIR,
   ) {}
+
+  /** A packet seen at two points or more went this way: the flow's direction from now on. */
+  learnDirection(forward: boolean): void {
+    this.directionKnown = true;
+    if (forward === this.forward) return;
+    this.forward = forward;
+    // The path is kept in travel order: the guess had it the other way round.
+    this.path = [...this.path].reverse();
+  }
+
+  /** Its path from the far end: the way its replies should go. */
+  pathBack(): readonly number[] {
+    if (this.backwardOf !== this.path) {
+      this.backward = [...this.path].reverse();
+      this.backwardOf = this.path;
+    }
+    return this.backward;
+  }
 
   /** The hops between neighbouring points of its path, in path order. */
   get hops(): Hop[] {
@@ -254,12 +282,15 @@ export class FlowTable {
     const store = this.store;
     orderSightings(journey, this.position, store);
     const sightings = journey.sightings;
-    const forward = journey.forward;
     const first = sightings[0]!;
-    let flow = this.flowOf.get(store, first);
-    if (flow === undefined) flow = this.newFlow(first, forward);
+    const seenOnce = sightings.length === 1;
+    const flow = this.flowOf.get(store, first) ?? this.newFlow(first);
+    // A packet seen at one point shows no direction: it goes the way its flow goes.
+    if (seenOnce) journey.forward = flow.forward;
+    else if (!flow.directionKnown) flow.learnDirection(journey.forward);
+    const forward = journey.forward;
     flow.extendPath(sightings, store, this.position);
-    if (sightings.length > 1 && !this.forLossesOnly) this.directions[forward ? 0 : 1].extendPath(sightings, store, this.position);
+    if (!seenOnce && !this.forLossesOnly) this.directions[forward ? 0 : 1].extendPath(sightings, store, this.position);
     if (store.kind[first] === Kind.Ipv4) {
       const destination = this.destinationOf(flow, forward, store.ipDst[first]!);
       if (destination.farthest.path.length < flow.path.length) destination.farthest = flow;
@@ -271,9 +302,19 @@ export class FlowTable {
     this.pending.push(journey);
   }
 
-  private newFlow(first: number, forward: boolean): Flow {
+  /**
+   * The flow of a packet first seen at `first`, its direction still a guess: the replies of a
+   * flow go against it, anything else along the path until a packet shows otherwise.
+   */
+  private newFlow(first: number): Flow {
     const store = this.store;
+    const reverse = this.flowOf.getReverse(store, first);
+    const forward = reverse === undefined ? true : !reverse.forward;
     const flow = new Flow(this.flows.length + 1, flat(flowNameAt(store, first)), forward, this.forLossesOnly ? 0 : FLOW_RESERVOIR);
+    if (reverse !== undefined) {
+      flow.reverse = reverse;
+      reverse.reverse = flow;
+    }
     this.flows.push(flow);
     this.flowOf.add(store, first, flow);
     return flow;
@@ -350,6 +391,21 @@ export class FlowTable {
     return max === undefined || max === -Infinity ? this.windowNs : Math.min(this.windowNs, Math.max(0, max));
   }
 
+  /**
+   * The flow whose path says where a packet of `flow` last seen at `lastPoint` should have gone
+   * next: its own, or a longer one to the same place, or its reverse flow's, backwards, while
+   * its own packets have not got farther (replies go back the way the requests came; a reply
+   * dropped at its first hop, before any other reply passed, is found lost only so).
+   */
+  private guideOf(flow: Flow, lastPoint: number): Flow {
+    const length = flow.path.length;
+    const farthest = flow.destination?.farthest;
+    if (farthest !== undefined && farthest.path.length > length && farthest.path.includes(lastPoint)) return farthest;
+    const reverse = flow.reverse;
+    if (reverse !== null && reverse.forward !== flow.forward && reverse.path.length > length && reverse.path.includes(lastPoint)) return reverse;
+    return flow;
+  }
+
   private decide(journey: Journey, flow: Flow): void {
     const store = this.store;
     const sightings = journey.sightings;
@@ -367,9 +423,8 @@ export class FlowTable {
     const last = sightings[sightings.length - 1]!;
     const lastPoint = store.point[last]!;
     const lastNs = store.correctedNs[last]!;
-    const farthest = flow.destination?.farthest;
-    const guide = farthest !== undefined && farthest.path.length > flow.path.length && farthest.path.includes(lastPoint) ? farthest : flow;
-    const path = guide.path;
+    const guide = this.guideOf(flow, lastPoint);
+    const path = guide === flow.reverse ? guide.pathBack() : guide.path;
     const at = path.indexOf(lastPoint);
     let lost: TracedPacket['lost'] = null;
     let fragmented: TracedPacket['fragmented'] = null;

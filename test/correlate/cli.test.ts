@@ -142,6 +142,17 @@ describe('vxdump diff', () => {
     expect(vxdump('diff', a, b, '--fail-on-change', 'vxlan.vni', '--fail-on-loss').status).toBe(0);
   });
 
+  it('mtu node2/eth0 → ns2/veth2a: a reply that B sent whole and A saw in fragments is in both lists and lost in neither', () => {
+    // The reply goes B → A and node2 fragments it on the way: at A it is past B, not lost after A.
+    const doc = JSON.parse(vxdump('diff', fixture('mtu', 'node2-eth0.pcap'), fixture('mtu', 'ns2-veth2a.pcap'), '-f', 'json').stdout);
+    const names = (side: { packets: { flowName: string; name: string }[] }) => side.packets.map((p) => `${p.flowName}: ${p.name.replace(/, ip id \d+/, '')}`);
+    expect(names(doc.onlyA)).toContain('ICMP 10.244.2.2 \u2192 10.244.1.2 id 19570: echo reply seq 1');
+    expect(names(doc.onlyA)).toContain('ICMP 10.244.2.2 \u2192 10.244.1.2 (later fragments): ip id 12460');
+    expect(names(doc.onlyB)).toContain('ICMP 10.244.2.2 \u2192 10.244.1.2 id 19570: echo reply seq 1');
+    expect(doc.onlyA.lost).toBe(0);
+    expect(doc.onlyA.packets.filter((p: { lost: boolean }) => p.lost)).toEqual([]);
+  });
+
   it('two ends of a direct underlay link: every packet matched both ways, nothing changed', () => {
     const doc = JSON.parse(vxdump('diff', fixture('flannel-8472', 'node1-eth0.pcap'), fixture('flannel-8472', 'node2-eth0.pcap'), '-f', 'json').stdout);
     expect(doc.onlyA.count + doc.onlyB.count).toBe(0);

@@ -88,15 +88,18 @@ export function writeShifted(from: string, to: string, shiftNs: bigint): void {
   writeEdited(from, to, (frame) => ({ timestampNs: frame.timestampNs + shiftNs, bytes: frame.bytes }));
 }
 
-/** Copies a pcap frame by frame through `edit` (`index` counts from 0), as nanosecond pcap. */
-export function writeEdited(from: string, to: string, edit: (frame: Frame, index: number) => { timestampNs: bigint; bytes: Uint8Array }): void {
+/**
+ * Copies a pcap frame by frame through `edit` (`index` counts from 0), as nanosecond pcap; a
+ * frame for which `edit` returns null is left out.
+ */
+export function writeEdited(from: string, to: string, edit: (frame: Frame, index: number) => { timestampNs: bigint; bytes: Uint8Array } | null): void {
   const capture = openCapture(from);
   let writer: PcapWriter | undefined;
   let index = 0;
   for (const frame of capture) {
     writer ??= new PcapWriter(to, { linkType: frame.linkType, nanosecond: true });
-    const { timestampNs, bytes } = edit(frame, index++);
-    writer.write({ timestampNs, originalLength: frame.originalLength, bytes });
+    const edited = edit(frame, index++);
+    if (edited !== null) writer.write({ timestampNs: edited.timestampNs, originalLength: frame.originalLength, bytes: edited.bytes });
   }
   writer?.close();
 }

@@ -5,8 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeChanges } from '../../src/correlate/changes.js';
 import { NONE } from '../../src/correlate/sighting.js';
 import { parsePointArgument } from '../../src/correlate/points.js';
+import type { TracedPacket } from '../../src/correlate/flows.js';
 import { trace } from '../../src/correlate/trace.js';
-import { formatMac } from '../../src/dissect/index.js';
+import { createDissector, formatMac } from '../../src/dissect/index.js';
+import { scratchDir } from '../support/craft.js';
 import {
   FIXTURES,
   labelOf,
@@ -16,6 +18,7 @@ import {
   traceFiles,
   traceScenario,
   type Traced,
+  writeEdited,
   writeShifted,
 } from './support.js';
 
@@ -257,6 +260,50 @@ describe('trace: capture points', () => {
     expect(t.result.clock.map((c) => c.node)).toContain('host2');
     expect(() => traceFiles(files, { path: ['node1/br0', 'node9/eth0'] })).toThrow(/node9\/eth0.*not a capture point/);
     expect(() => traceFiles(files, { path: ['node1/br0'] })).toThrow(/leaves out/);
+  });
+});
+
+describe('trace: a flow whose first packet was seen at one point only', () => {
+  // The first echo reply of p2p-4789 is dropped right after its first point: it is in ns2/veth2a
+  // and cut out of every other capture. The next reply comes a second later, long after the
+  // first was decided, so only the requests' flow can say where that first reply should have gone.
+  const dissect = createDissector({ vxlanPorts: [4789] });
+  const isEchoReply = (packet: ReturnType<typeof dissect>, seq: number) => {
+    const icmp = packet.transport;
+    return icmp?.protocol === 'icmp' && icmp.type === 0 && icmp.hasIdentifier && icmp.seq === seq;
+  };
+  const dir = scratchDir('first-reply-');
+  const files = scenarioFiles('p2p-4789').map((file) => {
+    const copy = join(dir, basename(file));
+    let dropped = false;
+    writeEdited(file, copy, (frame) => {
+      if (basename(file) === 'ns2-veth2a.pcap' || dropped || !isEchoReply(dissect(frame), 1)) return frame;
+      dropped = true;
+      return null;
+    });
+    return copy;
+  });
+  const t = traceFiles(files, { vxlanPorts: [4789] });
+  const straight = scenario('p2p-4789');
+  const replies = t.packets.filter((p) => p.sightings[0]!.sighting.typeOrFlags === 0 && p.flow.name.startsWith('ICMP'));
+
+  it('goes against the path, as later packets show, and is laid out the way it travels', () => {
+    const pathOf = (x: Traced, p: TracedPacket) => p.flow.path.map((i) => x.labels[i]);
+    const straightReply = straight.packets.find((p) => p.sightings[0]!.sighting.typeOrFlags === 0 && p.flow.name.startsWith('ICMP'))!;
+    expect(replies.length).toBeGreaterThan(1);
+    expect(replies[0]!.flow.forward).toBe(false);
+    expect(pathOf(t, replies[0]!)).toEqual(pathOf(straight, straightReply));
+    expect(pathOf(t, replies[0]!)[0]).toBe('ns2/veth2a');
+  });
+
+  it('is lost between its first point and the next, and the replies after it are not lost', () => {
+    expect(replies[0]!.sightings.map((s) => t.labels[s.sighting.point])).toEqual(['ns2/veth2a']);
+    expect(replies[0]!.lost).toEqual({ after: t.labels.indexOf('ns2/veth2a'), before: t.labels.indexOf('node2/br0') });
+    for (const reply of replies.slice(1)) {
+      expect(reply.lost).toBeNull();
+      expect(reply.sightings).toHaveLength(files.length);
+    }
+    expect(t.losses.total).toBe(1);
   });
 });
 
