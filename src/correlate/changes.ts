@@ -1,6 +1,6 @@
 import { formatIpv4, formatMac } from '../dissect/index.js';
 import { IdentityHash, smallKey } from './identity-hash.js';
-import { Kind, NONE, type SightingField, type SightingStore } from './sighting.js';
+import { Kind, NONE, type SightingField, type SightingStore, UNRECORDED } from './sighting.js';
 
 /**
  * What changed between two sightings of one packet, field by field, with Wireshark's field
@@ -16,7 +16,8 @@ export interface Change {
 
 type Value = string | number | null;
 
-const mac = (value: number): Value => (value === NONE ? null : formatMac(value));
+// Absent (NONE) or not recorded (UNRECORDED): null either way.
+const mac = (value: number): Value => (value < 0 ? null : formatMac(value));
 const ip = (value: number): Value => (value === NONE ? null : formatIpv4(value));
 const num = (value: number): Value => (value === NONE ? null : value);
 
@@ -79,6 +80,19 @@ function differingIn(columns: readonly Float64Array[], before: number, after: nu
   for (let i = 0; i < columns.length; i++) {
     const column = columns[i]!;
     if (column[before] !== column[after]) mask |= 1 << i;
+  }
+  return (mask & MAC_BITS) === 0 ? mask : mask & ~unrecordedIn(columns, before, after);
+}
+
+/** The MAC columns, which a Linux cooked capture may leave UNRECORDED, and their bits. */
+const MAC_COLUMNS = FIELDS.flatMap((f, i) => (f.format === mac ? [i] : []));
+const MAC_BITS = MAC_COLUMNS.reduce((bits, i) => bits | (1 << i), 0);
+
+/** Bits of the MACs one of the two sightings did not record: a MAC not seen has not changed. */
+function unrecordedIn(columns: readonly Float64Array[], before: number, after: number): number {
+  let mask = 0;
+  for (const i of MAC_COLUMNS) {
+    if (columns[i]![before] === UNRECORDED || columns[i]![after] === UNRECORDED) mask |= 1 << i;
   }
   return mask;
 }

@@ -39,10 +39,15 @@ export function flowName(s: FlowFields): string {
     case Kind.Arp:
       return s.typeOrFlags === 1
         ? `ARP who-has ${formatIpv4(s.ipDst)} tell ${formatIpv4(s.ipSrc)}`
-        : `ARP ${formatIpv4(s.ipSrc)} is-at ${formatMac(s.ethSrc)} (to ${formatIpv4(s.ipDst)})`;
+        : `ARP ${formatIpv4(s.ipSrc)} is-at ${macText(s.ethSrc)} (to ${formatIpv4(s.ipDst)})`;
     default:
-      return `ethertype 0x${s.etherType.toString(16).padStart(4, '0')} ${formatMac(s.ethSrc)} \u2192 ${formatMac(s.ethDst)}`;
+      return `ethertype 0x${s.etherType.toString(16).padStart(4, '0')} ${macText(s.ethSrc)} \u2192 ${macText(s.ethDst)}`;
   }
+}
+
+/** A MAC, or "?" where a Linux cooked capture did not record it. */
+function macText(mac: number): string {
+  return mac < 0 ? '?' : formatMac(mac);
 }
 
 /** An IPv4 fragment other than the first: no transport header, so no ports or ICMP type. */

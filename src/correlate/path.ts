@@ -19,22 +19,23 @@ export interface PathOrder {
   readonly source: 'given' | 'inferred';
 }
 
-export function inferOrder(pointCount: number, journeys: readonly Journey[], store: SightingStore): PathOrder {
+/**
+ * `tickNs`: each point's clock resolution (1000 for a µs capture, 1 for ns), within which two
+ * sightings cannot be told apart.
+ */
+export function inferOrder(pointCount: number, journeys: readonly Journey[], store: SightingStore, tickNs: readonly number[]): PathOrder {
+  // Copies of one interface are ordered as one point, then put back beside it.
+  const copyOf = findCopies(pointCount, journeys, store, tickNs);
   const weights = new Map<number, number>();
-  const edgeKey = (a: number, b: number): number => Math.min(a, b) * 4096 + Math.max(a, b);
   let firstJourney: { point: number }[] | undefined;
   for (const journey of journeys) {
-    if (journey.sightings.length < 2) continue;
-    const byTime = journey.sightings
-      .map((slot) => ({ point: store.point[slot]!, correctedNs: store.correctedNs[slot]! }))
-      .sort((x, y) => x.correctedNs - y.correctedNs);
+    const byTime = travelOf(journey, copyOf, store, tickNs);
+    if (byTime.length < 2) continue;
     firstJourney ??= byTime;
     // Two sightings at the same instant (a µs clock at eth0 and at the VXLAN device right
     // behind it) say nothing about which came first, so neither says who its neighbours are:
     // such pairs are left out. The packets going the other way order them.
-    const tied = (i: number) =>
-      (i > 0 && byTime[i - 1]!.correctedNs === byTime[i]!.correctedNs) ||
-      (i + 1 < byTime.length && byTime[i + 1]!.correctedNs === byTime[i]!.correctedNs);
+    const tied = (i: number) => (i > 0 && atOnce(byTime[i - 1]!, byTime[i]!)) || (i + 1 < byTime.length && atOnce(byTime[i + 1]!, byTime[i]!));
     for (let i = 1; i < byTime.length; i++) {
       if (tied(i - 1) || tied(i)) continue;
       const key = edgeKey(byTime[i - 1]!.point, byTime[i]!.point);
@@ -60,7 +61,7 @@ export function inferOrder(pointCount: number, journeys: readonly Journey[], sto
   const chains: number[][] = [];
   const placed = new Set<number>();
   for (let start = 0; start < pointCount; start++) {
-    if (placed.has(start) || neighbours[start]!.length === 2) continue;
+    if (placed.has(start) || neighbours[start]!.length === 2 || copyOf[start] !== start) continue;
     const chain = [start];
     placed.add(start);
     for (let at = start; ; ) {
@@ -84,7 +85,75 @@ export function inferOrder(pointCount: number, journeys: readonly Journey[], sto
     chains.unshift(chain);
   }
   const [main = [], ...rest] = chains;
-  return { points: placeLeftOvers(main, rest.flat(), journeys, store), source: 'inferred' };
+  const order = placeLeftOvers(main, rest.flat(), journeys, copyOf, store, tickNs);
+  // Each point, then its copies (it is the first of them).
+  const withCopies = order.flatMap((point) => copyOf.flatMap((original, copy) => (original === point ? [copy] : [])));
+  return { points: withCopies, source: 'inferred' };
+}
+
+const edgeKey = (a: number, b: number): number => Math.min(a, b) * 4096 + Math.max(a, b);
+
+/** A sighting's time, and its capture's resolution: it happened in [correctedNs, correctedNs + tickNs). */
+interface Moment {
+  readonly correctedNs: number;
+  readonly tickNs: number;
+}
+
+/** Whether two sightings may have been at the same instant, as far as their clocks can tell. */
+function atOnce(x: Moment, y: Moment): boolean {
+  return x.correctedNs < y.correctedNs + y.tickNs && y.correctedNs < x.correctedNs + x.tickNs;
+}
+
+function momentOf(slot: number, store: SightingStore, tickNs: readonly number[]): Moment {
+  return { correctedNs: store.correctedNs[slot]!, tickNs: tickNs[store.point[slot]!]! };
+}
+
+/**
+ * A journey's points in time order, each copy of a point taken as the point itself, once (at the
+ * time of its finest clock).
+ */
+function travelOf(journey: Journey, copyOf: readonly number[], store: SightingStore, tickNs: readonly number[]): (Moment & { point: number })[] {
+  const byTime: (Moment & { point: number })[] = [];
+  for (const slot of journey.sightings) {
+    const point = copyOf[store.point[slot]!]!;
+    const seen = { point, ...momentOf(slot, store, tickNs) };
+    const copy = byTime.findIndex((s) => s.point === point);
+    if (copy < 0) byTime.push(seen);
+    else if (seen.tickNs < byTime[copy]!.tickNs) byTime[copy] = seen;
+  }
+  return byTime.sort((x, y) => x.correctedNs - y.correctedNs);
+}
+
+/**
+ * Points that are copies of one another: two captures of one interface (tcpdump -i any beside
+ * tcpdump -i br0, a µs and a ns capture of eth0) see every packet they share at the same
+ * instant, and say nothing about each other's place. Returns, per point, the point it is a copy
+ * of (the first of its copies), or itself. Two points are copies when they saw at least two
+ * packets together, each at once as far as their clocks tell.
+ */
+function findCopies(pointCount: number, journeys: readonly Journey[], store: SightingStore, tickNs: readonly number[]): number[] {
+  const together = new Map<number, { same: number; apart: number }>();
+  for (const journey of journeys) {
+    const sightings = journey.sightings;
+    for (let i = 0; i < sightings.length; i++) {
+      for (let j = i + 1; j < sightings.length; j++) {
+        const key = edgeKey(store.point[sightings[i]!]!, store.point[sightings[j]!]!);
+        const pair = together.get(key) ?? { same: 0, apart: 0 };
+        if (atOnce(momentOf(sightings[i]!, store, tickNs), momentOf(sightings[j]!, store, tickNs))) pair.same += 1;
+        else pair.apart += 1;
+        together.set(key, pair);
+      }
+    }
+  }
+  const copyOf = Array.from({ length: pointCount }, (_, i) => i);
+  const find = (i: number): number => (copyOf[i] === i ? i : find(copyOf[i]!));
+  for (const [key, { same, apart }] of [...together].sort((x, y) => x[0] - y[0])) {
+    if (apart > 0 || same < 2) continue;
+    const a = find(Math.floor(key / 4096));
+    const b = find(key % 4096);
+    if (a !== b) copyOf[Math.max(a, b)] = Math.min(a, b);
+  }
+  return copyOf.map((_, i) => find(i));
 }
 
 /**
@@ -94,7 +163,14 @@ export function inferOrder(pointCount: number, journeys: readonly Journey[], sto
  * chain points seen just before and just after it in time, oriented by the packet's direction
  * along the chain, by majority. A point no packet relates to the chain goes at the end.
  */
-function placeLeftOvers(main: number[], leftOvers: readonly number[], journeys: readonly Journey[], store: SightingStore): number[] {
+function placeLeftOvers(
+  main: number[],
+  leftOvers: readonly number[],
+  journeys: readonly Journey[],
+  copyOf: readonly number[],
+  store: SightingStore,
+  tickNs: readonly number[],
+): number[] {
   const order = [...main];
   for (const point of leftOvers) {
     const at = new Map(order.map((p, index) => [p, index]));
@@ -103,7 +179,7 @@ function placeLeftOvers(main: number[], leftOvers: readonly number[], journeys: 
     const ordered = new Map<number, number>();
     const beside = new Map<number, number>();
     for (const journey of journeys) {
-      const place = placeIn(point, journey, at, store);
+      const place = placeIn(point, journey, at, copyOf, store, tickNs);
       if (place === null) continue;
       const votes = place.tied ? beside : ordered;
       votes.set(place.gap, (votes.get(place.gap) ?? 0) + 1);
@@ -120,21 +196,30 @@ function placeLeftOvers(main: number[], leftOvers: readonly number[], journeys: 
  * at, and whether only because it was seen at the same instant as a chain point; null if the
  * journey says nothing (not seen there, or fewer than two chain points to give the direction).
  */
-function placeIn(point: number, journey: Journey, at: ReadonlyMap<number, number>, store: SightingStore): { gap: number; tied: boolean } | null {
-  let timeNs: number | undefined;
-  const onChain: { index: number; timeNs: number }[] = [];
+function placeIn(
+  point: number,
+  journey: Journey,
+  at: ReadonlyMap<number, number>,
+  copyOf: readonly number[],
+  store: SightingStore,
+  tickNs: readonly number[],
+): { gap: number; tied: boolean } | null {
+  let here: Moment | undefined;
+  const onChain: (Moment & { index: number })[] = [];
   for (const slot of journey.sightings) {
-    const index = at.get(store.point[slot]!);
-    if (store.point[slot] === point) timeNs = store.correctedNs[slot]!;
-    else if (index !== undefined) onChain.push({ index, timeNs: store.correctedNs[slot]! });
+    const seenAt = copyOf[store.point[slot]!]!;
+    const index = at.get(seenAt);
+    if (seenAt === point) here = momentOf(slot, store, tickNs);
+    else if (index !== undefined) onChain.push({ index, ...momentOf(slot, store, tickNs) });
   }
-  if (timeNs === undefined || onChain.length < 2) return null;
-  onChain.sort((x, y) => x.timeNs - y.timeNs);
-  const same = onChain.find((s) => s.timeNs === timeNs);
+  if (here === undefined || onChain.length < 2) return null;
+  const timeNs = here.correctedNs;
+  onChain.sort((x, y) => x.correctedNs - y.correctedNs);
+  const same = onChain.find((s) => atOnce(s, here!));
   if (same !== undefined) return { gap: same.index + 1, tied: true };
   const forward = onChain[onChain.length - 1]!.index > onChain[0]!.index;
-  const before = onChain.filter((s) => s.timeNs < timeNs!).pop();
-  const after = onChain.find((s) => s.timeNs > timeNs!);
+  const before = onChain.filter((s) => s.correctedNs < timeNs).pop();
+  const after = onChain.find((s) => s.correctedNs > timeNs);
   // Along the chain the point goes after what it followed; against it, before.
   if (forward) return { gap: before !== undefined ? before.index + 1 : after!.index, tied: false };
   return { gap: before !== undefined ? before.index : after!.index + 1, tied: false };

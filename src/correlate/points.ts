@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Frame } from '../capture/frame.js';
 import type { CaptureReader } from '../capture/open.js';
+import { LinkType } from '../capture/linktypes.js';
 import { PcapngReader } from '../capture/pcapng.js';
 
 /**
@@ -12,7 +13,9 @@ import { PcapngReader } from '../capture/pcapng.js';
  * as the lab and most people name their captures (`node1-vxlan11.pcap` → node1/vxlan11,
  * `ns1-veth1a.pcap` → ns1/veth1a), or from an explicit `node1/eth0=/captures/a.pcap`. A pcapng
  * file that recorded several interfaces gives one point per interface (node1/eth0, node1/br0)
- * named after each interface's if_name.
+ * named after each interface's if_name. So does a capture of `tcpdump -i any` (Linux cooked
+ * capture v2), whose frames carry the index of the interface they were seen on, not its name:
+ * node1/if2, node1/if3 (`ip -o link` tells the names).
  */
 export interface CapturePoint {
   /** Position in the list of points (the order the user gave them, interfaces in file order). */
@@ -26,6 +29,8 @@ export interface CapturePoint {
   readonly file: string;
   /** The pcapng interface (section, id) this point stands for; undefined: the whole file. */
   readonly pcapngInterface?: { readonly section: number; readonly id: number };
+  /** The interface index of a `tcpdump -i any` capture's frames this point stands for. */
+  readonly ifindex?: number;
 }
 
 /** A point argument split into its label (if given) and the file. */
@@ -68,17 +73,25 @@ export function labelFromFileName(file: string): { node: string; iface: string }
 export class PointRegistry {
   readonly points: CapturePoint[] = [];
   private readonly byLabel = new Map<string, CapturePoint>();
-  /** Per capture: the point of the whole file, or a map (section, interface id) → point. */
-  private readonly perCapture: { whole?: CapturePoint; byInterface: Map<number, CapturePoint>; argument: PointArgument }[] = [];
+  /**
+   * Per capture: the point of the whole file, or a map from (section, interface id), or for a
+   * `tcpdump -i any` capture (`byIndex`) from interface index, to point.
+   */
+  private readonly perCapture: { whole?: CapturePoint; byInterface: Map<number, CapturePoint>; byIndex: boolean; argument: PointArgument }[] = [];
 
   /**
    * Registers the points of one capture. `interfaces` are the pcapng interfaces known so far
-   * (none for classic pcap); more than one means a point per interface.
+   * (none for classic pcap); more than one means a point per interface. A capture whose `first`
+   * frame is Linux cooked capture v2 has a point per interface index, made as frames show them.
    */
-  addCapture(argument: PointArgument, capture: CaptureReader): void {
-    const entry = { byInterface: new Map<number, CapturePoint>(), argument } as (typeof this.perCapture)[number];
+  addCapture(argument: PointArgument, capture: CaptureReader, first: Frame | null): void {
+    const entry: (typeof this.perCapture)[number] = { byInterface: new Map<number, CapturePoint>(), byIndex: false, argument };
     this.perCapture.push(entry);
     const interfaces = capture.details instanceof PcapngReader ? capture.details.interfaces : [];
+    if (interfaces.length <= 1 && first?.linkType === LinkType.LINUX_SLL2) {
+      entry.byIndex = true;
+      return;
+    }
     if (interfaces.length <= 1) {
       const { node, iface } = argument.label !== undefined ? splitLabel(argument.label) : labelFromFileName(argument.file);
       entry.whole = this.add(node, iface, argument.file);
@@ -87,19 +100,41 @@ export class PointRegistry {
     for (const description of interfaces) this.addInterface(entry, argument, description.section, description.id, description.name);
   }
 
-  /** The point a frame of capture number `captureIndex` was seen at. */
+  /** The point a frame of capture number `captureIndex` was seen at, made if new. */
   pointOf(captureIndex: number, capture: CaptureReader, frame: Frame): CapturePoint {
     const entry = this.perCapture[captureIndex]!;
     if (entry.whole !== undefined) return entry.whole;
+    if (entry.byIndex) {
+      const ifindex = cookedInterfaceIndex(frame);
+      return entry.byInterface.get(ifindex) ?? this.addIndexed(entry, ifindex);
+    }
     const section = (capture.details as PcapngReader).currentSection;
     const key = section * 65536 + frame.interfaceId;
     return entry.byInterface.get(key) ?? this.addInterface(entry, entry.argument, section, frame.interfaceId, frame.interfaceName);
   }
 
-  /** The points of capture number `captureIndex`: one, or one per pcapng interface. */
+  /**
+   * The point of a frame of a `tcpdump -i any` capture among those already made, or undefined
+   * for an interface index met for the first time (after the sample).
+   */
+  knownIndexedPointOf(captureIndex: number, frame: Frame): CapturePoint | undefined {
+    return this.perCapture[captureIndex]!.byInterface.get(cookedInterfaceIndex(frame));
+  }
+
+  /** The points of capture number `captureIndex`: one, or one per pcapng interface or interface index. */
   pointsOf(captureIndex: number): CapturePoint[] {
     const entry = this.perCapture[captureIndex]!;
     return entry.whole !== undefined ? [entry.whole] : [...entry.byInterface.values()];
+  }
+
+  /** Whether the capture's frames go to points by the interface they were seen on (not all to one). */
+  splitsByInterface(captureIndex: number): boolean {
+    return this.perCapture[captureIndex]!.whole === undefined;
+  }
+
+  /** Whether the capture is a `tcpdump -i any` one, split by interface index. */
+  splitsByIndex(captureIndex: number): boolean {
+    return this.perCapture[captureIndex]!.byIndex;
   }
 
   get(label: string): CapturePoint | undefined {
@@ -120,14 +155,30 @@ export class PointRegistry {
     return point;
   }
 
-  private add(node: string, iface: string, file: string, pcapngInterface?: { section: number; id: number }): CapturePoint {
+  private addIndexed(entry: (typeof this.perCapture)[number], ifindex: number): CapturePoint {
+    const { node } = entry.argument.label !== undefined ? splitLabel(entry.argument.label) : labelFromFileName(entry.argument.file);
+    const point = this.add(node, `if${ifindex}`, entry.argument.file, undefined, ifindex);
+    entry.byInterface.set(ifindex, point);
+    return point;
+  }
+
+  private add(node: string, iface: string, file: string, pcapngInterface?: { section: number; id: number }, ifindex?: number): CapturePoint {
     // A name without a node part ("cut.pcap") is its own label, not "cut/cut".
     let label = iface === node ? node : `${node}/${iface}`;
     // Two captures of the same interface (say µs and ns copies) stay apart: node1/eth0#2.
     for (let n = 2; this.byLabel.has(label); n++) label = `${node}/${iface}#${n}`;
-    const point: CapturePoint = { index: this.points.length, label, node, iface, file, pcapngInterface };
+    const point: CapturePoint = { index: this.points.length, label, node, iface, file, pcapngInterface, ifindex };
     this.points.push(point);
     this.byLabel.set(label, point);
     return point;
   }
+}
+
+/**
+ * The interface index in a Linux cooked capture v2 header (bytes 4-7, big-endian); 0, which no
+ * Linux interface has, for a frame too short to hold it.
+ */
+export function cookedInterfaceIndex(frame: Frame): number {
+  const b = frame.bytes;
+  return b.length < 8 ? 0 : ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0;
 }

@@ -2,7 +2,7 @@ import { type Frame, frameNanosecondOfSecond, frameSeconds } from '../capture/fr
 import type { CaptureReader } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
 import type { Dissector } from '../dissect/index.js';
-import type { CapturePoint, PointRegistry } from './points.js';
+import { type CapturePoint, cookedInterfaceIndex, type PointRegistry } from './points.js';
 import { NONE, type SightingStore } from './sighting.js';
 import { TraceError } from './trace-error.js';
 
@@ -50,6 +50,9 @@ export class InlineSource implements SightingSource {
   frames = 0;
   unidentified = 0;
   firstFrameNs = NaN;
+  /** Interface indexes met after the sample (tcpdump -i any), and the warnings about them. */
+  private readonly lateIndexes = new Set<number>();
+  private readonly ownWarnings: CaptureWarning[] = [];
 
   constructor(
     private readonly reader: CaptureReader,
@@ -67,19 +70,13 @@ export class InlineSource implements SightingSource {
   }
 
   get warnings(): readonly CaptureWarning[] {
-    return this.reader.warnings;
+    return this.ownWarnings.length === 0 ? this.reader.warnings : [...this.reader.warnings, ...this.ownWarnings];
   }
 
   next(): number {
     const { reader, filter } = this;
     for (let frame = reader.next(); frame !== null; frame = reader.next()) {
-      if (filter !== undefined) {
-        const point = filter.registry.pointOf(filter.capture, reader, frame);
-        if (point.index >= filter.knownPoints) {
-          throw new TraceError(`${point.file}: interface ${point.iface} first appears after the first ${filter.sampleFrames} frames; raise --sample`);
-        }
-        if (point !== this.point) continue;
-      }
+      if (filter !== undefined && this.pointOf(frame, filter) !== this.point) continue;
       const timeNs = traceTimeNs(frame, this.base);
       this.frames += 1;
       if (this.frames === 1) this.firstFrameNs = timeNs;
@@ -92,5 +89,34 @@ export class InlineSource implements SightingSource {
 
   close(): void {
     this.reader.close();
+  }
+
+  /** Which of the file's points a frame belongs to; undefined for one left out. */
+  private pointOf(frame: Frame, filter: NonNullable<InlineSource['filter']>): CapturePoint | undefined {
+    const { registry, capture } = filter;
+    if (registry.splitsByIndex(capture)) {
+      // tcpdump -i any: an interface that was quiet during the sample has no point. Its frames
+      // are left out, and said so, rather than failing a trace that may have run for a while.
+      const point = registry.knownIndexedPointOf(capture, frame);
+      if (point === undefined) this.leftOut(frame, filter.sampleFrames);
+      return point;
+    }
+    const point = registry.pointOf(capture, this.reader, frame);
+    if (point.index >= filter.knownPoints) {
+      throw new TraceError(`${point.file}: interface ${point.iface} first appears after the first ${filter.sampleFrames} frames; raise --sample`);
+    }
+    return point;
+  }
+
+  /** Counts a frame of an interface index met after the sample, warned of once per index. */
+  private leftOut(frame: Frame, sampleFrames: number): void {
+    const ifindex = cookedInterfaceIndex(frame);
+    if (this.lateIndexes.has(ifindex)) return;
+    this.lateIndexes.add(ifindex);
+    this.ownWarnings.push({
+      file: this.point.file,
+      location: { frame: frame.index },
+      message: `interface index ${ifindex} first appears after the first ${sampleFrames} frames: its frames are left out of the trace (raise --sample to include them)`,
+    });
   }
 }

@@ -1,4 +1,6 @@
+import { LinkType } from '../capture/linktypes.js';
 import type { Packet } from '../dissect/index.js';
+import type { SllLayer } from '../dissect/sll.js';
 import { IdentityHash } from './identity-hash.js';
 import { SlotBlocks } from './slot-blocks.js';
 
@@ -17,6 +19,13 @@ const PAYLOAD_BYTES_HASHED = 64;
 const NO_COLUMN = new Float64Array(0);
 /** "No such header" for the numeric fields below. */
 export const NONE = -1;
+/**
+ * "There is such a header, but the capture did not record this field": the destination MAC of a
+ * Linux cooked capture (tcpdump -i any), which keeps only the source. Never a change.
+ */
+export const UNRECORDED = -2;
+/** An Ethernet header's length, which a cooked capture's own header stands in for. */
+const ETHERNET_HEADER = 14;
 
 /**
  * The fields of a sighting: one packet seen at one capture point, reduced to the numbers
@@ -32,7 +41,10 @@ const FIELD_NAMES = [
   'timeNs',
   /** timeNs with the point's clock offset removed: comparable across nodes. */
   'correctedNs',
-  /** The frame's length on the wire. */
+  /**
+   * The frame's length on the wire. In a Linux cooked capture, as if its header were the
+   * Ethernet header it replaced, so that lengths compare between the two kinds of capture.
+   */
   'length',
   /** What survives every hop (see SightingStore.add). */
   'identity',
@@ -46,7 +58,7 @@ const FIELD_NAMES = [
   'outerTtl',
   'outerSrcPort',
   'outerDstPort',
-  /** The innermost Ethernet header. */
+  /** The innermost Ethernet header (a cooked capture's: the source MAC, ethDst UNRECORDED). */
   'ethSrc',
   'ethDst',
   'etherType',
@@ -209,10 +221,10 @@ export class SightingStore {
    * frame with nothing to identify it by (no complete Ethernet header).
    */
   add(packet: Packet, point: number, timeNs: number): number {
-    if (packet.innerEth === undefined) return NONE;
     const at = this.take();
-    this.addAt(at, packet, point, timeNs);
-    return at;
+    if (this.addAt(at, packet, point, timeNs)) return at;
+    this.release(at);
+    return NONE;
   }
 
   /**
@@ -221,7 +233,10 @@ export class SightingStore {
    */
   addAt(at: number, packet: Packet, point: number, timeNs: number): boolean {
     const eth = packet.innerEth;
-    if (eth === undefined) return false;
+    // tcpdump -i any writes a Linux cooked header instead of the Ethernet one: the source MAC
+    // and EtherType are there, the destination MAC is not.
+    const cooked = cookedHeader(packet);
+    if (eth === undefined && (cooked === undefined || packet.tunnelDepth > 0)) return false;
     // Every field is written once below: the value, or NONE where the header is absent.
     this.vni[at] = NONE;
     this.outerEthSrc[at] = NONE;
@@ -247,10 +262,16 @@ export class SightingStore {
     this.frame[at] = packet.frame.index;
     this.timeNs[at] = timeNs;
     this.correctedNs[at] = timeNs;
-    this.length[at] = packet.frame.originalLength;
-    this.ethSrc[at] = eth.src;
-    this.ethDst[at] = eth.dst;
-    this.etherType[at] = eth.type;
+    this.length[at] = cooked === undefined ? packet.frame.originalLength : packet.frame.originalLength - cooked.length + ETHERNET_HEADER;
+    if (eth !== undefined) {
+      this.ethSrc[at] = eth.src;
+      this.ethDst[at] = eth.dst;
+      this.etherType[at] = eth.type;
+    } else {
+      this.ethSrc[at] = cookedSource(cooked!);
+      this.ethDst[at] = UNRECORDED;
+      this.etherType[at] = cooked!.etype;
+    }
     this.fragment[at] = 0;
 
     const vxlan = packet.vxlan;
@@ -260,6 +281,9 @@ export class SightingStore {
       if (outerEth !== undefined) {
         this.outerEthSrc[at] = outerEth.src;
         this.outerEthDst[at] = outerEth.dst;
+      } else if (cooked !== undefined) {
+        this.outerEthSrc[at] = cookedSource(cooked);
+        this.outerEthDst[at] = UNRECORDED;
       }
       const outerIp = packet.outerIpv4;
       if (outerIp !== undefined) {
@@ -291,8 +315,9 @@ export class SightingStore {
         hash.addBytes(bytes, arp.offset, Math.min(arp.offset + 28, bytes.length));
       } else {
         this.kind[at] = Kind.Other;
-        hash.add(eth.type);
-        const start = eth.offset + eth.length;
+        const link = eth ?? cooked!;
+        hash.add(this.etherType[at]!);
+        const start = link.offset + link.length;
         hash.addBytes(bytes, start, Math.min(start + PAYLOAD_BYTES_HASHED, bytes.length));
         hash.add(packet.frame.originalLength - start);
       }
@@ -398,3 +423,16 @@ export class SightingStore {
 }
 
 const hash = new IdentityHash();
+
+/** The Linux cooked header a frame of tcpdump -i any starts with, if it has one. */
+function cookedHeader(packet: Packet): SllLayer | undefined {
+  const linkType = packet.frame.linkType;
+  if (linkType !== LinkType.LINUX_SLL2 && linkType !== LinkType.LINUX_SLL) return undefined;
+  const first = packet.layers[0];
+  return first !== undefined && first.protocol === 'sll' ? (first as SllLayer) : undefined;
+}
+
+/** A cooked header's source address as a MAC; UNRECORDED when it is not one (6 bytes). */
+function cookedSource(cooked: SllLayer): number {
+  return cooked.srcMac >= 0 ? cooked.srcMac : UNRECORDED;
+}

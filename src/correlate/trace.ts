@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import type { Frame } from '../capture/frame.js';
+import { type Frame, frameNanosecondOfSecond } from '../capture/frame.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
 import { createDissector, type Dissector } from '../dissect/index.js';
@@ -239,7 +239,7 @@ function openStreams(
   args.forEach((arg, capture) => {
     const own = registry.pointsOf(capture);
     const bytes = sizes[capture]!;
-    if (own.length === 1) {
+    if (!registry.splitsByInterface(capture)) {
       wholeFiles.push({ stream: ordered.length, capture, point: own[0]!, bytes });
       ordered.push(undefined);
       return;
@@ -282,7 +282,7 @@ function survey(
   options: TraceOptions,
 ): { baseNs: bigint; clock: ClockOffset[]; order: PathOrder } {
   const store = new SightingStore();
-  const { baseNs, samples, sampleSightings } = sampleCaptures(args, registry, dissect, sampleFrames, store);
+  const { baseNs, samples, sampleSightings, tickNs } = sampleCaptures(args, registry, dissect, sampleFrames, store);
   const points = registry.points;
   const clock = estimateClockOffsets(points, samples, store, options.clockOffsets);
   const offsetOfNode = new Map(clock.map((c) => [c.node, c.offsetNs]));
@@ -295,14 +295,15 @@ function survey(
     if (typeof given === 'string') throw new TraceError(given);
     order = given;
   } else {
-    order = inferOrder(points.length, sampleJourneys(sampleSightings, store, windowNs), store);
+    order = inferOrder(points.length, sampleJourneys(sampleSightings, store, windowNs), store, tickNs);
   }
   return { baseNs, clock, order };
 }
 
 /**
  * Reads the first `limit` frames of every capture: the points (a multi-interface pcapng names
- * its interfaces here), the base time and, per point, the sightings by identity.
+ * its interfaces here), the base time, per point the sightings by identity, and each point's
+ * clock resolution as its frames show it (tickNs: 1000 for µs, 1 for ns).
  */
 function sampleCaptures(
   args: readonly PointArgument[],
@@ -310,7 +311,7 @@ function sampleCaptures(
   dissect: Dissector,
   limit: number,
   store: SightingStore,
-): { baseNs: bigint; samples: PointSample[]; sampleSightings: number[] } {
+): { baseNs: bigint; samples: PointSample[]; sampleSightings: number[]; tickNs: number[] } {
   const captures: CaptureReader[] = [];
   const firstFrames: (Frame | null)[] = [];
   try {
@@ -319,7 +320,7 @@ function sampleCaptures(
       captures.push(capture);
       // The first frame comes before registering, so that the interfaces before it are known.
       firstFrames.push(capture.next());
-      registry.addCapture(arg, capture);
+      registry.addCapture(arg, capture, firstFrames[firstFrames.length - 1]!);
     }
     let baseNs: bigint | undefined;
     for (const frame of firstFrames) if (frame !== null && (baseNs === undefined || frame.timestampNs < baseNs)) baseNs = frame.timestampNs;
@@ -328,10 +329,12 @@ function sampleCaptures(
     const base = timeBaseOf(baseNs);
     const samples: PointSample[] = [];
     const sampleSightings: number[] = [];
+    const tickNs: number[] = [];
     captures.forEach((capture, index) => {
       let frame: Frame | null = firstFrames[index]!;
       for (let read = 0; frame !== null && read < limit; read++, frame = capture.next()) {
         const point = registry.pointOf(index, capture, frame);
+        tickNs[point.index] = coarsestTick(tickNs[point.index] ?? MAX_TICK_NS, frameNanosecondOfSecond(frame));
         const slot = store.add(dissect(frame), point.index, traceTimeNs(frame, base));
         if (slot === NONE) continue;
         sampleSightings.push(slot);
@@ -341,11 +344,23 @@ function sampleCaptures(
         sample.set(identity, sample.has(identity) ? NONE : slot);
       }
     });
-    for (let i = 0; i < registry.points.length; i++) samples[i] ??= new Map();
-    return { baseNs, samples, sampleSightings };
+    for (let i = 0; i < registry.points.length; i++) {
+      samples[i] ??= new Map();
+      tickNs[i] ??= 1;
+    }
+    return { baseNs, samples, sampleSightings, tickNs };
   } finally {
     for (const capture of captures) capture.close();
   }
+}
+
+/** The coarsest clock resolution a capture is taken to have: a millisecond. */
+const MAX_TICK_NS = 1_000_000;
+
+/** The largest power of ten, at most `tickNs`, that divides the frame's nanoseconds. */
+function coarsestTick(tickNs: number, nanosecondOfSecond: number): number {
+  while (tickNs > 1 && nanosecondOfSecond % tickNs !== 0) tickNs /= 10;
+  return tickNs;
 }
 
 function sampleJourneys(sightings: number[], store: SightingStore, windowNs: number): Journey[] {

@@ -236,8 +236,9 @@ function writeNumberOrNull(buf: Uint8Array, pos: number, value: number): number 
   return value === NONE ? writeBytes(buf, pos, NULL) : writeNumber(buf, pos, value);
 }
 
+/** null for a MAC absent (NONE) or not recorded (UNRECORDED, a Linux cooked capture's destination). */
 function writeMacOrNull(buf: Uint8Array, pos: number, mac: number): number {
-  return mac === NONE ? writeBytes(buf, pos, NULL) : writeMacString(buf, pos, mac);
+  return mac < 0 ? writeBytes(buf, pos, NULL) : writeMacString(buf, pos, mac);
 }
 
 /** `lost` or `fragmented`: null, or the two points the packet went missing between. */

@@ -31,6 +31,7 @@ export interface Manifest {
   scenario: string;
   vxlan: { vni: number; udpPort: number };
   captures: { file: string; point: string | null }[];
+  topology: { interfaces: { namespace: string; name: string; ifindex: number }[] };
   flows: { name: string; direction: string; hops: ManifestHop[] }[];
   loss?: { requests: { icmpSeq: number; ipId: number; lostBetween?: [string, string] }[] };
 }

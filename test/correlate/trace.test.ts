@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeChanges } from '../../src/correlate/changes.js';
-import { NONE } from '../../src/correlate/sighting.js';
+import { NONE, UNRECORDED } from '../../src/correlate/sighting.js';
 import { parsePointArgument } from '../../src/correlate/points.js';
 import type { TracedPacket } from '../../src/correlate/flows.js';
 import { trace } from '../../src/correlate/trace.js';
@@ -31,6 +31,16 @@ import {
  */
 
 const traced = new Map<string, Traced>();
+/** The interface index node1's interface `name` has in a scenario's lab, as the manifest says. */
+function ifindexOf(scenarioName: string, name: string): number {
+  return readManifest(scenarioName).topology.interfaces.find((i) => i.namespace === 'node1' && i.name === name)!.ifindex;
+}
+
+/** The label trace gives node1's interface `name` in its tcpdump -i any capture: node1/if<index>. */
+function anyLabel(scenarioName: string, name: string): string {
+  return `node1/if${ifindexOf(scenarioName, name)}`;
+}
+
 function scenario(name: string): Traced {
   let t = traced.get(name);
   if (t === undefined) {
@@ -131,16 +141,22 @@ describe('trace: the primer table for the first echo request of p2p-4789', () =>
     const extra = [join(dir, 'node1-any.pcap'), join(dir, 'node1-eth0.ns.pcap')];
     const files = scenarioFiles('p2p-4789');
     const primer = ['ns1/veth1a', 'node1/br0', 'node1/vxlan11', 'node1/eth0', 'node2/eth0', 'node2/vxlan11', 'node2/br0', 'ns2/veth2a'];
+    // tcpdump -i any gives a point per interface index (node1/if3 is br0, ...); the ns capture
+    // of eth0 is another copy of eth0.
+    const copies = new Map(['br0', 'vxlan11', 'eth0'].map((name) => [`node1/${name}`, [`node1/${name}`, anyLabel('p2p-4789', name)]]));
+    copies.get('node1/eth0')!.push('node1/eth0.ns');
     for (const order of [[...files, ...extra], [...extra, ...files].reverse()]) {
       const t = traceFiles(order, { vxlanPorts: [4789] });
       const labels = t.result.order.points.map((i) => t.labels[i]!);
       // The primer's path is kept in order around the extra points ...
       expect(labels.filter((l) => primer.includes(l))).toEqual(primer);
-      // ... and these sit between node1's VXLAN device and node2's eth0, next to node1/eth0.
-      for (const label of ['node1/any', 'node1/eth0.ns']) {
-        expect(labels.indexOf(label)).toBeGreaterThan(labels.indexOf('node1/vxlan11'));
-        expect(labels.indexOf(label)).toBeLessThan(labels.indexOf('node2/eth0'));
+      // ... every copy sits beside its interface, between that interface's neighbours ...
+      for (const group of copies.values()) {
+        const places = group.map((l) => labels.indexOf(l)).sort((a, b) => a - b);
+        expect(places[places.length - 1]! - places[0]!, group.join(' ')).toBe(group.length - 1);
       }
+      // ... and the bridge port, captured only by -i any, between the pod and the bridge.
+      expect(labels.indexOf(anyLabel('p2p-4789', 'veth1b'))).toBe(labels.indexOf('ns1/veth1a') + 1);
     }
   });
 });
@@ -260,6 +276,73 @@ describe('trace: capture points', () => {
     expect(t.result.clock.map((c) => c.node)).toContain('host2');
     expect(() => traceFiles(files, { path: ['node1/br0', 'node9/eth0'] })).toThrow(/node9\/eth0.*not a capture point/);
     expect(() => traceFiles(files, { path: ['node1/br0'] })).toThrow(/leaves out/);
+  });
+});
+
+describe('trace: a tcpdump -i any capture', () => {
+  // node1 captured with -i any (Linux cooked capture v2) instead of per interface: the frames
+  // carry their interface index and no Ethernet header, only the source MAC.
+  const dir = join(FIXTURES, 'p2p-4789');
+  const node1 = ['node1-br0.pcap', 'node1-vxlan11.pcap', 'node1-eth0.pcap'];
+  const files = [...scenarioFiles('p2p-4789').filter((f) => !node1.includes(basename(f))), join(dir, 'node1-any.pcap')];
+  const t = traceFiles(files, { vxlanPorts: [4789] });
+  const straight = scenario('p2p-4789');
+  const asAny = new Map(['br0', 'vxlan11', 'eth0'].map((name) => [`node1/${name}`, anyLabel('p2p-4789', name)]));
+
+  it('is one point per interface index, in path order', () => {
+    expect(t.result.points.map((p) => p.point.label).filter((l) => l.startsWith('node1/')).sort()).toEqual(
+      ['veth1b', 'br0', 'vxlan11', 'eth0'].map((name) => anyLabel('p2p-4789', name)).sort(),
+    );
+    expect(t.result.points.every((p) => p.unidentified === 0)).toBe(true);
+    const expected = ['ns1/veth1a', 'veth1b', 'br0', 'vxlan11', 'eth0', 'node2/eth0', 'node2/vxlan11', 'node2/br0', 'ns2/veth2a'];
+    expect(t.result.order.points.map((i) => t.labels[i])).toEqual(expected.map((l) => (l.includes('/') ? l : anyLabel('p2p-4789', l))));
+  });
+
+  it('sees each packet where the per-interface captures saw it, with the same headers but the destination MAC, which it did not record', () => {
+    expect(t.losses.total).toBe(0);
+    expect(t.packets).toHaveLength(straight.packets.length);
+    for (const packet of straight.packets) {
+      const first = packet.sightings[0]!.sighting;
+      const firstLabel = straight.labels[first.point]!;
+      // The same file gives the same frame numbers; in the -i any capture the packet is found by its identity.
+      const label = asAny.get(firstLabel);
+      const twin =
+        label === undefined
+          ? t.at(firstLabel, first.frame)?.packet
+          : t.packets.find((p) => p.sightings.some((s) => t.labels[s.sighting.point] === label && s.sighting.identity === first.identity));
+      expect(twin, packet.flow.name).toBeDefined();
+      expect(twin!.sightings).toHaveLength(packet.sightings.length + (packet.sightings.some((s) => straight.labels[s.sighting.point] === 'node1/br0') ? 1 : 0));
+      for (const { sighting } of packet.sightings) {
+        const at = asAny.get(straight.labels[sighting.point]!) ?? straight.labels[sighting.point]!;
+        const seen = twin!.sightings.find((s) => t.labels[s.sighting.point] === at)!.sighting;
+        // The cooked header (20 bytes) counts as the Ethernet header (14) it stands for.
+        expect({ ttl: seen.ttl, vni: seen.vni, length: seen.length, ethSrc: seen.ethSrc, ipId: seen.ipId }).toEqual({
+          ttl: sighting.ttl,
+          vni: sighting.vni,
+          length: sighting.length,
+          ethSrc: sighting.ethSrc,
+          ipId: sighting.ipId,
+        });
+        expect(seen.ethDst === sighting.ethDst || (asAny.has(straight.labels[sighting.point]!) && seen.ethDst === UNRECORDED)).toBe(true);
+      }
+    }
+    // Changes name no destination MAC to or from the -i any points: it was not recorded, not
+    // changed. The request enters node1 unchanged, is routed at vxlan11 and leaves unchanged.
+    const request = t.packets.find((p) => p.flow.name.startsWith('ICMP 10.244.1.2'))!;
+    const changesAt = (label: string) => request.sightings.find((s) => t.labels[s.sighting.point] === label)!.changes.map((c) => c.field);
+    expect(changesAt(anyLabel('p2p-4789', 'veth1b'))).toEqual([]);
+    expect(changesAt(asAny.get('node1/vxlan11')!)).toEqual(['eth.src', 'ip.ttl']);
+    expect(changesAt('node2/eth0')).toEqual([]);
+  });
+
+  it('leaves out, and warns of, an interface first seen after the sample', () => {
+    const late = traceFiles(files, { vxlanPorts: [4789], sampleFrames: 2 });
+    const node1 = late.result.points.filter((p) => p.point.node === 'node1');
+    expect(node1.map((p) => p.point.label).sort()).toEqual([anyLabel('p2p-4789', 'br0'), anyLabel('p2p-4789', 'veth1b')].sort());
+    const warnings = late.result.warnings.map((w) => w.message).join('\n');
+    for (const name of ['vxlan11', 'eth0']) {
+      expect(warnings).toContain(`interface index ${ifindexOf('p2p-4789', name)} first appears after the first 2 frames`);
+    }
   });
 });
 
