@@ -301,7 +301,7 @@ export class PcapngReader implements FrameSource {
     if (iface === undefined) {
       throw new CaptureError(
         this.file,
-        `packet refers to interface ${sectionInterfaceId}, but its section describes ${this.sectionInterfaces.length}`,
+        `packet refers to interface ${sectionInterfaceId}, but its section describes ${describeInterfaceCount(this.sectionInterfaces.length)}`,
         { ...this.where(), frame: this.framesRead + 1 },
       );
     }
@@ -366,4 +366,10 @@ function ticksPerSecond(tsresol: number, file: string, where: CaptureLocation): 
   // 2^63 is the most a 64-bit timestamp can count per second and still mean anything.
   if (ticks > 1n << 63n) throw new CaptureError(file, `interface time resolution ${base}^-${exponent} is absurd`, where);
   return ticks;
+}
+
+/** "only interface 0", "interfaces 0 to 2", "no interface": the ids a packet block may name. */
+function describeInterfaceCount(count: number): string {
+  if (count === 0) return 'no interface';
+  return count === 1 ? 'only interface 0' : `only interfaces 0 to ${count - 1}`;
 }
