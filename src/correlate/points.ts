@@ -4,6 +4,7 @@ import type { Frame } from '../capture/frame.js';
 import type { CaptureReader } from '../capture/open.js';
 import { LinkType } from '../capture/linktypes.js';
 import { PcapngReader } from '../capture/pcapng.js';
+import { TraceError } from './trace-error.js';
 
 /**
  * Capture points: where along the path a packet was seen ("node1/vxlan11").
@@ -66,6 +67,20 @@ export function labelFromFileName(file: string): { node: string; iface: string }
   return splitLabel(basename(file).replace(CAPTURE_EXTENSION, ''));
 }
 
+/** What streamPointOf says of a frame whose interface has no point yet (first met after the sample). */
+export const LATE = 'late';
+
+interface CaptureEntry {
+  readonly argument: PointArgument;
+  /** The point of the whole file, for a capture of one interface. */
+  whole?: CapturePoint;
+  /** Otherwise, a point per (section, interface id), or for a `tcpdump -i any` capture (byIndex) per interface index. */
+  readonly byInterface: Map<number, CapturePoint>;
+  byIndex: boolean;
+  /** The one interface of a multi-interface file the user asked for (`node1/eth0=multi.pcapng`). */
+  only?: string;
+}
+
 /**
  * Finds which point each frame of one capture belongs to. Made per capture file once its
  * interfaces are known; for a multi-interface pcapng, new interfaces met later become points too.
@@ -73,52 +88,71 @@ export function labelFromFileName(file: string): { node: string; iface: string }
 export class PointRegistry {
   readonly points: CapturePoint[] = [];
   private readonly byLabel = new Map<string, CapturePoint>();
-  /**
-   * Per capture: the point of the whole file, or a map from (section, interface id), or for a
-   * `tcpdump -i any` capture (`byIndex`) from interface index, to point.
-   */
-  private readonly perCapture: { whole?: CapturePoint; byInterface: Map<number, CapturePoint>; byIndex: boolean; argument: PointArgument }[] = [];
+  private readonly perCapture: CaptureEntry[] = [];
 
   /**
    * Registers the points of one capture. `interfaces` are the pcapng interfaces known so far
    * (none for classic pcap); more than one means a point per interface. A capture whose `first`
    * frame is Linux cooked capture v2 has a point per interface index, made as frames show them.
+   * Of a file with several interfaces, a label that names one (`node1/if2=any.pcap`) keeps that one.
    */
   addCapture(argument: PointArgument, capture: CaptureReader, first: Frame | null): void {
-    const entry: (typeof this.perCapture)[number] = { byInterface: new Map<number, CapturePoint>(), byIndex: false, argument };
+    const entry: CaptureEntry = { byInterface: new Map<number, CapturePoint>(), byIndex: false, argument };
     this.perCapture.push(entry);
     const interfaces = capture.details instanceof PcapngReader ? capture.details.interfaces : [];
-    if (interfaces.length <= 1 && first?.linkType === LinkType.LINUX_SLL2) {
-      entry.byIndex = true;
-      return;
-    }
-    if (interfaces.length <= 1) {
+    const several = interfaces.length > 1 || first?.linkType === LinkType.LINUX_SLL2;
+    if (!several) {
       const { node, iface } = argument.label !== undefined ? splitLabel(argument.label) : labelFromFileName(argument.file);
       entry.whole = this.add(node, iface, argument.file);
       return;
     }
-    for (const description of interfaces) this.addInterface(entry, argument, description.section, description.id, description.name);
+    if (argument.label !== undefined) {
+      const { node, iface } = splitLabel(argument.label);
+      if (iface !== node) entry.only = iface;
+    }
+    if (interfaces.length <= 1) {
+      entry.byIndex = true;
+      return;
+    }
+    for (const { section, id, name } of interfaces) {
+      if (entry.only === undefined || interfaceName(section, id, name) === entry.only) this.addInterface(entry, section, id, name);
+    }
+    if (entry.only !== undefined && entry.byInterface.size === 0) {
+      const names = interfaces.map(({ section, id, name }) => interfaceName(section, id, name));
+      throw new TraceError(`${argument.file} has no interface ${entry.only} (it has ${names.join(', ')})`);
+    }
   }
 
-  /** The point a frame of capture number `captureIndex` was seen at, made if new. */
-  pointOf(captureIndex: number, capture: CaptureReader, frame: Frame): CapturePoint {
+  /** The point a frame of capture number `captureIndex` was seen at, made if new; undefined for an interface not asked for. */
+  pointOf(captureIndex: number, capture: CaptureReader, frame: Frame): CapturePoint | undefined {
+    const found = this.streamPointOf(captureIndex, capture, frame);
+    if (found !== LATE) return found;
+    const entry = this.perCapture[captureIndex]!;
+    if (entry.byIndex) return this.addIndexed(entry, cookedInterfaceIndex(frame));
+    return this.addInterface(entry, (capture.details as PcapngReader).currentSection, frame.interfaceId, frame.interfaceName);
+  }
+
+  /**
+   * pointOf without making points: LATE for a frame of an interface first met now (after the
+   * sample, while streaming).
+   */
+  streamPointOf(captureIndex: number, capture: CaptureReader, frame: Frame): CapturePoint | undefined | typeof LATE {
     const entry = this.perCapture[captureIndex]!;
     if (entry.whole !== undefined) return entry.whole;
     if (entry.byIndex) {
       const ifindex = cookedInterfaceIndex(frame);
-      return entry.byInterface.get(ifindex) ?? this.addIndexed(entry, ifindex);
+      if (entry.only !== undefined && interfaceName(0, ifindex, undefined) !== entry.only) return undefined;
+      return entry.byInterface.get(ifindex) ?? LATE;
     }
     const section = (capture.details as PcapngReader).currentSection;
-    const key = section * 65536 + frame.interfaceId;
-    return entry.byInterface.get(key) ?? this.addInterface(entry, entry.argument, section, frame.interfaceId, frame.interfaceName);
+    const known = entry.byInterface.get(section * 65536 + frame.interfaceId);
+    if (known !== undefined || entry.only !== undefined) return known;
+    return LATE;
   }
 
-  /**
-   * The point of a frame of a `tcpdump -i any` capture among those already made, or undefined
-   * for an interface index met for the first time (after the sample).
-   */
-  knownIndexedPointOf(captureIndex: number, frame: Frame): CapturePoint | undefined {
-    return this.perCapture[captureIndex]!.byInterface.get(cookedInterfaceIndex(frame));
+  /** The interface a file's label asked for, if it did (see addCapture). */
+  onlyOf(captureIndex: number): string | undefined {
+    return this.perCapture[captureIndex]!.only;
   }
 
   /** The points of capture number `captureIndex`: one, or one per pcapng interface or interface index. */
@@ -141,23 +175,17 @@ export class PointRegistry {
     return this.byLabel.get(label);
   }
 
-  private addInterface(
-    entry: (typeof this.perCapture)[number],
-    argument: PointArgument,
-    section: number,
-    id: number,
-    name: string | undefined,
-  ): CapturePoint {
+  private addInterface(entry: CaptureEntry, section: number, id: number, name: string | undefined): CapturePoint {
+    const { argument } = entry;
     const fileLabel = argument.label !== undefined ? splitLabel(argument.label) : labelFromFileName(argument.file);
-    const iface = name ?? (section === 0 ? `if${id}` : `s${section}if${id}`);
-    const point = this.add(fileLabel.node, iface, argument.file, { section, id });
+    const point = this.add(fileLabel.node, interfaceName(section, id, name), argument.file, { section, id });
     entry.byInterface.set(section * 65536 + id, point);
     return point;
   }
 
-  private addIndexed(entry: (typeof this.perCapture)[number], ifindex: number): CapturePoint {
+  private addIndexed(entry: CaptureEntry, ifindex: number): CapturePoint {
     const { node } = entry.argument.label !== undefined ? splitLabel(entry.argument.label) : labelFromFileName(entry.argument.file);
-    const point = this.add(node, `if${ifindex}`, entry.argument.file, undefined, ifindex);
+    const point = this.add(node, interfaceName(0, ifindex, undefined), entry.argument.file, undefined, ifindex);
     entry.byInterface.set(ifindex, point);
     return point;
   }
@@ -172,6 +200,14 @@ export class PointRegistry {
     this.byLabel.set(label, point);
     return point;
   }
+}
+
+/**
+ * A point's interface name: the pcapng if_name, or else `if` and the interface id (a pcapng
+ * interface of a later section: `s1if0`), or for `tcpdump -i any` the interface index.
+ */
+function interfaceName(section: number, id: number, name: string | undefined): string {
+  return name ?? (section === 0 ? `if${id}` : `s${section}if${id}`);
 }
 
 /**

@@ -2,7 +2,7 @@ import { type Frame, frameNanosecondOfSecond, frameSeconds } from '../capture/fr
 import type { CaptureReader } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
 import type { Dissector } from '../dissect/index.js';
-import { type CapturePoint, cookedInterfaceIndex, type PointRegistry } from './points.js';
+import { type CapturePoint, cookedInterfaceIndex, LATE, type PointRegistry } from './points.js';
 import { NONE, type SightingStore } from './sighting.js';
 import { TraceError } from './trace-error.js';
 
@@ -62,7 +62,7 @@ export class InlineSource implements SightingSource {
     /** The one point this source delivers; the others' frames in the same file are skipped. */
     private readonly point: CapturePoint,
     /** With `filtered`, who tells which point a frame belongs to. */
-    private readonly filter: { registry: PointRegistry; capture: number; knownPoints: number; sampleFrames: number } | undefined,
+    private readonly filter: { registry: PointRegistry; capture: number; sampleFrames: number } | undefined,
   ) {}
 
   get position(): number {
@@ -94,18 +94,15 @@ export class InlineSource implements SightingSource {
   /** Which of the file's points a frame belongs to; undefined for one left out. */
   private pointOf(frame: Frame, filter: NonNullable<InlineSource['filter']>): CapturePoint | undefined {
     const { registry, capture } = filter;
+    const point = registry.streamPointOf(capture, this.reader, frame);
+    if (point !== LATE) return point;
+    // tcpdump -i any: an interface that was quiet during the sample has no point. Its frames
+    // are left out, and said so, rather than failing a trace that may have run for a while.
     if (registry.splitsByIndex(capture)) {
-      // tcpdump -i any: an interface that was quiet during the sample has no point. Its frames
-      // are left out, and said so, rather than failing a trace that may have run for a while.
-      const point = registry.knownIndexedPointOf(capture, frame);
-      if (point === undefined) this.leftOut(frame, filter.sampleFrames);
-      return point;
+      this.leftOut(frame, filter.sampleFrames);
+      return undefined;
     }
-    const point = registry.pointOf(capture, this.reader, frame);
-    if (point.index >= filter.knownPoints) {
-      throw new TraceError(`${point.file}: interface ${point.iface} first appears after the first ${filter.sampleFrames} frames; raise --sample`);
-    }
-    return point;
+    throw new TraceError(`${this.point.file}: interface ${frame.interfaceName ?? frame.interfaceId} first appears after the first ${filter.sampleFrames} frames; raise --sample`);
   }
 
   /** Counts a frame of an interface index met after the sample, warned of once per index. */

@@ -231,7 +231,6 @@ function openStreams(
   worker: DecodeFeed | undefined,
   streams: Stream[],
 ): DecodeFeed | undefined {
-  const knownPoints = registry.points.length;
   // Streams in argument order (the merge breaks ties between equal times by it), the streams of
   // single-point captures to be filled in once it is known whether the worker runs.
   const wholeFiles: { stream: number; capture: number; point: CapturePoint; bytes: number }[] = [];
@@ -245,7 +244,7 @@ function openStreams(
       return;
     }
     own.forEach((point, i) => {
-      const filter = { registry, capture, knownPoints, sampleFrames };
+      const filter = { registry, capture, sampleFrames };
       const source = new InlineSource(openCapture(arg.file), store, dissect, base, point, filter);
       ordered.push({ point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, bytes, tellsWarnings: i === 0 });
     });
@@ -283,6 +282,12 @@ function survey(
 ): { baseNs: bigint; clock: ClockOffset[]; order: PathOrder } {
   const store = new SightingStore();
   const { baseNs, samples, sampleSightings, tickNs } = sampleCaptures(args, registry, dissect, sampleFrames, store);
+  args.forEach((arg, capture) => {
+    const only = registry.onlyOf(capture);
+    if (only !== undefined && registry.pointsOf(capture).length === 0) {
+      throw new TraceError(`${arg.label}=${arg.file}: no frame of interface ${only} in the first ${sampleFrames} frames (--sample)`);
+    }
+  });
   const points = registry.points;
   const clock = estimateClockOffsets(points, samples, store, options.clockOffsets);
   const offsetOfNode = new Map(clock.map((c) => [c.node, c.offsetNs]));
@@ -320,7 +325,6 @@ function sampleCaptures(
       captures.push(capture);
       // The first frame comes before registering, so that the interfaces before it are known.
       firstFrames.push(capture.next());
-      registry.addCapture(arg, capture, firstFrames[firstFrames.length - 1]!);
     }
     let baseNs: bigint | undefined;
     for (const frame of firstFrames) if (frame !== null && (baseNs === undefined || frame.timestampNs < baseNs)) baseNs = frame.timestampNs;
@@ -331,9 +335,14 @@ function sampleCaptures(
     const sampleSightings: number[] = [];
     const tickNs: number[] = [];
     captures.forEach((capture, index) => {
+      // Registered capture by capture, so that the points are numbered in the order of the
+      // arguments, also those a capture makes as its frames show them (tcpdump -i any).
+      registry.addCapture(args[index]!, capture, firstFrames[index]!);
       let frame: Frame | null = firstFrames[index]!;
       for (let read = 0; frame !== null && read < limit; read++, frame = capture.next()) {
         const point = registry.pointOf(index, capture, frame);
+        // An interface of the file the user did not ask for (node1/if2=any.pcap).
+        if (point === undefined) continue;
         tickNs[point.index] = coarsestTick(tickNs[point.index] ?? MAX_TICK_NS, frameNanosecondOfSecond(frame));
         const slot = store.add(dissect(frame), point.index, traceTimeNs(frame, base));
         if (slot === NONE) continue;

@@ -153,6 +153,25 @@ describe('vxdump diff', () => {
     expect(doc.onlyA.packets.filter((p: { lost: boolean }) => p.lost)).toEqual([]);
   });
 
+  it('takes one interface of a tcpdump -i any or multi-interface pcapng capture when its label names it', () => {
+    // node1/if5 is vxlan11 in p2p-4789's lab: the same frames as node1-vxlan11.pcap.
+    const doc = JSON.parse(vxdump('diff', `node1/if5=${fixture('p2p-4789', 'node1-any.pcap')}`, fixture('p2p-4789', 'node1-vxlan11.pcap'), '-f', 'json').stdout);
+    expect(doc.a).toMatchObject({ label: 'node1/if5', frames: 8 });
+    expect(doc.forward.matched + doc.backward.matched).toBe(8);
+    expect(doc.onlyA.count + doc.onlyB.count).toBe(0);
+    expect([...doc.forward.changes, ...doc.backward.changes]).toEqual([]);
+    // A before B as given, whichever file names its points first.
+    const picked = JSON.parse(vxdump('diff', `node1/if3=${fixture('p2p-4789', 'node1-any.pcap')}`, `node1/br0=${fixture('p2p-4789', 'node1-multi.pcapng')}`, '-f', 'json').stdout);
+    expect([picked.a.label, picked.b.label]).toEqual(['node1/if3', 'node1/br0']);
+    expect(picked.onlyA.count + picked.onlyB.count).toBe(0);
+    const noSuchIndex = vxdump('diff', `node1/if9=${fixture('p2p-4789', 'node1-any.pcap')}`, fixture('p2p-4789', 'node1-vxlan11.pcap'));
+    expect(noSuchIndex.status).toBe(2);
+    expect(noSuchIndex.stderr).toMatch(/node1-any\.pcap: no frame of interface if9 in the first 20000 frames/);
+    const noSuchName = vxdump('diff', `node1/eth9=${fixture('p2p-4789', 'node1-multi.pcapng')}`, fixture('p2p-4789', 'node1-vxlan11.pcap'));
+    expect(noSuchName.status).toBe(2);
+    expect(noSuchName.stderr).toMatch(/node1-multi\.pcapng has no interface eth9 \(it has br0, vxlan11, eth0\)/);
+  });
+
   it('two ends of a direct underlay link: every packet matched both ways, nothing changed', () => {
     const doc = JSON.parse(vxdump('diff', fixture('flannel-8472', 'node1-eth0.pcap'), fixture('flannel-8472', 'node2-eth0.pcap'), '-f', 'json').stdout);
     expect(doc.onlyA.count + doc.onlyB.count).toBe(0);
