@@ -30,8 +30,6 @@ export interface CapturePoint {
   readonly file: string;
   /** The pcapng interface (section, id) this point stands for; undefined: the whole file. */
   readonly pcapngInterface?: { readonly section: number; readonly id: number };
-  /** The interface index of a `tcpdump -i any` capture's frames this point stands for. */
-  readonly ifindex?: number;
 }
 
 /** A point argument split into its label (if given) and the file. */
@@ -185,17 +183,17 @@ export class PointRegistry {
 
   private addIndexed(entry: CaptureEntry, ifindex: number): CapturePoint {
     const { node } = entry.argument.label !== undefined ? splitLabel(entry.argument.label) : labelFromFileName(entry.argument.file);
-    const point = this.add(node, interfaceName(0, ifindex, undefined), entry.argument.file, undefined, ifindex);
+    const point = this.add(node, interfaceName(0, ifindex, undefined), entry.argument.file);
     entry.byInterface.set(ifindex, point);
     return point;
   }
 
-  private add(node: string, iface: string, file: string, pcapngInterface?: { section: number; id: number }, ifindex?: number): CapturePoint {
+  private add(node: string, iface: string, file: string, pcapngInterface?: { section: number; id: number }): CapturePoint {
     // A name without a node part ("cut.pcap") is its own label, not "cut/cut".
     let label = iface === node ? node : `${node}/${iface}`;
     // Two captures of the same interface (say µs and ns copies) stay apart: node1/eth0#2.
     for (let n = 2; this.byLabel.has(label); n++) label = `${node}/${iface}#${n}`;
-    const point: CapturePoint = { index: this.points.length, label, node, iface, file, pcapngInterface, ifindex };
+    const point: CapturePoint = { index: this.points.length, label, node, iface, file, pcapngInterface };
     this.points.push(point);
     this.byLabel.set(label, point);
     return point;
