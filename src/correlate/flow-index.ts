@@ -2,6 +2,9 @@ import { isLaterFragment } from './describe.js';
 import { KeyTable } from './key-table.js';
 import { Kind, NONE, type SightingStore } from './sighting.js';
 
+const ARP_REQUEST = 1;
+const ARP_REPLY = 2;
+
 /** How many numbers make a flow's key (see keyOf). */
 const KEY_FIELDS = 7;
 
@@ -33,12 +36,18 @@ export class FlowIndex<T> {
 
   /**
    * What was stored for the flow the other way: the sighting's addresses and ports swapped (an
-   * ICMP echo keeps its identifier). Undefined for packets without ports or echo identifier,
-   * whose replies, if any, are not told apart by them.
+   * ICMP echo keeps its identifier); for an ARP reply, the request it answers, and the other way
+   * round. Undefined for IPv4 packets without ports or echo identifier, whose replies, if any,
+   * are not told apart by them.
    */
   getReverse(store: SightingStore, slot: number): T | undefined {
     const key = this.key;
     keyOf(store, slot, key);
+    if (key[0] === Kind.Arp && (key[1] === ARP_REQUEST || key[1] === ARP_REPLY)) {
+      key[1] = key[1] === ARP_REQUEST ? ARP_REPLY : ARP_REQUEST;
+      swap(key, 2, 4);
+      return this.find(key);
+    }
     if (key[0] !== Kind.Ipv4 || key[3] === NONE || key[6] !== 0) return undefined;
     swap(key, 2, 4);
     // TCP and UDP: the ports too. An echo's identifier (in the source port's place) stays.

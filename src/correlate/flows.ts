@@ -3,7 +3,7 @@ import { flowNameAt } from './describe.js';
 import { FlowIndex } from './flow-index.js';
 import { type Journey, JourneyPool } from './journeys.js';
 import { LatencySample } from './latency.js';
-import { orderSightings } from './path.js';
+import { orderSightings, sameInstant } from './path.js';
 import { Kind, NONE, type Sighting, type SightingStore } from './sighting.js';
 
 /** One sighting of a traced packet, with what changed since the previous one. */
@@ -208,6 +208,8 @@ export interface CaptureSpan {
 export interface FlowTableOptions {
   /** Position of each point in the path order. */
   readonly position: readonly number[];
+  /** Each point's clock resolution (1000 ns for a µs capture); default 1 ns for all. */
+  readonly tickNs?: readonly number[];
   readonly spans: readonly CaptureSpan[];
   readonly windowNs: number;
   readonly holdNs: number;
@@ -251,6 +253,7 @@ export class FlowTable {
   /** Recent fragments by point, protocol and IP ID, with when they were seen. */
   private readonly fragments = new Map<string, number>();
   private readonly position: readonly number[];
+  private readonly tickNs: readonly number[];
   private readonly spans: readonly CaptureSpan[];
   private readonly windowNs: number;
   private readonly holdNs: number;
@@ -267,6 +270,7 @@ export class FlowTable {
     options: FlowTableOptions,
   ) {
     this.position = options.position;
+    this.tickNs = options.tickNs ?? options.position.map(() => 1);
     this.spans = options.spans;
     this.windowNs = options.windowNs;
     this.holdNs = options.holdNs;
@@ -282,12 +286,22 @@ export class FlowTable {
     const store = this.store;
     orderSightings(journey, this.position, store);
     const sightings = journey.sightings;
-    const first = sightings[0]!;
     const seenOnce = sightings.length === 1;
+    // Seen at its ends at the same instant, as far as the clocks tell (a µs capture of eth0 and
+    // of the VXLAN device right behind it): time shows no direction, the packet's flows may.
+    const atOnce = !seenOnce && sameInstant(store, sightings[0]!, sightings[sightings.length - 1]!, this.tickNs);
+    if (atOnce) {
+      const forward = this.directionShown(journey);
+      if (forward !== undefined && forward !== journey.forward) turnAround(journey);
+      // Until a flow shows it (its reply may still come: asked again when it is decided), the
+      // order in time stands, for what it is worth.
+      journey.undetermined = forward === undefined;
+    }
+    const first = sightings[0]!;
     const flow = this.flowOf.get(store, first) ?? this.newFlow(first);
     // A packet seen at one point shows no direction: it goes the way its flow goes.
     if (seenOnce) journey.forward = flow.forward;
-    else if (!flow.directionKnown) flow.learnDirection(journey.forward);
+    else if (!flow.directionKnown && !journey.undetermined) flow.learnDirection(journey.forward);
     const forward = journey.forward;
     flow.extendPath(sightings, store, this.position);
     if (!seenOnce && !this.forLossesOnly) this.directions[forward ? 0 : 1].extendPath(sightings, store, this.position);
@@ -300,6 +314,30 @@ export class FlowTable {
     }
     journey.flow = flow;
     this.pending.push(journey);
+  }
+
+  /**
+   * Which way a journey whose ends were seen at once went: true along the path order, false
+   * against it, undefined if no flow has shown it yet. The evidence is the direction its flow,
+   * or the flow the other way, has shown. Read along the path, the packet's first sighting is
+   * the one nearer the path's start, read against it the other end: with NAT between the two,
+   * two different keys.
+   */
+  private directionShown(journey: Journey): boolean | undefined {
+    const store = this.store;
+    const sightings = journey.sightings;
+    const first = sightings[0]!;
+    const last = sightings[sightings.length - 1]!;
+    const [start, end] = journey.forward ? [first, last] : [last, first];
+    const shows = (slot: number, forward: boolean): boolean => {
+      const flow = this.flowOf.get(store, slot);
+      if (flow?.directionKnown) return flow.forward === forward;
+      const reverse = flow?.reverse ?? this.flowOf.getReverse(store, slot);
+      return reverse !== undefined && reverse !== null && reverse.directionKnown && reverse.forward !== forward;
+    };
+    const along = shows(start, true);
+    const against = shows(end, false);
+    return along === against ? undefined : along;
   }
 
   /**
@@ -409,6 +447,13 @@ export class FlowTable {
   private decide(journey: Journey, flow: Flow): void {
     const store = this.store;
     const sightings = journey.sightings;
+    // A journey seen at once at both ends, added before any packet showed its direction: its
+    // reply, which came during the hold, may show it now (if the flow is the same either way).
+    if (journey.undetermined && this.flowOf.get(store, sightings[sightings.length - 1]!) === flow) {
+      const forward = this.directionShown(journey);
+      if (forward !== undefined && forward !== journey.forward) turnAround(journey);
+      if (forward !== undefined && !flow.directionKnown) flow.learnDirection(forward);
+    }
     // What differs over each hop, found once for the flow and its direction.
     if (this.differing.length < sightings.length) this.differing = new Int32Array(sightings.length * 2);
     const differing = this.differing;
@@ -468,6 +513,12 @@ export class FlowTable {
     });
     this.onPacket({ id: journey.id, flow, sightings: traced, lost, fragmented, missed });
   }
+}
+
+/** A journey put the wrong way round: its sightings in the order it passed them. */
+function turnAround(journey: Journey): void {
+  journey.sightings.reverse();
+  journey.forward = !journey.forward;
 }
 
 /**

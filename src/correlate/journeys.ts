@@ -17,6 +17,11 @@ export class Journey {
   lastNs = 0;
   /** Travels along the point order (set by orderSightings). */
   forward = true;
+  /**
+   * Seen at its ends at once (as far as the clocks tell), and no flow showed yet which way it
+   * went: `forward` is a guess, looked at again when the journey is decided.
+   */
+  undetermined = false;
   /** The flow it belongs to, once the flow table has it. */
   flow: Flow | null = null;
   /**
@@ -37,6 +42,7 @@ export class Journey {
     this.firstNs = timeNs;
     this.lastNs = timeNs;
     this.forward = true;
+    this.undetermined = false;
     this.flow = null;
     this.twin = null;
     return this;

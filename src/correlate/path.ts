@@ -104,6 +104,11 @@ function atOnce(x: Moment, y: Moment): boolean {
   return x.correctedNs < y.correctedNs + y.tickNs && y.correctedNs < x.correctedNs + x.tickNs;
 }
 
+/** Whether two sightings may have been at the same instant (see atOnce): their order in time says nothing. */
+export function sameInstant(store: SightingStore, a: number, b: number, tickNs: readonly number[]): boolean {
+  return atOnce(momentOf(a, store, tickNs), momentOf(b, store, tickNs));
+}
+
 function momentOf(slot: number, store: SightingStore, tickNs: readonly number[]): Moment {
   return { correctedNs: store.correctedNs[slot]!, tickNs: tickNs[store.point[slot]!]! };
 }

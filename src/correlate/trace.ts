@@ -125,7 +125,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
 
   // 1-3. Sample, clocks, order.
   const sampleFrames = options.sampleFrames ?? DEFAULT_SAMPLE_FRAMES;
-  const { baseNs, clock, order } = survey(args, registry, dissect, sampleFrames, windowNs, options);
+  const { baseNs, clock, order, tickNs } = survey(args, registry, dissect, sampleFrames, windowNs, options);
   const points = registry.points;
   const offsetOfNode = new Map(clock.map((c) => [c.node, c.offsetNs]));
   const offsets = points.map((p) => offsetOfNode.get(p.node) ?? 0);
@@ -139,6 +139,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   const journeys = new JourneyPool();
   const table = new FlowTable(store, {
     position,
+    tickNs,
     spans: stats.map((s) => s.span),
     windowNs,
     holdNs: options.holdNs ?? windowNs,
@@ -279,7 +280,7 @@ function survey(
   sampleFrames: number,
   windowNs: number,
   options: TraceOptions,
-): { baseNs: bigint; clock: ClockOffset[]; order: PathOrder } {
+): { baseNs: bigint; clock: ClockOffset[]; order: PathOrder; tickNs: number[] } {
   const store = new SightingStore();
   const { baseNs, samples, sampleSightings, tickNs } = sampleCaptures(args, registry, dissect, sampleFrames, store);
   args.forEach((arg, capture) => {
@@ -302,7 +303,7 @@ function survey(
   } else {
     order = inferOrder(points.length, sampleJourneys(sampleSightings, store, windowNs), store, tickNs);
   }
-  return { baseNs, clock, order };
+  return { baseNs, clock, order, tickNs };
 }
 
 /**

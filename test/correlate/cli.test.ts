@@ -153,6 +153,22 @@ describe('vxdump diff', () => {
     expect(doc.onlyA.packets.filter((p: { lost: boolean }) => p.lost)).toEqual([]);
   });
 
+  it.each([
+    ['node1', '10.211.55.122 \u2192 10.211.55.123', '10.211.55.123 \u2192 10.211.55.122'],
+    ['node2', '10.211.55.123 \u2192 10.211.55.122', '10.211.55.122 \u2192 10.211.55.123'],
+  ])('p2p-4789 %s vxlan11 → eth0: packets decapsulated within the microsecond they arrived go B → A, as their flow does', (node, sent, received) => {
+    // The µs captures give each packet decapsulated by a node the same time at eth0 and at
+    // vxlan11: time cannot say which came first. The packets the node sends, encapsulated a few
+    // µs after vxlan11, give their flow's direction, and the replies go against it. On node2 the
+    // first request comes before any reply: its direction is settled when it is decided, after
+    // the reply has come.
+    const doc = JSON.parse(vxdump('diff', fixture('p2p-4789', `${node}-vxlan11.pcap`), fixture('p2p-4789', `${node}-eth0.pcap`), '-f', 'json').stdout);
+    expect([doc.forward.matched, doc.backward.matched]).toEqual([4, 4]);
+    expect(doc.forward.changes.map((c: { key: string; packets: number }) => [c.key, c.packets])).toEqual([[`+ VXLAN vni 11, ${sent}:4789 (+50 bytes)`, 4]]);
+    expect(doc.backward.changes.map((c: { key: string; packets: number }) => [c.key, c.packets])).toEqual([[`\u2212 VXLAN vni 11, ${received}:4789 (\u221250 bytes)`, 4]]);
+    expect(doc.odd).toEqual([]);
+  });
+
   it('takes one interface of a tcpdump -i any or multi-interface pcapng capture when its label names it', () => {
     // node1/if5 is vxlan11 in p2p-4789's lab: the same frames as node1-vxlan11.pcap.
     const doc = JSON.parse(vxdump('diff', `node1/if5=${fixture('p2p-4789', 'node1-any.pcap')}`, fixture('p2p-4789', 'node1-vxlan11.pcap'), '-f', 'json').stdout);
