@@ -107,7 +107,7 @@ export interface DecodeTask {
 export interface StreamEnd {
   stream: number;
   frames: number;
-  /** Frames with no Ethernet header to identify them by. */
+  /** Frames with no Ethernet (or cooked) header to identify them by. */
   unidentified: number;
   warnings: CaptureWarning[];
   /** The capture could not be read on (a CaptureError, rebuilt by the main thread), or decoding failed. */

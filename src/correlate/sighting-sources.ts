@@ -18,7 +18,7 @@ export interface SightingSource {
   readonly position: number;
   /** Trace time of the point's first frame, identified or not; NaN before it is read. */
   readonly firstFrameNs: number;
-  /** Frames of the point read so far, and those with no Ethernet header to identify them by. */
+  /** Frames of the point read so far, and those with no Ethernet (or cooked) header to identify them by. */
   readonly frames: number;
   readonly unidentified: number;
   /** The reader's warnings, complete once next() has returned NONE. */

@@ -218,7 +218,7 @@ export class SightingStore {
 
   /**
    * Copies what correlation needs out of a decoded packet into a new slot. Returns NONE for a
-   * frame with nothing to identify it by (no complete Ethernet header).
+   * frame with nothing to identify it by (no complete Ethernet or Linux cooked header).
    */
   add(packet: Packet, point: number, timeNs: number): number {
     const at = this.take();

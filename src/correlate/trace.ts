@@ -61,7 +61,7 @@ export interface TraceOptions {
 export interface PointStats {
   readonly point: CapturePoint;
   frames: number;
-  /** Frames with no Ethernet header to identify them by. */
+  /** Frames with no Ethernet (or cooked) header to identify them by. */
   unidentified: number;
   span: CaptureSpan;
 }
