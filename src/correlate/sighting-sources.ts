@@ -102,7 +102,7 @@ export class InlineSource implements SightingSource {
       this.leftOut(frame, filter.sampleFrames);
       return undefined;
     }
-    throw new TraceError(`${this.point.file}: interface ${frame.interfaceName ?? frame.interfaceId} first appears after the first ${filter.sampleFrames} frames; raise --sample`);
+    throw new TraceError(`${this.point.file}: interface ${frame.interfaceName ?? `if${frame.interfaceId}`} first appears after the first ${filter.sampleFrames} frames; raise --sample`);
   }
 
   /** Counts a frame of an interface index met after the sample, warned of once per index. */
