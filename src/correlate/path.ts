@@ -11,7 +11,8 @@ import type { SightingStore } from './sighting.js';
  * (built greedily: heaviest edge first, no point with more than two neighbours, no cycle).
  * Requests and replies cross the chain in both directions, so the direction is taken from the
  * first packet that was seen at two points: the path starts where the traffic started. Points
- * the chain left out are placed by their packets' times (placeLeftOvers).
+ * the chain left out are placed by their packets' times (placeLeftOvers). Copies of one
+ * interface (findCopies) count as one point throughout and are put side by side at the end.
  */
 export interface PathOrder {
   /** Point indexes, first to last. */
