@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from '../support/craft.js';
 
 /*
  * Golden snapshots of `vxdump analyze` output: every format on a few lab captures and on a small
@@ -157,7 +157,7 @@ describe('vxdump analyze output matches the golden files byte for byte', () => {
 });
 
 describe('--summary in two halves = in one pass, warnings and errors included', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vxdump-golden-'));
+  const dir = scratchDir('golden-');
   const bench = readFileSync(join(GOLDEN, 'bench-200.pcap'));
   /** Byte offsets of the records of bench-200.pcap. */
   const records: number[] = [];
@@ -206,5 +206,4 @@ describe('--summary in two halves = in one pass, warnings and errors included', 
     }
   }
 
-  it('cleans up', () => rmSync(dir, { recursive: true, force: true }));
 });

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scratchDir } from '../support/craft.js';
 import { FIXTURES, readManifest, REPO, SCENARIOS, scenarioFiles } from './support.js';
 
 /*
@@ -59,8 +59,7 @@ function vxdump(decoding: string, ...args: string[]) {
 }
 
 describe('trace decodes in a worker thread exactly as on the main thread', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vxdump-worker-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir('worker-');
 
   it.each(SCENARIOS)('%s: every capture point, result and packets the same', (name) => {
     const { result, packets } = expectSameTrace(scenarioFiles(name), [readManifest(name).vxlan.udpPort]);

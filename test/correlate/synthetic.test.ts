@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scratchDir } from '../support/craft.js';
 import { traceFiles } from './support.js';
 
 /*
@@ -26,8 +25,7 @@ const generator = (await import('../../bench/generate-path.mjs')) as unknown as 
 };
 
 describe('trace on the synthetic path of the bench', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vxdump-path-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir('path-');
 
   it.each([
     ['+1.75 s', 1_750_000_000, 0x5eed0011],

@@ -1,7 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeChanges } from '../../src/correlate/changes.js';
 import { NONE, UNRECORDED } from '../../src/correlate/sighting.js';
 import { parsePointArgument } from '../../src/correlate/points.js';
@@ -391,8 +390,8 @@ describe('trace: a flow whose first packet was seen at one point only', () => {
 });
 
 describe('trace: clocks', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vxdump-skew-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // In the run's scratch folder: removed at the end even when a filter skips these tests (and their hooks).
+  const dir = scratchDir('skew-');
 
   it.each([
     ['loss', 2_500_000_000n],
