@@ -119,9 +119,18 @@ export class Flow {
     private readonly reservoir = FLOW_RESERVOIR,
   ) {}
 
-  /** A packet seen at two points or more went this way: the flow's direction from now on. */
+  /**
+   * A packet seen at two points or more went this way: the flow's direction from now on. The
+   * flow the other way, if its direction is still a guess, is now guessed to go against it.
+   */
   learnDirection(forward: boolean): void {
     this.directionKnown = true;
+    this.guessDirection(forward);
+    const reverse = this.reverse;
+    if (reverse !== null && !reverse.directionKnown) reverse.guessDirection(!forward);
+  }
+
+  private guessDirection(forward: boolean): void {
     if (forward === this.forward) return;
     this.forward = forward;
     // The path is kept in travel order: the guess had it the other way round.

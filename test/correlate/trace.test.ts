@@ -389,6 +389,42 @@ describe('trace: a flow whose first packet was seen at one point only', () => {
   });
 });
 
+describe('trace: a flow first guessed the wrong way', () => {
+  // The path given the other way round (ns2 first), and the first echo request cut out of every
+  // capture but ns1/veth1a. Its flow starts with a packet seen at one point and nothing the other
+  // way yet, so it is guessed to go along the path; its reply, seen everywhere, shows the reverse
+  // flow's direction, and the request's is then guessed against it, in time for the first
+  // request's loss to be decided by the reply's path, backwards.
+  const dissect = createDissector({ vxlanPorts: [4789] });
+  const dir = scratchDir('first-request-');
+  const files = scenarioFiles('p2p-4789').map((file) => {
+    const copy = join(dir, basename(file));
+    let dropped = false;
+    writeEdited(file, copy, (frame) => {
+      const icmp = dissect(frame).transport;
+      const firstRequest = icmp?.protocol === 'icmp' && icmp.type === 8 && icmp.hasIdentifier && icmp.seq === 1;
+      if (basename(file) === 'ns1-veth1a.pcap' || dropped || !firstRequest) return frame;
+      dropped = true;
+      return null;
+    });
+    return copy;
+  });
+  const primer = ['ns1/veth1a', 'node1/br0', 'node1/vxlan11', 'node1/eth0', 'node2/eth0', 'node2/vxlan11', 'node2/br0', 'ns2/veth2a'];
+  const t = traceFiles(files, { vxlanPorts: [4789], path: [...primer].reverse() });
+  const requests = t.packets.filter((p) => p.sightings[0]!.sighting.typeOrFlags === 8 && p.flow.name.startsWith('ICMP'));
+
+  it('turns its flow against the given path and lays it out the way it travels', () => {
+    expect(requests[0]!.flow.forward).toBe(false);
+    expect(requests[0]!.flow.path.map((i) => t.labels[i])).toEqual(primer);
+  });
+
+  it('calls the first request lost right after ns1/veth1a, and nothing else', () => {
+    expect(requests[0]!.sightings.map((s) => t.labels[s.sighting.point])).toEqual(['ns1/veth1a']);
+    expect(requests[0]!.lost).toEqual({ after: t.labels.indexOf('ns1/veth1a'), before: t.labels.indexOf('node1/br0') });
+    expect(t.losses.total).toBe(1);
+  });
+});
+
 describe('trace: clocks', () => {
   // In the run's scratch folder: removed at the end even when a filter skips these tests (and their hooks).
   const dir = scratchDir('skew-');
