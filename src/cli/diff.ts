@@ -7,6 +7,7 @@ import { diffJson, diffText } from '../report/diff-report.js';
 import { LineOutput } from '../report/output.js';
 import { parsePorts } from './analyze.js';
 import { parseClockOffsets, parseDuration } from './duration-option.js';
+import { readLinks } from './links-option.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { Progress } from './progress.js';
 import { ExitCode, reportError, UserError } from './errors.js';
@@ -19,6 +20,7 @@ interface DiffOptions {
   vxlanHeuristic?: boolean;
   window: string;
   clockOffset: string[];
+  links: string[];
   failOnLoss?: boolean;
   failOnChange: string[];
 }
@@ -36,6 +38,7 @@ export function registerDiff(program: Command): void {
     .option('--vxlan-heuristic', 'also decode VXLAN on any UDP port whose payload looks like it')
     .option('--window <duration>', 'longest time between the two sightings of one packet', '200ms')
     .option('--clock-offset <node=offset>', "B's (or A's) node clock offset instead of the estimate; repeatable", collect, [])
+    .option('--links <node=file>', 'names for the interfaces of a node\'s tcpdump -i any capture: what `ip -j link` or `ip -o link` printed there; repeatable', collect, [])
     .option('--fail-on-loss', 'exit with 1 when a packet of a flow that reaches B was not seen at B')
     .option('--fail-on-change <field>', 'exit with 1 when a matched packet changed this field (ip.ttl, eth.src, vxlan.vni, ...); repeatable', collect, [])
     .addHelpText(
@@ -65,6 +68,7 @@ function runDiff(aArgument: string, bArgument: string, options: DiffOptions): nu
       vxlanHeuristic: options.vxlanHeuristic === true,
       windowNs: parseDuration(options.window, '--window'),
       clockOffsets: parseClockOffsets(options.clockOffset),
+      interfaceNames: readLinks(options.links),
       fixedOrder: true,
       flowsForLossesOnly: true,
       onStart: (start) => {

@@ -9,6 +9,7 @@ import { TraceJsonWriter } from '../report/trace-json.js';
 import { clockText, flowTable, flowText, packetText, pointsText, totalsText } from '../report/trace-text.js';
 import { parsePorts } from './analyze.js';
 import { parseClockOffsets, parseDuration } from './duration-option.js';
+import { readLinks } from './links-option.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { Progress } from './progress.js';
 import { ExitCode, parseCount, reportError, UserError } from './errors.js';
@@ -22,6 +23,7 @@ interface TraceOptions {
   vxlanHeuristic?: boolean;
   window: string;
   clockOffset: string[];
+  links: string[];
   packets?: boolean;
   sample?: string;
   failOnLoss?: boolean;
@@ -41,6 +43,7 @@ export function registerTrace(program: Command): void {
     .option('--vxlan-heuristic', 'also decode VXLAN on any UDP port whose payload looks like it')
     .option('--window <duration>', 'longest time between two sightings of one packet', '200ms')
     .option('--clock-offset <node=offset>', "a node's clock offset from the first point's node (node2=+2.5s), instead of the estimate; repeatable", collect, [])
+    .option('--links <node=file>', 'names for the interfaces of a node\'s tcpdump -i any capture: what `ip -j link` or `ip -o link` printed there; repeatable', collect, [])
     .option('--packets', 'text and table: also list every packet with its sightings')
     .option('--flows <n>', 'text and table: the flows shown, the biggest first, plus those with losses ("all" for every one)', '20')
     .option('--sample <frames>', 'frames per capture read first to estimate clocks and order', '20000')
@@ -83,6 +86,7 @@ function runTrace(points: string[], options: TraceOptions): number {
       windowNs: parseDuration(options.window, '--window'),
       path: options.path?.split(',').map((s) => s.trim()),
       clockOffsets: parseClockOffsets(options.clockOffset),
+      interfaceNames: readLinks(options.links),
       sampleFrames: parseCount(options.sample ?? '20000', '--sample'),
       onStart: (start) => {
         labels = start.labels;

@@ -88,6 +88,11 @@ export class PointRegistry {
   private readonly byLabel = new Map<string, CapturePoint>();
   private readonly perCapture: CaptureEntry[] = [];
 
+  constructor(
+    /** Per node, interface index → name, for `tcpdump -i any` captures (--links). */
+    private readonly interfaceNames: ReadonlyMap<string, ReadonlyMap<number, string>> = new Map(),
+  ) {}
+
   /**
    * Registers the points of one capture. `interfaces` are the pcapng interfaces known so far
    * (none for classic pcap); more than one means a point per interface. A capture whose `first`
@@ -139,7 +144,7 @@ export class PointRegistry {
     if (entry.whole !== undefined) return entry.whole;
     if (entry.byIndex) {
       const ifindex = cookedInterfaceIndex(frame);
-      if (entry.only !== undefined && interfaceName(0, ifindex, undefined) !== entry.only) return undefined;
+      if (entry.only !== undefined && this.indexedName(entry, ifindex) !== entry.only) return undefined;
       return entry.byInterface.get(ifindex) ?? LATE;
     }
     const section = (capture.details as PcapngReader).currentSection;
@@ -182,10 +187,14 @@ export class PointRegistry {
   }
 
   private addIndexed(entry: CaptureEntry, ifindex: number): CapturePoint {
-    const { node } = entry.argument.label !== undefined ? splitLabel(entry.argument.label) : labelFromFileName(entry.argument.file);
-    const point = this.add(node, interfaceName(0, ifindex, undefined), entry.argument.file);
+    const point = this.add(nodeOf(entry.argument), this.indexedName(entry, ifindex), entry.argument.file);
     entry.byInterface.set(ifindex, point);
     return point;
+  }
+
+  /** The name of interface `ifindex` of a `tcpdump -i any` capture: from --links, or `if` and the index. */
+  private indexedName(entry: CaptureEntry, ifindex: number): string {
+    return this.interfaceNames.get(nodeOf(entry.argument))?.get(ifindex) ?? interfaceName(0, ifindex, undefined);
   }
 
   private add(node: string, iface: string, file: string, pcapngInterface?: { section: number; id: number }): CapturePoint {
@@ -198,6 +207,11 @@ export class PointRegistry {
     this.byLabel.set(label, point);
     return point;
   }
+}
+
+/** The node a capture's points belong to, from its label or file name. */
+function nodeOf(argument: PointArgument): string {
+  return (argument.label !== undefined ? splitLabel(argument.label) : labelFromFileName(argument.file)).node;
 }
 
 /**

@@ -39,6 +39,8 @@ export interface TraceOptions {
   fixedOrder?: boolean;
   /** Node → clock offset in ns relative to the reference node (--clock-offset). */
   clockOffsets?: ReadonlyMap<string, number>;
+  /** Node → interface index → name, for the points of `tcpdump -i any` captures (--links). */
+  interfaceNames?: ReadonlyMap<string, ReadonlyMap<number, string>>;
   /** Frames per capture read for the clock and order estimates (default 20,000). */
   sampleFrames?: number;
   /** Called once the points, clocks and order are known, before the first packet. */
@@ -120,7 +122,7 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
 function traceCaptures(args: readonly PointArgument[], options: TraceOptions, sizes: readonly number[], worker: DecodeFeed | undefined): TraceResult {
   const windowNs = options.windowNs ?? DEFAULT_WINDOW_NS;
   const dissect = createDissector({ vxlanPorts: options.vxlanPorts, vxlanHeuristic: options.vxlanHeuristic, verifyChecksums: false });
-  const registry = new PointRegistry();
+  const registry = new PointRegistry(options.interfaceNames);
   const warnings: CaptureWarning[] = [];
 
   // 1-3. Sample, clocks, order.

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packetName } from '../../src/correlate/describe.js';
@@ -107,6 +108,22 @@ describe('vxdump trace', () => {
     expect(piped.stderr).toMatch(/cannot read standard input: save it to a file first/);
     expect(vxdump('trace', fixture('loss', 'node1-br0.pcap'), '--window', 'soon').stderr).toMatch(/--window: "soon" is not a duration/);
     expect(vxdump('trace', fixture('loss', 'node1-br0.pcap'), '--clock-offset', 'node2').stderr).toMatch(/--clock-offset takes NODE=OFFSET/);
+  });
+
+  it('--links names the points of a tcpdump -i any capture after the node\'s interfaces', () => {
+    // What `ip -j link` printed on node1, rebuilt from the lab's manifest.
+    const links = join(scratchDir('links-'), 'node1-links.json');
+    const node1 = readManifest('p2p-4789').topology.interfaces.filter((i) => i.namespace === 'node1');
+    writeFileSync(links, JSON.stringify(node1.map((i) => ({ ifindex: i.ifindex, ifname: i.name }))));
+    const files = [fixture('p2p-4789', 'ns1-veth1a.pcap'), fixture('p2p-4789', 'node1-any.pcap'), fixture('p2p-4789', 'node2-eth0.pcap')];
+    const doc = JSON.parse(vxdump('trace', ...files, '--links', `node1=${links}`, '-f', 'json').stdout);
+    expect(doc.order).toEqual(['ns1/veth1a', 'node1/veth1b', 'node1/br0', 'node1/vxlan11', 'node1/eth0', 'node2/eth0']);
+    const bad = join(scratchDir('links-'), 'empty.json');
+    writeFileSync(bad, '[]');
+    const refused = vxdump('trace', ...files, '--links', `node1=${bad}`);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/--links .*empty\.json: no interfaces in it/);
+    expect(vxdump('trace', ...files, '--links', 'node1').stderr).toMatch(/--links takes NODE=FILE/);
   });
 });
 

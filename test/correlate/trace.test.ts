@@ -334,6 +334,14 @@ describe('trace: a tcpdump -i any capture', () => {
     expect(changesAt('node2/eth0')).toEqual([]);
   });
 
+  it('names the points after the interfaces when given the node\'s links (--links)', () => {
+    const names = new Map(readManifest('p2p-4789').topology.interfaces.filter((i) => i.namespace === 'node1').map((i) => [i.ifindex, i.name]));
+    const named = traceFiles(files, { vxlanPorts: [4789], interfaceNames: new Map([['node1', names]]) });
+    const primer = ['ns1/veth1a', 'node1/veth1b', 'node1/br0', 'node1/vxlan11', 'node1/eth0', 'node2/eth0', 'node2/vxlan11', 'node2/br0', 'ns2/veth2a'];
+    expect(named.result.order.points.map((i) => named.labels[i])).toEqual(primer);
+    expect(named.packets.map((p) => p.sightings.length)).toEqual(t.packets.map((p) => p.sightings.length));
+  });
+
   it('leaves out, and warns of, an interface first seen after the sample', () => {
     const late = traceFiles(files, { vxlanPorts: [4789], sampleFrames: 2 });
     const node1 = late.result.points.filter((p) => p.point.node === 'node1');
