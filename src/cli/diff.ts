@@ -73,7 +73,11 @@ function runDiff(aArgument: string, bArgument: string, options: DiffOptions): nu
       flowsForLossesOnly: true,
       onStart: (start) => {
         if (start.labels.length !== 2) {
-          throw new TraceError(`diff compares two capture points; these files hold ${start.labels.length} (${start.labels.join(', ')})`);
+          // A file with several points (tcpdump -i any, a multi-interface pcapng) gives them one node.
+          const node = (label: string) => label.split('/')[0];
+          const several = start.labels.find((l) => start.labels.filter((m) => node(m) === node(l)).length > 1);
+          const hint = several === undefined ? '' : `; take one of a file's points by its label: ${several}=FILE`;
+          throw new TraceError(`diff compares two capture points; these files hold ${start.labels.length} (${start.labels.join(', ')})${hint}`);
         }
         labels = start.labels;
         diff = new PacketDiff(0, 1);

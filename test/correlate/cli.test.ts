@@ -249,5 +249,6 @@ describe('vxdump diff', () => {
     const run = vxdump('diff', fixture('p2p-4789', 'node1-multi.pcapng'), fixture('p2p-4789', 'node2-eth0.pcap'));
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/diff compares two capture points; these files hold 4/);
+    expect(run.stderr).toMatch(/take one of a file's points by its label: node1\/br0=FILE/);
   });
 });
