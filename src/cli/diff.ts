@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatWarning } from '../capture/errors.js';
 import { PacketDiff } from '../correlate/diff.js';
-import { parsePointArgument } from '../correlate/points.js';
+import { parsePointArgument, splitLabel } from '../correlate/points.js';
 import { trace, TraceError } from '../correlate/trace.js';
 import { diffJson, diffText } from '../report/diff-report.js';
 import { LineOutput } from '../report/output.js';
@@ -74,7 +74,7 @@ function runDiff(aArgument: string, bArgument: string, options: DiffOptions): nu
       onStart: (start) => {
         if (start.labels.length !== 2) {
           // A file with several points (tcpdump -i any, a multi-interface pcapng) gives them one node.
-          const node = (label: string) => label.split('/')[0];
+          const node = (label: string) => splitLabel(label).node;
           const several = start.labels.find((l) => start.labels.filter((m) => node(m) === node(l)).length > 1);
           const hint = several === undefined ? '' : `; take one of a file's points by its label: ${several}=FILE`;
           throw new TraceError(`diff compares two capture points; these files hold ${start.labels.length} (${start.labels.join(', ')})${hint}`);

@@ -70,6 +70,8 @@ export const LATE = 'late';
 
 interface CaptureEntry {
   readonly argument: PointArgument;
+  /** The node its points belong to (labelOf). */
+  readonly node: string;
   /** The point of the whole file, for a capture of one interface. */
   whole?: CapturePoint;
   /** Otherwise, a point per (section, interface id), or for a `tcpdump -i any` capture (byIndex) per interface index. */
@@ -100,19 +102,17 @@ export class PointRegistry {
    * Of a file with several interfaces, a label that names one (`node1/if2=any.pcap`) keeps that one.
    */
   addCapture(argument: PointArgument, capture: CaptureReader, first: Frame | null): void {
-    const entry: CaptureEntry = { byInterface: new Map<number, CapturePoint>(), byIndex: false, argument };
+    const { node, iface } = labelOf(argument);
+    const entry: CaptureEntry = { byInterface: new Map<number, CapturePoint>(), byIndex: false, argument, node };
     this.perCapture.push(entry);
     const interfaces = capture.details instanceof PcapngReader ? capture.details.interfaces : [];
     const several = interfaces.length > 1 || first?.linkType === LinkType.LINUX_SLL2;
     if (!several) {
-      const { node, iface } = argument.label !== undefined ? splitLabel(argument.label) : labelFromFileName(argument.file);
       entry.whole = this.add(node, iface, argument.file);
       return;
     }
-    if (argument.label !== undefined) {
-      const { node, iface } = splitLabel(argument.label);
-      if (iface !== node) entry.only = iface;
-    }
+    // A label that names an interface, not only a node (from a file name, node and interface are the file's own).
+    if (argument.label !== undefined && iface !== node) entry.only = iface;
     if (interfaces.length <= 1) {
       entry.byIndex = true;
       return;
@@ -179,22 +179,20 @@ export class PointRegistry {
   }
 
   private addInterface(entry: CaptureEntry, section: number, id: number, name: string | undefined): CapturePoint {
-    const { argument } = entry;
-    const fileLabel = argument.label !== undefined ? splitLabel(argument.label) : labelFromFileName(argument.file);
-    const point = this.add(fileLabel.node, interfaceName(section, id, name), argument.file, { section, id });
+    const point = this.add(entry.node, interfaceName(section, id, name), entry.argument.file, { section, id });
     entry.byInterface.set(section * 65536 + id, point);
     return point;
   }
 
   private addIndexed(entry: CaptureEntry, ifindex: number): CapturePoint {
-    const point = this.add(nodeOf(entry.argument), this.indexedName(entry, ifindex), entry.argument.file);
+    const point = this.add(entry.node, this.indexedName(entry, ifindex), entry.argument.file);
     entry.byInterface.set(ifindex, point);
     return point;
   }
 
   /** The name of interface `ifindex` of a `tcpdump -i any` capture: from --links, or `if` and the index. */
   private indexedName(entry: CaptureEntry, ifindex: number): string {
-    return this.interfaceNames.get(nodeOf(entry.argument))?.get(ifindex) ?? interfaceName(0, ifindex, undefined);
+    return this.interfaceNames.get(entry.node)?.get(ifindex) ?? interfaceName(0, ifindex, undefined);
   }
 
   private add(node: string, iface: string, file: string, pcapngInterface?: { section: number; id: number }): CapturePoint {
@@ -209,9 +207,9 @@ export class PointRegistry {
   }
 }
 
-/** The node a capture's points belong to, from its label or file name. */
-function nodeOf(argument: PointArgument): string {
-  return (argument.label !== undefined ? splitLabel(argument.label) : labelFromFileName(argument.file)).node;
+/** node and interface of a point argument: from its label, or else from its file name. */
+function labelOf(argument: PointArgument): { node: string; iface: string } {
+  return argument.label !== undefined ? splitLabel(argument.label) : labelFromFileName(argument.file);
 }
 
 /**

@@ -427,9 +427,9 @@ const hash = new IdentityHash();
 /** The Linux cooked header a frame of tcpdump -i any starts with, if it has one. */
 function cookedHeader(packet: Packet): SllLayer | undefined {
   const linkType = packet.frame.linkType;
+  // The link type first: an Ethernet frame (nearly every one) need not look through its layers.
   if (linkType !== LinkType.LINUX_SLL2 && linkType !== LinkType.LINUX_SLL) return undefined;
-  const first = packet.layers[0];
-  return first !== undefined && first.protocol === 'sll' ? (first as SllLayer) : undefined;
+  return packet.first('sll', 0);
 }
 
 /** A cooked header's source address as a MAC; UNRECORDED when it is not one (6 bytes). */
