@@ -98,8 +98,9 @@ export class Flow {
   /** Points its packets were seen at, in the order they pass them. */
   path: readonly number[] = [];
   /**
-   * Whether a packet seen at two points or more has shown which way the flow goes. Until then
-   * `forward` is a guess: against its reverse flow, or along the path.
+   * Whether a packet has shown which way the flow goes: one seen at two points or more (at its
+   * ends at once: with the reverse flow's direction known). Until then `forward` is a guess:
+   * against its reverse flow, or along the path.
    */
   directionKnown = false;
   /** The flow the other way (addresses and ports swapped: the replies), once both are seen. */
@@ -299,13 +300,9 @@ export class FlowTable {
     // Seen at its ends at the same instant, as far as the clocks tell (a µs capture of eth0 and
     // of the VXLAN device right behind it): time shows no direction, the packet's flows may.
     const atOnce = !seenOnce && sameInstant(store, sightings[0]!, sightings[sightings.length - 1]!, this.tickNs);
-    if (atOnce) {
-      const forward = this.directionShown(journey);
-      if (forward !== undefined && forward !== journey.forward) turnAround(journey);
-      // Until a flow shows it (its reply may still come: asked again when it is decided), the
-      // order in time stands, for what it is worth.
-      journey.undetermined = forward === undefined;
-    }
+    // Until a flow shows it (its reply may still come: asked again when it is decided), the
+    // order in time stands, for what it is worth.
+    if (atOnce) journey.undetermined = this.followShownDirection(journey) === undefined;
     const first = sightings[0]!;
     const flow = this.flowOf.get(store, first) ?? this.newFlow(first);
     // A packet seen at one point shows no direction: it goes the way its flow goes.
@@ -323,6 +320,13 @@ export class FlowTable {
     }
     journey.flow = flow;
     this.pending.push(journey);
+  }
+
+  /** Turns a journey whose ends were seen at once the way directionShown says; returns that. */
+  private followShownDirection(journey: Journey): boolean | undefined {
+    const forward = this.directionShown(journey);
+    if (forward !== undefined && forward !== journey.forward) turnAround(journey);
+    return forward;
   }
 
   /**
@@ -369,8 +373,8 @@ export class FlowTable {
 
   /**
    * Where a journey of `flow` goes: its inner IPv4 destination, along the path or against it as
-   * the journey went (a journey seen at one point counts as along). A flow's journeys nearly
-   * always go one way, so the flow keeps its last and the Map is asked when the way changes.
+   * the journey went (a journey seen at one point goes the way its flow goes). A flow's journeys
+   * nearly always go one way, so the flow keeps its last and the Map is asked when the way changes.
    */
   private destinationOf(flow: Flow, forward: boolean, ip: number): Destination {
     const known = flow.destination;
@@ -459,8 +463,7 @@ export class FlowTable {
     // A journey seen at once at both ends, added before any packet showed its direction: its
     // reply, which came during the hold, may show it now (if the flow is the same either way).
     if (journey.undetermined && this.flowOf.get(store, sightings[sightings.length - 1]!) === flow) {
-      const forward = this.directionShown(journey);
-      if (forward !== undefined && forward !== journey.forward) turnAround(journey);
+      const forward = this.followShownDirection(journey);
       if (forward !== undefined && !flow.directionKnown) flow.learnDirection(forward);
     }
     // What differs over each hop, found once for the flow and its direction.

@@ -326,7 +326,8 @@ function sampleCaptures(
     for (const arg of args) {
       const capture = openCapture(arg.file);
       captures.push(capture);
-      // The first frame comes before registering, so that the interfaces before it are known.
+      // The first frame is read now: registering the capture (below) needs the interfaces
+      // described before it.
       firstFrames.push(capture.next());
     }
     let baseNs: bigint | undefined;
