@@ -223,6 +223,11 @@ export function patternChanges(pattern: ChangePattern): Change[] {
  * every packet changes it exactly as the reference did (the length by the same difference).
  * Only the reference's changed fields are kept (a flow has one of these per hop, and there may
  * be a hundred thousand flows): a field the reference left alone varies as soon as it changes.
+ *
+ * A flow's packets are all of one kind, but a direction's total mixes ARP, TCP, UDP and ICMP.
+ * Each packet's changes are named for its own kind (an ARP request has no ports to rewrite), and
+ * a field named one way for one kind and another way for another (tcp.srcport, icmp.ident) is
+ * never shared between them.
  */
 export class SharedChanges {
   private kind = NONE;
@@ -232,6 +237,9 @@ export class SharedChanges {
   private reference: readonly number[] = [];
   /** Fields that changed for some packets and not, or not the same way, for others. */
   private varyingMask = 0;
+  /** Kinds of packet seen other than the reference's (classKey), and renamedFields against the reference's; null while none. */
+  private otherClasses: number[] | null = null;
+  private otherRenamed: number[] | null = null;
 
   /** `differing`: differingColumns(store, before, after), when the caller has it already. */
   add(store: SightingStore, before: number, after: number, differing = differingColumns(store, before, after)): void {
@@ -240,7 +248,10 @@ export class SharedChanges {
       this.takeReference(store, columns, before, after, differing);
       return;
     }
-    const mask = namedOf(differing, this.kind, this.proto);
+    const kind = store.kind[after]! | 0;
+    const proto = store.proto[after]! | 0;
+    const mask = namedOf(differing, kind, proto);
+    if (kind !== this.kind || proto !== this.proto) this.otherKind(kind, proto, mask);
     // Fields the reference left alone and this packet changed: varying.
     this.varyingMask |= mask & ~this.referenceMask;
     let at = 0;
@@ -272,6 +283,19 @@ export class SharedChanges {
     this.reference = reference.slice();
   }
 
+  /** A packet of another kind than the reference: what it changed of a field named otherwise varies. */
+  private otherKind(kind: number, proto: number, mask: number): void {
+    const key = classKey(kind, proto);
+    const classes = (this.otherClasses ??= []);
+    const renamed = (this.otherRenamed ??= []);
+    let at = classes.indexOf(key);
+    if (at < 0) {
+      at = classes.push(key) - 1;
+      renamed.push(renamedFields(classKey(this.kind, this.proto), key));
+    }
+    this.varyingMask |= (mask | this.referenceMask) & renamed[at]!;
+  }
+
   /** What every packet had changed, as the first packet had it. */
   get changes(): Change[] {
     const values = new Map<number, [number, number]>();
@@ -284,12 +308,35 @@ export class SharedChanges {
     return changesOf((i) => values.get(i)!, this.referenceMask & ~this.varyingMask, this.kind, this.proto);
   }
 
-  /** Names of the fields that changed for some packets only, or differently. */
+  /** Names of the fields that changed for some packets only, or differently: each kind's name for them. */
   get varying(): string[] {
-    const names: string[] = [];
-    for (let i = 0; i < FIELDS.length; i++) if ((this.varyingMask & (1 << i)) !== 0) names.push(FIELDS[i]!.name(this.kind, this.proto) ?? FIELDS[i]!.column);
-    return names.sort();
+    const classes = [classKey(this.kind, this.proto), ...(this.otherClasses ?? [])];
+    const names = new Set<string>();
+    for (let i = 0; i < FIELDS.length; i++) {
+      if ((this.varyingMask & (1 << i)) === 0) continue;
+      for (const key of classes) {
+        const name = FIELDS[i]!.name(Math.floor(key / 65536), key % 65536);
+        if (name !== null) names.add(name);
+      }
+    }
+    return [...names].sort();
   }
+}
+
+/** A kind of packet and its IP protocol as one number (NONE's -1 included: a protocol is below 65535). */
+function classKey(kind: number, proto: number): number {
+  return kind * 65536 + (proto & 0xffff);
+}
+
+/** Bits of the fields that both kinds of packet have, under different names. */
+function renamedFields(a: number, b: number): number {
+  let mask = 0;
+  for (let i = 0; i < FIELDS.length; i++) {
+    const nameA = FIELDS[i]!.name(Math.floor(a / 65536), a % 65536);
+    const nameB = FIELDS[i]!.name(Math.floor(b / 65536), b % 65536);
+    if (nameA !== null && nameB !== null && nameA !== nameB) mask |= 1 << i;
+  }
+  return mask;
 }
 
 export function signed(n: number): string {

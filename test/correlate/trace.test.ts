@@ -193,6 +193,21 @@ describe('trace: flows, NAT and losses', () => {
     for (const flow of t.result.flows.filter((f) => f.name.startsWith('TCP'))) expect(flow.lost).toBe(0);
   });
 
+
+  it('says the DNAT varies over the direction\'s first hop, where the ARP request it shares with the TCP flow was not rewritten', () => {
+    const t = scenario('service-nat');
+    const along = t.result.directions.find((d) => d.path[0] === t.result.order.points[0])!;
+    const labels = t.result.points.map((p) => p.point.label);
+    const first = along.hops[0]!;
+    expect([labels[first.from], labels[first.to]]).toEqual(['ns1/veth1a', 'node1/cni0']);
+    // The client's ARP request and the TCP packets to the ClusterIP both cross it.
+    const arp = t.result.flows.find((f) => f.name.startsWith('ARP who-has') && f.path[0] === first.from)!;
+    const request = t.result.flows.find((f) => f.name.startsWith('TCP 10.244.1.2:'))!;
+    expect(first.packets).toBe(arp.packets + request.packets);
+    expect(first.changes).toEqual([]);
+    expect([...first.varying]).toEqual(['ip.dst', 'tcp.dstport']);
+    expect(describeChanges(first.changes, [...first.varying])).toBe('varies: ip.dst, tcp.dstport');
+  });
   it('names the loss scenario\'s lost requests (seq 2 and 4) between node2/eth0 and node2/vxlan11, and nothing else', () => {
     const t = scenario('loss');
     const truth = readManifest('loss').loss!.requests;
