@@ -74,16 +74,10 @@ export class DecodeFeed {
    * Has the worker decode `streams` into `store`'s slots, with sources in `sources`; false when
    * the worker did not start. Whoever spawned it stops it either way.
    */
-  begin(streams: { file: string; point: number }[], store: SightingStore, options: { vxlanPorts: number[] | undefined; vxlanHeuristic: boolean | undefined; base: TimeBase }): boolean {
+  begin(streams: DecodeTask['streams'], store: SightingStore, options: Omit<DecodeTask, 'buffer' | 'streams'>): boolean {
     if (Atomics.wait(this.started, 0, 0, START_TIMEOUT_MS) === 'timed-out') return false;
     this.rings = SightingRings.allocate(streams.length);
-    const task: DecodeTask = {
-      buffer: this.rings.buffer,
-      streams,
-      vxlanPorts: options.vxlanPorts,
-      vxlanHeuristic: options.vxlanHeuristic,
-      base: options.base,
-    };
+    const task: DecodeTask = { ...options, buffer: this.rings.buffer, streams };
     this.worker.postMessage(task);
     streams.forEach(({ file }, index) => this.sources.push(new WorkerSource(this, index, file, store)));
     return true;

@@ -2,8 +2,9 @@ import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { CaptureError } from '../capture/errors.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
 import { createDissector } from '../dissect/index.js';
+import { frameInterface, onInterface, type WholeInterface } from './points.js';
 import type { SightingStore } from './sighting.js';
-import { traceTimeNs } from './sighting-sources.js';
+import { LateInterfaces, sectionOf, traceTimeNs } from './sighting-sources.js';
 import { BYTES_READ, CONSUMED, type DecodeTask, ENDED, FIRST_FRAME_NS, FREED, RING_SLOTS, SIGNAL, SightingRings, STOP, type StreamEnd, WRITTEN } from './sighting-rings.js';
 
 /*
@@ -30,6 +31,9 @@ interface Stream {
   readonly reader: CaptureReader;
   readonly point: number;
   readonly ring: SightingStore;
+  /** For a pcapng of one interface: that interface, and the others it describes later. */
+  readonly wholeInterface: WholeInterface | undefined;
+  readonly late: LateInterfaces;
   written: number;
   frames: number;
   unidentified: number;
@@ -41,9 +45,10 @@ function decodeAll(task: DecodeTask): void {
   const { counters, values } = rings;
   const dissect = createDissector({ vxlanPorts: task.vxlanPorts, vxlanHeuristic: task.vxlanHeuristic, verifyChecksums: false });
   const streams: Stream[] = [];
-  task.streams.forEach(({ file, point }, index) => {
+  task.streams.forEach(({ file, point, wholeInterface }, index) => {
     try {
-      streams.push({ index, reader: openCapture(file), point, ring: rings.rings[index]!, written: 0, frames: 0, unidentified: 0, ended: false });
+      const late = new LateInterfaces(file, task.sampleFrames);
+      streams.push({ index, reader: openCapture(file), point, ring: rings.rings[index]!, wholeInterface, late, written: 0, frames: 0, unidentified: 0, ended: false });
     } catch (error) {
       end({ index, frames: 0, unidentified: 0 }, [], error);
     }
@@ -70,7 +75,7 @@ function decodeAll(task: DecodeTask): void {
 
   /** Decodes up to `room` sightings of the stream into its ring. */
   function decodeBatch(stream: Stream, room: number): void {
-    const { reader, ring, point } = stream;
+    const { reader, ring, point, wholeInterface } = stream;
     let decoded = 0;
     try {
       while (decoded < room) {
@@ -78,6 +83,10 @@ function decodeAll(task: DecodeTask): void {
         if (frame === null) {
           stream.ended = true;
           break;
+        }
+        if (wholeInterface !== undefined && !onInterface(wholeInterface, sectionOf(reader), frame)) {
+          stream.late.leftOut(frameInterface(false, sectionOf(reader), frame), frame);
+          continue;
         }
         stream.frames += 1;
         const timeNs = traceTimeNs(frame, task.base);
@@ -91,11 +100,11 @@ function decodeAll(task: DecodeTask): void {
       stream.ended = true;
       publish(stream);
       reader.close();
-      end(stream, [...reader.warnings], error);
+      end(stream, [...reader.warnings, ...stream.late.warnings], error);
       return;
     }
     publish(stream);
-    if (stream.ended) end(stream, [...reader.warnings]);
+    if (stream.ended) end(stream, [...reader.warnings, ...stream.late.warnings]);
   }
 
   function publish(stream: Stream): void {

@@ -68,12 +68,47 @@ export function labelFromFileName(file: string): { node: string; iface: string }
 /** What streamPointOf says of a frame whose interface has no point yet (first met after the sample). */
 export const LATE = 'late';
 
+/**
+ * The interface a single-interface pcapng's point stands for, as its first frame named it. A
+ * pcapng may describe another interface at any block, so every frame is held to it (onInterface).
+ */
+export interface WholeInterface {
+  readonly section: number;
+  readonly id: number;
+  readonly name: string | undefined;
+  readonly linkType: number;
+}
+
+/**
+ * Whether a frame of a pcapng registered with one interface is on that interface: the same one,
+ * or one a later section describes by the same name and link type (captures of one interface
+ * concatenated, a section each: interface ids restart in every section).
+ */
+export function onInterface(expected: WholeInterface, section: number, frame: Frame): boolean {
+  if (section === expected.section) return frame.interfaceId === expected.id;
+  return frame.interfaceName === expected.name && frame.linkType === expected.linkType;
+}
+
+/**
+ * The interface a frame was seen on, as a number and a name for warnings: for `tcpdump -i any`
+ * its index ("interface index 5"), for a pcapng its section and id ("interface vxlan11").
+ */
+export function frameInterface(cooked: boolean, section: number, frame: Frame): { key: number; name: string } {
+  if (cooked) {
+    const ifindex = cookedInterfaceIndex(frame);
+    return { key: ifindex, name: `interface index ${ifindex}` };
+  }
+  return { key: section * 65536 + frame.interfaceId, name: `interface ${interfaceName(section, frame.interfaceId, frame.interfaceName)}` };
+}
+
 interface CaptureEntry {
   readonly argument: PointArgument;
   /** The node its points belong to (labelOf). */
   readonly node: string;
   /** The point of the whole file, for a capture of one interface. */
   whole?: CapturePoint;
+  /** For a pcapng with one interface so far: that interface, which every frame is held to. */
+  wholeInterface?: WholeInterface;
   /** Otherwise, a point per (section, interface id), or for a `tcpdump -i any` capture (byIndex) per interface index. */
   readonly byInterface: Map<number, CapturePoint>;
   byIndex: boolean;
@@ -107,12 +142,19 @@ export class PointRegistry {
     this.perCapture.push(entry);
     const interfaces = capture.details instanceof PcapngReader ? capture.details.interfaces : [];
     const several = interfaces.length > 1 || first?.linkType === LinkType.LINUX_SLL2;
+    // A label that names an interface, not only a node (from a file name, node and interface are the file's own).
+    const named = argument.label !== undefined && iface !== node;
     if (!several) {
       entry.whole = this.add(node, iface, argument.file);
+      if (first !== null && capture.details instanceof PcapngReader) {
+        const { interfaceId: id, interfaceName: name, linkType } = first;
+        entry.wholeInterface = { section: capture.details.currentSection, id, name, linkType };
+        // Should the file describe more interfaces later, the label still names this one.
+        if (named) entry.only = iface;
+      }
       return;
     }
-    // A label that names an interface, not only a node (from a file name, node and interface are the file's own).
-    if (argument.label !== undefined && iface !== node) entry.only = iface;
+    if (named) entry.only = iface;
     if (interfaces.length <= 1) {
       entry.byIndex = true;
       return;
@@ -132,7 +174,27 @@ export class PointRegistry {
     if (found !== LATE) return found;
     const entry = this.perCapture[captureIndex]!;
     if (entry.byIndex) return this.addIndexed(entry, cookedInterfaceIndex(frame));
+    if (entry.whole !== undefined) this.splitWhole(entry);
     return this.addInterface(entry, (capture.details as PcapngReader).currentSection, frame.interfaceId, frame.interfaceName);
+  }
+
+  /**
+   * A pcapng registered with one interface describes another: from now on it has a point per
+   * interface, like any multi-interface file, and its first point is named after its own
+   * interface (node1/br0, not the file's node1/late). Only while sampling: the points are
+   * numbered and named before the trace streams.
+   */
+  private splitWhole(entry: CaptureEntry): void {
+    const whole = entry.whole!;
+    const { section, id, name } = entry.wholeInterface!;
+    entry.whole = undefined;
+    entry.wholeInterface = undefined;
+    this.byLabel.delete(whole.label);
+    const iface = interfaceName(section, id, name);
+    const point: CapturePoint = { ...whole, label: this.freeLabel(entry.node, iface), iface, pcapngInterface: { section, id } };
+    this.points[point.index] = point;
+    this.byLabel.set(point.label, point);
+    entry.byInterface.set(section * 65536 + id, point);
   }
 
   /**
@@ -141,7 +203,11 @@ export class PointRegistry {
    */
   streamPointOf(captureIndex: number, capture: CaptureReader, frame: Frame): CapturePoint | undefined | typeof LATE {
     const entry = this.perCapture[captureIndex]!;
-    if (entry.whole !== undefined) return entry.whole;
+    if (entry.whole !== undefined) {
+      const expected = entry.wholeInterface;
+      if (expected === undefined || onInterface(expected, (capture.details as PcapngReader).currentSection, frame)) return entry.whole;
+      return entry.only !== undefined ? undefined : LATE;
+    }
     if (entry.byIndex) {
       const ifindex = cookedInterfaceIndex(frame);
       if (entry.only !== undefined && this.indexedName(entry, ifindex) !== entry.only) return undefined;
@@ -174,6 +240,11 @@ export class PointRegistry {
     return this.perCapture[captureIndex]!.byIndex;
   }
 
+  /** For a pcapng of one point: the interface every frame is held to. */
+  wholeInterfaceOf(captureIndex: number): WholeInterface | undefined {
+    return this.perCapture[captureIndex]!.wholeInterface;
+  }
+
   get(label: string): CapturePoint | undefined {
     return this.byLabel.get(label);
   }
@@ -190,19 +261,23 @@ export class PointRegistry {
     return point;
   }
 
+  /** node/iface, or node1/eth0#2 for a second capture of one interface (say µs and ns copies). */
+  private freeLabel(node: string, iface: string): string {
+    // A name without a node part ("cut.pcap") is its own label, not "cut/cut".
+    let label = iface === node ? node : `${node}/${iface}`;
+    for (let n = 2; this.byLabel.has(label); n++) label = `${node}/${iface}#${n}`;
+    return label;
+  }
+
   /** The name of interface `ifindex` of a `tcpdump -i any` capture: from --links, or `if` and the index. */
   private indexedName(entry: CaptureEntry, ifindex: number): string {
     return this.interfaceNames.get(entry.node)?.get(ifindex) ?? interfaceName(0, ifindex, undefined);
   }
 
   private add(node: string, iface: string, file: string, pcapngInterface?: { section: number; id: number }): CapturePoint {
-    // A name without a node part ("cut.pcap") is its own label, not "cut/cut".
-    let label = iface === node ? node : `${node}/${iface}`;
-    // Two captures of the same interface (say µs and ns copies) stay apart: node1/eth0#2.
-    for (let n = 2; this.byLabel.has(label); n++) label = `${node}/${iface}#${n}`;
-    const point: CapturePoint = { index: this.points.length, label, node, iface, file, pcapngInterface };
+    const point: CapturePoint = { index: this.points.length, label: this.freeLabel(node, iface), node, iface, file, pcapngInterface };
     this.points.push(point);
-    this.byLabel.set(label, point);
+    this.byLabel.set(point.label, point);
     return point;
   }
 }

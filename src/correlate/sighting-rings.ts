@@ -1,6 +1,7 @@
 import type { CaptureLocation, CaptureWarning } from '../capture/errors.js';
 import { SightingStore } from './sighting.js';
 import type { TimeBase } from './sighting-sources.js';
+import type { WholeInterface } from './points.js';
 
 /*
  * The shared memory between trace's main thread and its decode worker (decode-worker.ts): per
@@ -95,12 +96,14 @@ export class SightingRings {
 /** What the main thread tells the worker to decode. */
 export interface DecodeTask {
   buffer: SharedArrayBuffer;
-  /** One per ring, in ring order. */
-  streams: { file: string; point: number }[];
+  /** One per ring, in ring order; a pcapng of one interface is held to it (see WholeInterface). */
+  streams: { file: string; point: number; wholeInterface: WholeInterface | undefined }[];
   vxlanPorts: number[] | undefined;
   vxlanHeuristic: boolean | undefined;
   /** The trace's base time (TraceResult.baseNs). */
   base: TimeBase;
+  /** Frames each capture's sample read (--sample), for the warning about a late interface. */
+  sampleFrames: number;
 }
 
 /** The worker's last word on a stream, sent before it sets ENDED. */

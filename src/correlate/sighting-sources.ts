@@ -2,9 +2,9 @@ import { type Frame, frameNanosecondOfSecond, frameSeconds } from '../capture/fr
 import type { CaptureReader } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
 import type { Dissector } from '../dissect/index.js';
-import { type CapturePoint, cookedInterfaceIndex, LATE, type PointRegistry } from './points.js';
+import { PcapngReader } from '../capture/pcapng.js';
+import { type CapturePoint, frameInterface, LATE, type PointRegistry } from './points.js';
 import { NONE, type SightingStore } from './sighting.js';
-import { TraceError } from './trace-error.js';
 
 /**
  * Where trace's merge gets one capture point's sightings from, in file order: read and dissected
@@ -41,6 +41,37 @@ export function traceTimeNs(frame: Frame, base: TimeBase): number {
   return (frameSeconds(frame) - base.seconds) * 1e9 + (frameNanosecondOfSecond(frame) - base.nanoseconds);
 }
 
+/** The pcapng section a reader is in (0 for other formats): with the interface id, it names an interface. */
+export function sectionOf(reader: CaptureReader): number {
+  return reader.details instanceof PcapngReader ? reader.details.currentSection : 0;
+}
+
+/**
+ * Interfaces of a capture first met after the sample, when the points are named and ordered
+ * already: their frames are left out, and each is warned of once, rather than failing a trace
+ * that may have run for a while (a `tcpdump -i any` interface quiet at first, an interface a
+ * pcapng describes late).
+ */
+export class LateInterfaces {
+  readonly warnings: CaptureWarning[] = [];
+  private readonly seen = new Set<number>();
+
+  constructor(
+    private readonly file: string,
+    private readonly sampleFrames: number,
+  ) {}
+
+  leftOut(iface: { key: number; name: string }, frame: Frame): void {
+    if (this.seen.has(iface.key)) return;
+    this.seen.add(iface.key);
+    this.warnings.push({
+      file: this.file,
+      location: { frame: frame.index },
+      message: `${iface.name} first appears after the first ${this.sampleFrames} frames: its frames are left out of the trace (raise --sample to include them)`,
+    });
+  }
+}
+
 /**
  * A point's sightings read and dissected on the calling thread. A multi-interface pcapng is read
  * once per interface (`filtered`): its writer buffers each interface apart, so the file as a
@@ -50,9 +81,7 @@ export class InlineSource implements SightingSource {
   frames = 0;
   unidentified = 0;
   firstFrameNs = NaN;
-  /** Interface indexes met after the sample (tcpdump -i any), and the warnings about them. */
-  private readonly lateIndexes = new Set<number>();
-  private readonly ownWarnings: CaptureWarning[] = [];
+  private readonly late: LateInterfaces;
 
   constructor(
     private readonly reader: CaptureReader,
@@ -61,16 +90,21 @@ export class InlineSource implements SightingSource {
     private readonly base: TimeBase,
     /** The one point this source delivers; the others' frames in the same file are skipped. */
     private readonly point: CapturePoint,
-    /** With `filtered`, who tells which point a frame belongs to. */
+    /**
+     * Who tells which point a frame belongs to: for a file of several points, and for a pcapng
+     * of one, which may describe another interface later.
+     */
     private readonly filter: { registry: PointRegistry; capture: number; sampleFrames: number } | undefined,
-  ) {}
+  ) {
+    this.late = new LateInterfaces(point.file, filter?.sampleFrames ?? 0);
+  }
 
   get position(): number {
     return this.reader.position;
   }
 
   get warnings(): readonly CaptureWarning[] {
-    return this.ownWarnings.length === 0 ? this.reader.warnings : [...this.reader.warnings, ...this.ownWarnings];
+    return this.late.warnings.length === 0 ? this.reader.warnings : [...this.reader.warnings, ...this.late.warnings];
   }
 
   next(): number {
@@ -96,24 +130,7 @@ export class InlineSource implements SightingSource {
     const { registry, capture } = filter;
     const point = registry.streamPointOf(capture, this.reader, frame);
     if (point !== LATE) return point;
-    // tcpdump -i any: an interface that was quiet during the sample has no point. Its frames
-    // are left out, and said so, rather than failing a trace that may have run for a while.
-    if (registry.splitsByIndex(capture)) {
-      this.leftOut(frame, filter.sampleFrames);
-      return undefined;
-    }
-    throw new TraceError(`${this.point.file}: interface ${frame.interfaceName ?? `if${frame.interfaceId}`} first appears after the first ${filter.sampleFrames} frames; raise --sample`);
-  }
-
-  /** Counts a frame of an interface index met after the sample, warned of once per index. */
-  private leftOut(frame: Frame, sampleFrames: number): void {
-    const ifindex = cookedInterfaceIndex(frame);
-    if (this.lateIndexes.has(ifindex)) return;
-    this.lateIndexes.add(ifindex);
-    this.ownWarnings.push({
-      file: this.point.file,
-      location: { frame: frame.index },
-      message: `interface index ${ifindex} first appears after the first ${sampleFrames} frames: its frames are left out of the trace (raise --sample to include them)`,
-    });
+    this.late.leftOut(frameInterface(registry.splitsByIndex(capture), sectionOf(this.reader), frame), frame);
+    return undefined;
   }
 }

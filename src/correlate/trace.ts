@@ -7,7 +7,7 @@ import { type ClockOffset, estimateClockOffsets, type PointSample } from './cloc
 import { type CaptureSpan, type DecidedJourney, type Flow, FlowTable, type TracedPacket } from './flows.js';
 import { type Journey, JourneyMatcher, JourneyPool } from './journeys.js';
 import { givenOrder, inferOrder, type PathOrder } from './path.js';
-import { type CapturePoint, type PointArgument, PointRegistry } from './points.js';
+import { type CapturePoint, type PointArgument, PointRegistry, type WholeInterface } from './points.js';
 import { NONE, SightingStore } from './sighting.js';
 import { DecodeFeed, workerWorthIt } from './decode-feed.js';
 import { InlineSource, type SightingSource, type TimeBase, timeBaseOf, traceTimeNs } from './sighting-sources.js';
@@ -236,13 +236,13 @@ function openStreams(
 ): DecodeFeed | undefined {
   // Streams in argument order (the merge breaks ties between equal times by it), the streams of
   // single-point captures to be filled in once it is known whether the worker runs.
-  const wholeFiles: { stream: number; capture: number; point: CapturePoint; bytes: number }[] = [];
+  const wholeFiles: { stream: number; capture: number; point: CapturePoint; bytes: number; wholeInterface: WholeInterface | undefined }[] = [];
   const ordered: (Stream | undefined)[] = [];
   args.forEach((arg, capture) => {
     const own = registry.pointsOf(capture);
     const bytes = sizes[capture]!;
     if (!registry.splitsByInterface(capture)) {
-      wholeFiles.push({ stream: ordered.length, capture, point: own[0]!, bytes });
+      wholeFiles.push({ stream: ordered.length, capture, point: own[0]!, bytes, wholeInterface: registry.wholeInterfaceOf(capture) });
       ordered.push(undefined);
       return;
     }
@@ -254,14 +254,16 @@ function openStreams(
   });
   let feed: DecodeFeed | undefined;
   if (worker !== undefined && wholeFiles.length > 0) {
-    const decoded = wholeFiles.map((f) => ({ file: args[f.capture]!.file, point: f.point.index }));
+    const decoded = wholeFiles.map((f) => ({ file: args[f.capture]!.file, point: f.point.index, wholeInterface: f.wholeInterface }));
     const vxlanPorts = options.vxlanPorts === undefined ? undefined : [...options.vxlanPorts];
     // A worker that did not start: the captures are read here.
-    if (worker.begin(decoded, store, { vxlanPorts, vxlanHeuristic: options.vxlanHeuristic, base })) feed = worker;
+    if (worker.begin(decoded, store, { vxlanPorts, vxlanHeuristic: options.vxlanHeuristic, base, sampleFrames })) feed = worker;
   }
   try {
-    wholeFiles.forEach(({ stream, capture, point, bytes }, i) => {
-      const source = feed?.sources[i] ?? new InlineSource(openCapture(args[capture]!.file), store, dissect, base, point, undefined);
+    wholeFiles.forEach(({ stream, capture, point, bytes, wholeInterface }, i) => {
+      // A pcapng of one interface so far is held to it: another one it describes later is left out.
+      const filter = wholeInterface === undefined ? undefined : { registry, capture, sampleFrames };
+      const source = feed?.sources[i] ?? new InlineSource(openCapture(args[capture]!.file), store, dissect, base, point, filter);
       ordered[stream] = { point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, bytes, tellsWarnings: true };
     });
   } finally {

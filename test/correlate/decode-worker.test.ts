@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openCapture } from '../../src/capture/open.js';
 import { scratchDir } from '../support/craft.js';
-import { FIXTURES, readManifest, REPO, SCENARIOS, scenarioFiles } from './support.js';
+import { FIXTURES, readManifest, REPO, SCENARIOS, scenarioFiles, writeLateInterfacePcapng } from './support.js';
 
 /*
  * trace's decode worker (src/correlate/decode-worker.ts) must change nothing but the speed: the
@@ -108,6 +109,22 @@ describe('trace decodes in a worker thread exactly as on the main thread', () =>
     expect(runs[0]).toEqual(runs[1]);
     expect(runs[0]!.status).toBe(2);
     expect(runs[0]!.stderr).toMatch(/node1-vxlan11\.pcap: frame 6/);
+  });
+
+  it('a pcapng of one interface that describes others after the sample: the same points, left-out frames and warnings', () => {
+    const late = join(dir, 'node1-late.pcapng');
+    writeLateInterfacePcapng(['node1-br0.pcap', 'node1-vxlan11.pcap'].map((f) => join(FIXTURES, 'p2p-4789', f)), late);
+    const files = [late, join(FIXTURES, 'p2p-4789', 'node2-eth0.pcap')];
+    const runs = [WORKER, MAIN_THREAD].map((decoding) => vxdump(decoding, 'trace', '--sample', '2', ...files, '--format', 'json'));
+    expect(runs[0]).toEqual(runs[1]);
+    expect(runs[0]!.status).toBe(0);
+    const firstOfVxlan11 = [...openCapture(late)].find((frame) => frame.interfaceId === 1)!.index;
+    expect(runs[0]!.stderr).toContain(`node1-late.pcapng: frame ${firstOfVxlan11}: interface vxlan11 first appears after the first 2 frames`);
+    const points = JSON.parse(runs[0]!.stdout).points as { label: string; frames: number }[];
+    expect(points.map((p) => [p.label, p.frames])).toEqual([
+      ['node1/late', 8],
+      ['node2/eth0', 10],
+    ]);
   });
 
   it('diff: the same report both ways', () => {

@@ -1,13 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '../../src/capture/frame.js';
+import { LinkType } from '../../src/capture/linktypes.js';
 import { openCapture } from '../../src/capture/open.js';
 import { PcapWriter } from '../../src/capture/writer.js';
 import type { TracedPacket, TracedSighting } from '../../src/correlate/flows.js';
 import { LossLog } from '../../src/correlate/losses.js';
 import { parsePointArgument } from '../../src/correlate/points.js';
 import { trace, type TraceOptions, type TraceResult } from '../../src/correlate/trace.js';
+import { enhancedPacket, interfaceDescription, sectionHeader } from '../support/craft.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = join(REPO, 'fixtures');
@@ -103,4 +105,24 @@ export function writeEdited(from: string, to: string, edit: (frame: Frame, index
     if (edited !== null) writer.write({ timestampNs: edited.timestampNs, originalLength: frame.originalLength, bytes: edited.bytes });
   }
   writer?.close();
+}
+
+/**
+ * Merges single-interface pcaps into one pcapng in time order, as a writer that describes each
+ * interface only when its first packet comes (an Interface Description Block just before it),
+ * so that all but the first interface are described after packets. Interfaces are named after
+ * the files (node1-vxlan11.pcap → vxlan11) and keep nanoseconds.
+ */
+export function writeLateInterfacePcapng(files: readonly string[], to: string): void {
+  const frames = files.flatMap((file, id) => [...openCapture(file)].map((frame) => ({ id, timestampNs: frame.timestampNs, bytes: new Uint8Array(frame.bytes) })));
+  frames.sort((x, y) => (x.timestampNs < y.timestampNs ? -1 : x.timestampNs > y.timestampNs ? 1 : x.id - y.id));
+  const names = files.map((file) => labelOf(basename(file).replace(/\.pcap$/, '')).split('/')[1]!);
+  const blocks = [sectionHeader(true)];
+  let described = 0;
+  for (const frame of frames) {
+    // Ids in the order of the files: each is described before its first packet, at the latest.
+    for (; described <= frame.id; described++) blocks.push(interfaceDescription(true, LinkType.EN10MB, { name: names[described]!, tsresol: 9 }));
+    blocks.push(enhancedPacket(true, frame.id, frame.timestampNs, frame.bytes));
+  }
+  writeFileSync(to, Buffer.concat(blocks));
 }

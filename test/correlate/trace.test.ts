@@ -18,6 +18,7 @@ import {
   traceScenario,
   type Traced,
   writeEdited,
+  writeLateInterfacePcapng,
   writeShifted,
 } from './support.js';
 
@@ -279,6 +280,42 @@ describe('trace: capture points', () => {
       x.packets.map((p) => p.sightings.map((s) => `${x.labels[s.sighting.point]} ${s.sighting.ttl} ${s.sighting.length} ${s.sighting.vni}`).join(' | ')).sort();
     expect(facts(t)).toEqual(facts(separate));
     expect(t.result.order.points.map((i) => t.labels[i])).toEqual(separate.result.order.points.map((i) => separate.labels[i]));
+  });
+
+  describe('a pcapng that describes an interface only when its first packet comes', () => {
+    // node1's br0, vxlan11 and eth0 in one pcapng, vxlan11 and eth0 described after packets.
+    const dir = join(FIXTURES, 'p2p-4789');
+    const late = join(scratchDir('late-idb'), 'node1-late.pcapng');
+    writeLateInterfacePcapng(['node1-br0.pcap', 'node1-vxlan11.pcap', 'node1-eth0.pcap'].map((f) => join(dir, f)), late);
+    const others = scenarioFiles('p2p-4789').filter((f) => !/node1-(br0|vxlan11|eth0)\.pcap$/.test(f));
+    const framesAt = (t: Traced) => new Map(t.result.points.map((p) => [p.point.label, p.frames]));
+
+    it('gives each interface its point, as if all were described first', () => {
+      const t = traceFiles([late, ...others], { vxlanPorts: [4789] });
+      const separate = scenario('p2p-4789');
+      expect(framesAt(t)).toEqual(framesAt(separate));
+      expect(t.result.order.points.map((i) => t.labels[i])).toEqual(separate.result.order.points.map((i) => separate.labels[i]));
+      expect(t.losses.total).toBe(0);
+      expect(t.result.warnings).toEqual([]);
+    });
+
+    it('leaves out, and warns of, the interfaces described after the sample, and loses nothing for them', () => {
+      const t = traceFiles([late, ...others], { vxlanPorts: [4789], sampleFrames: 2 });
+      // The first two frames are br0's: the file stands for br0 alone.
+      expect(framesAt(t).get('node1/late')).toBe(framesAt(scenario('p2p-4789')).get('node1/br0'));
+      expect(t.labels.filter((l) => l.startsWith('node1/'))).toEqual(['node1/late']);
+      expect(t.result.warnings.map((w) => w.message)).toEqual(
+        ['vxlan11', 'eth0'].map((name) => `interface ${name} first appears after the first 2 frames: its frames are left out of the trace (raise --sample to include them)`),
+      );
+      expect(t.losses.total).toBe(0);
+    });
+
+    it('keeps only the interface a label names', () => {
+      const t = traceFiles([`node1/br0=${late}`, ...others], { vxlanPorts: [4789] });
+      expect(t.labels.filter((l) => l.startsWith('node1/'))).toEqual(['node1/br0']);
+      expect(framesAt(t).get('node1/br0')).toBe(framesAt(scenario('p2p-4789')).get('node1/br0'));
+      expect(t.result.warnings).toEqual([]);
+    });
   });
 
   it('takes explicit labels and a given --path', () => {
