@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { Frame } from '../capture/frame.js';
 import type { CaptureReader } from '../capture/open.js';
 import { LinkType } from '../capture/linktypes.js';
-import { PcapngReader } from '../capture/pcapng.js';
+import { type PcapngInterface, PcapngReader } from '../capture/pcapng.js';
 import { TraceError } from './trace-error.js';
 
 /**
@@ -131,30 +131,27 @@ export class PointRegistry {
   ) {}
 
   /**
-   * Registers the points of one capture. `interfaces` are the pcapng interfaces known so far
-   * (none for classic pcap); more than one means a point per interface. A capture whose `first`
-   * frame is Linux cooked capture v2 has a point per interface index, made as frames show them.
-   * Of a file with several interfaces, a label that names one (`node1/if2=any.pcap`) keeps that one.
+   * Registers the points of one capture. `interfaces` are the pcapng interfaces its sample
+   * describes (none for classic pcap); more than one means a point per interface. A capture whose
+   * `first` frame is Linux cooked capture v2 has a point per interface index, made as frames show
+   * them. Of a file with several interfaces, a label that names one (`node1/if2=any.pcap`) keeps
+   * that one.
    */
-  addCapture(argument: PointArgument, capture: CaptureReader, first: Frame | null): void {
+  addCapture(argument: PointArgument, capture: CaptureReader, first: Frame | null, interfaces: readonly PcapngInterface[]): void {
     const { node, iface } = labelOf(argument);
     const entry: CaptureEntry = { byInterface: new Map<number, CapturePoint>(), byIndex: false, argument, node };
     this.perCapture.push(entry);
-    const interfaces = capture.details instanceof PcapngReader ? capture.details.interfaces : [];
     const several = interfaces.length > 1 || first?.linkType === LinkType.LINUX_SLL2;
-    // A label that names an interface, not only a node (from a file name, node and interface are the file's own).
-    const named = argument.label !== undefined && iface !== node;
     if (!several) {
       entry.whole = this.add(node, iface, argument.file);
       if (first !== null && capture.details instanceof PcapngReader) {
         const { interfaceId: id, interfaceName: name, linkType } = first;
         entry.wholeInterface = { section: capture.details.currentSection, id, name, linkType };
-        // Should the file describe more interfaces later, the label still names this one.
-        if (named) entry.only = iface;
       }
       return;
     }
-    if (named) entry.only = iface;
+    // A label that names an interface, not only a node (from a file name, node and interface are the file's own).
+    if (argument.label !== undefined && iface !== node) entry.only = iface;
     if (interfaces.length <= 1) {
       entry.byIndex = true;
       return;
@@ -174,27 +171,9 @@ export class PointRegistry {
     if (found !== LATE) return found;
     const entry = this.perCapture[captureIndex]!;
     if (entry.byIndex) return this.addIndexed(entry, cookedInterfaceIndex(frame));
-    if (entry.whole !== undefined) this.splitWhole(entry);
+    // Registered with the interfaces the whole sample describes, a file of one point meets no other in it.
+    if (entry.whole !== undefined) throw new TraceError(`${entry.argument.file}: frame ${frame.index} is of an interface not registered (a bug in vxdump)`);
     return this.addInterface(entry, (capture.details as PcapngReader).currentSection, frame.interfaceId, frame.interfaceName);
-  }
-
-  /**
-   * A pcapng registered with one interface describes another: from now on it has a point per
-   * interface, like any multi-interface file, and its first point is named after its own
-   * interface (node1/br0, not the file's node1/late). Only while sampling: the points are
-   * numbered and named before the trace streams.
-   */
-  private splitWhole(entry: CaptureEntry): void {
-    const whole = entry.whole!;
-    const { section, id, name } = entry.wholeInterface!;
-    entry.whole = undefined;
-    entry.wholeInterface = undefined;
-    this.byLabel.delete(whole.label);
-    const iface = interfaceName(section, id, name);
-    const point: CapturePoint = { ...whole, label: this.freeLabel(entry.node, iface), iface, pcapngInterface: { section, id } };
-    this.points[point.index] = point;
-    this.byLabel.set(point.label, point);
-    entry.byInterface.set(section * 65536 + id, point);
   }
 
   /**
@@ -205,8 +184,7 @@ export class PointRegistry {
     const entry = this.perCapture[captureIndex]!;
     if (entry.whole !== undefined) {
       const expected = entry.wholeInterface;
-      if (expected === undefined || onInterface(expected, (capture.details as PcapngReader).currentSection, frame)) return entry.whole;
-      return entry.only !== undefined ? undefined : LATE;
+      return expected === undefined || onInterface(expected, (capture.details as PcapngReader).currentSection, frame) ? entry.whole : LATE;
     }
     if (entry.byIndex) {
       const ifindex = cookedInterfaceIndex(frame);

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { type Frame, frameNanosecondOfSecond } from '../capture/frame.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
+import { type PcapngInterface, PcapngReader } from '../capture/pcapng.js';
 import { createDissector, type Dissector } from '../dissect/index.js';
 import { type ClockOffset, estimateClockOffsets, type PointSample } from './clock.js';
 import { type CaptureSpan, type DecidedJourney, type Flow, FlowTable, type TracedPacket } from './flows.js';
@@ -343,7 +344,7 @@ function sampleCaptures(
     captures.forEach((capture, index) => {
       // Registered capture by capture, so that the points are numbered in the order of the
       // arguments, also those a capture makes as its frames show them (tcpdump -i any).
-      registry.addCapture(args[index]!, capture, firstFrames[index]!);
+      registry.addCapture(args[index]!, capture, firstFrames[index]!, interfacesInSample(args[index]!.file, capture, limit));
       let frame: Frame | null = firstFrames[index]!;
       for (let read = 0; frame !== null && read < limit; read++, frame = capture.next()) {
         const point = registry.pointOf(index, capture, frame);
@@ -366,6 +367,24 @@ function sampleCaptures(
     return { baseNs, samples, sampleSightings, tickNs };
   } finally {
     for (const capture of captures) capture.close();
+  }
+}
+
+/**
+ * The interfaces a pcapng describes within its first `limit` frames. A writer may describe an
+ * interface only when its first packet comes, and whether the file is one point or several must
+ * be known before its sample is read: with one interface described so far, the sample is read
+ * ahead once to see.
+ */
+function interfacesInSample(file: string, capture: CaptureReader, limit: number): readonly PcapngInterface[] {
+  if (!(capture.details instanceof PcapngReader)) return [];
+  if (capture.details.interfaces.length > 1) return capture.details.interfaces;
+  const ahead = openCapture(file);
+  try {
+    for (let read = 0; read < limit && ahead.next() !== null; read++);
+    return (ahead.details as PcapngReader).interfaces;
+  } finally {
+    ahead.close();
   }
 }
 
