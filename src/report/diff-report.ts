@@ -3,6 +3,7 @@ import type { TraceResult } from '../correlate/trace.js';
 import { formatDuration, formatOffset } from './duration.js';
 import { clockJson } from './trace-json.js';
 import { clockText } from './trace-text.js';
+import { counted } from './plural.js';
 
 /** `vxdump diff` as text and as JSON (schema "vxdump-diff/1", README "Diff JSON"). */
 
@@ -12,7 +13,7 @@ function changeLines(changes: readonly ChangeCount[]): string[] {
   if (changes.length === 0) return ['    none: the packets are identical'];
   return [...changes]
     .sort((x, y) => y.packets - x.packets || (x.key < y.key ? -1 : 1))
-    .map((c) => `    ${c.key}: ${c.packets} packet${c.packets === 1 ? '' : 's'}`);
+    .map((c) => `    ${c.key}: ${counted(c.packets, 'packet')}`);
 }
 
 function direction(title: string, stats: DirectionStats): string[] {
@@ -27,7 +28,7 @@ function direction(title: string, stats: DirectionStats): string[] {
 export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: string): string {
   const parts: string[] = [];
   const frames = (label: string) => result.points.find((p) => p.point.label === label)!.frames;
-  parts.push(`A ${a}: ${frames(a)} frames\nB ${b}: ${frames(b)} frames`);
+  parts.push(`A ${a}: ${counted(frames(a), 'frame')}\nB ${b}: ${counted(frames(b), 'frame')}`);
   const clock = clockText(result.clock);
   if (clock !== '') parts.push(clock);
   const matched = diff.forward.matched + diff.backward.matched;

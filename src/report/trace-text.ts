@@ -6,6 +6,7 @@ import type { Flow, TracedPacket } from '../correlate/flows.js';
 import type { LossGroup, LossLog } from '../correlate/losses.js';
 import type { TraceResult } from '../correlate/trace.js';
 import { formatDuration, formatOffset } from './duration.js';
+import { counted } from './plural.js';
 import { clockTime } from './time.js';
 
 /**
@@ -24,7 +25,7 @@ export function pointsText(result: TraceResult): string {
   result.order.points.forEach((index, at) => {
     const { point, frames, unidentified } = result.points[index]!;
     const odd = unidentified > 0 ? `, ${unidentified} without an Ethernet header` : '';
-    lines.push(`  ${String(at + 1).padStart(2)}  ${point.label.padEnd(width)}  ${frames} frames${odd}  (${point.file})`);
+    lines.push(`  ${String(at + 1).padStart(2)}  ${point.label.padEnd(width)}  ${counted(frames, 'frame')}${odd}  (${point.file})`);
   });
   return lines.join('\n');
 }
@@ -57,14 +58,14 @@ export function clockText(clock: readonly ClockOffset[]): string {
 }
 
 export function totalsText(result: TraceResult, losses: LossLog): string {
-  return `${result.packets} packets followed, ${result.matched} of them seen at two points or more, ${losses.total} lost, in ${result.flows.length} flows.`;
+  return `${counted(result.packets, 'packet')} followed, ${result.matched} of them seen at two points or more, ${losses.total} lost, in ${counted(result.flows.length, 'flow')}.`;
 }
 
 /** One flow as a ladder: the path down, a row per point, losses between the rows. */
 export function flowText(flow: Flow, labels: readonly string[], losses: readonly LossGroup[]): string {
   const vni = flow.vnis.length > 0 ? `, VNI ${flow.vnis.join(', ')}` : '';
   const lost = flow.lost > 0 ? `, ${flow.lost} lost` : '';
-  const lines = [`${flow.name}${vni}: ${flow.packets} packet${flow.packets === 1 ? '' : 's'}${lost}`];
+  const lines = [`${flow.name}${vni}: ${counted(flow.packets, 'packet')}${lost}`];
   const width = Math.max(...flow.path.map((p) => labels[p]!.length));
   const hops = new Map(flow.hops.map((h) => [h.to, h]));
   flow.path.forEach((point, at) => {
@@ -77,7 +78,7 @@ export function flowText(flow: Flow, labels: readonly string[], losses: readonly
         lines.push(`  ${label}  (no packet seen here right after ${labels[flow.path[at - 1]!]})`);
       } else {
         const latency = hop.packets === 1 ? formatOffset(hop.latency.median) : `${formatOffset(hop.latency.median)} median, max ${formatDuration(hop.latency.max)}`;
-        const count = hop.packets === flow.packets ? '' : ` [${hop.packets} packets]`;
+        const count = hop.packets === flow.packets ? '' : ` [${counted(hop.packets, 'packet')}]`;
         lines.push(`  ${label}  ${latency}${count}: ${describeChanges(hop.changes, hop.varying)}`);
       }
     }
@@ -108,7 +109,7 @@ export function flowTable(flow: Flow, labels: readonly string[], losses: readonl
     ]);
   });
   const vni = flow.vnis.length > 0 ? `, VNI ${[...flow.vnis].join(', ')}` : '';
-  return `${flow.name}${vni}: ${flow.packets} packets\n${table.toString()}`;
+  return `${flow.name}${vni}: ${counted(flow.packets, 'packet')}\n${table.toString()}`;
 }
 
 /** `--packets`: one line per packet, its sightings with the time between them. */
