@@ -171,7 +171,8 @@ export class TraceJsonWriter {
     // Close the packets array, then the remaining members of the same object.
     this.out.line(`],"points":${JSON.stringify(points)},"order":${JSON.stringify(result.order.points.map((i) => labels[i]))},`);
     this.out.line(`"orderSource":${JSON.stringify(result.order.source)},"clock":${JSON.stringify(result.clock.map(clockJson))},`);
-    this.array('directions', result.directions, (flow) => flowJson(flow, labels));
+    // The two totals are a direction by definition.
+    this.array('directions', result.directions, (flow) => flowJson(flow, labels, true));
     this.array('flows', result.flows, (flow) => flowJson(flow, labels));
     this.array('losses', losses.all, (g) => ({ flow: g.flow.id, after: labels[g.after], before: labels[g.before], count: g.count, packets: g.packets }));
     this.out.line(`"totals":${JSON.stringify({ packets: result.packets, matched: result.matched, lost: losses.total })}}`);
@@ -264,12 +265,14 @@ export function clockJson(c: ClockOffset): Record<string, unknown> {
   };
 }
 
-export function flowJson(flow: Flow, labels: readonly string[]): Record<string, unknown> {
+/** A flow's JSON; `directionKnown` false: no packet of it has shown which way it goes (see Flow.directionKnown). */
+export function flowJson(flow: Flow, labels: readonly string[], directionKnown = flow.directionKnown): Record<string, unknown> {
   return {
     id: flow.id,
     name: flow.name,
     vnis: [...flow.vnis].sort((a, b) => a - b),
     direction: flow.forward ? 'forward' : 'backward',
+    directionKnown,
     path: flow.path.map((p) => labels[p]),
     packets: flow.packets,
     lost: flow.lost,

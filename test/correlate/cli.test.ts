@@ -76,6 +76,17 @@ describe('vxdump trace', () => {
     expect(doc.packets.map((p: { name: string }) => p.name)).toEqual(t.packets.map((p) => packetName(p.sightings[0]!.sighting)));
   });
 
+  it('--format json says which flows\' direction is a guess: those with no packet seen at two points', () => {
+    // ns1's ARP for its gateway is only on ns1's own segment; the pings cross to ns2.
+    const run = vxdump('trace', fixture('p2p-4789', 'ns1-veth1a.pcap'), fixture('p2p-4789', 'ns2-veth2a.pcap'), '--format', 'json');
+    const doc = JSON.parse(run.stdout);
+    const flow = (prefix: string) => doc.flows.find((f: { name: string }) => f.name.startsWith(prefix));
+    expect(flow('ARP who-has 10.244.1.1')).toMatchObject({ path: ['ns1/veth1a'], directionKnown: false });
+    expect(flow('ICMP 10.244.1.2')).toMatchObject({ path: ['ns1/veth1a', 'ns2/veth2a'], direction: 'forward', directionKnown: true });
+    expect(flow('ICMP 10.244.2.2')).toMatchObject({ path: ['ns2/veth2a', 'ns1/veth1a'], direction: 'backward', directionKnown: true });
+    expect(doc.directions.map((d: { directionKnown: boolean }) => d.directionKnown)).toEqual([true, true]);
+  });
+
   it('prints the ladder with the changes in words, and the losses where they happened', () => {
     const run = vxdump('trace', ...scenarioFiles('loss'));
     expect(run.status).toBe(0);
