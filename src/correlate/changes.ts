@@ -46,6 +46,7 @@ const FIELDS: readonly Field[] = [
   { column: 'vni', name: always('vxlan.vni'), format: num },
   { column: 'outerEthSrc', name: always('outer.eth.src'), format: mac },
   { column: 'outerEthDst', name: always('outer.eth.dst'), format: mac },
+  { column: 'outerVlan', name: always('outer.vlan.id'), format: num },
   { column: 'outerIpSrc', name: always('outer.ip.src'), format: ip },
   { column: 'outerIpDst', name: always('outer.ip.dst'), format: ip },
   { column: 'outerTtl', name: always('outer.ip.ttl'), format: num },
@@ -53,6 +54,7 @@ const FIELDS: readonly Field[] = [
   { column: 'outerDstPort', name: always('outer.udp.dstport'), format: num },
   { column: 'ethSrc', name: always('eth.src'), format: mac },
   { column: 'ethDst', name: always('eth.dst'), format: mac },
+  { column: 'vlan', name: always('vlan.id'), format: num },
   { column: 'ttl', name: ipOnly('ip.ttl'), format: num },
   { column: 'ipSrc', name: ipOnly('ip.src'), format: ip },
   { column: 'ipDst', name: ipOnly('ip.dst'), format: ip },
@@ -339,6 +341,17 @@ function renamedFields(a: number, b: number): number {
   return mask;
 }
 
+/**
+ * A VLAN tag put on, taken off or rewritten, in words: "+ VLAN 100", "− VLAN 100", "VLAN 100→200";
+ * the underlay's with "outer" before it.
+ */
+export function vlanWords(change: Change): string {
+  const what = change.field.startsWith('outer.') ? 'outer VLAN' : 'VLAN';
+  if (change.from === null) return `+ ${what} ${change.to}`;
+  if (change.to === null) return `\u2212 ${what} ${change.from}`;
+  return `${what} ${change.from}\u2192${change.to}`;
+}
+
 export function signed(n: number): string {
   return n > 0 ? `+${n}` : n < 0 ? `\u2212${-n}` : '0';
 }
@@ -355,16 +368,20 @@ export function describeChanges(changes: readonly Change[], varying: readonly st
   const vni = by.get('vxlan.vni');
   const length = by.get('frame.len');
   const bytes = length === undefined ? '' : `, ${signed((length.to as number) - (length.from as number))} bytes`;
+  // The underlay's VLAN of a packet entering or leaving the tunnel.
+  const outerVlan = by.get('outer.vlan.id');
+  const onVlan = (id: Change['from'] | undefined) => (id === undefined || id === null ? '' : ` on VLAN ${id}`);
   if (vni !== undefined && vni.from === null) {
     // The source port is the flow hash: over many flows it varies, and is then left out.
     const sport = by.get('outer.udp.srcport');
     const from = `${by.get('outer.ip.src')?.to ?? '?'}${sport === undefined ? '' : `:${sport.to}`}`;
     const to = `${by.get('outer.ip.dst')?.to ?? '?'}:${by.get('outer.udp.dstport')?.to ?? '?'}`;
-    words.push(`+ VXLAN vni ${vni.to}, ${from} \u2192 ${to}${bytes}`);
+    words.push(`+ VXLAN vni ${vni.to}, ${from} \u2192 ${to}${onVlan(outerVlan?.to)}${bytes}`);
   } else if (vni !== undefined && vni.to === null) {
-    words.push(`\u2212 VXLAN vni ${vni.from}${bytes}`);
+    words.push(`\u2212 VXLAN vni ${vni.from}${onVlan(outerVlan?.from)}${bytes}`);
   } else {
     if (vni !== undefined) words.push(`VNI ${vni.from}\u2192${vni.to}`);
+    if (outerVlan !== undefined) words.push(vlanWords(outerVlan));
     const outer = ['outer.ip.src', 'outer.ip.dst', 'outer.udp.srcport', 'outer.udp.dstport', 'outer.eth.src', 'outer.eth.dst', 'outer.ip.ttl']
       .map((f) => by.get(f))
       .filter((c): c is Change => c !== undefined);
@@ -376,6 +393,8 @@ export function describeChanges(changes: readonly Change[], varying: readonly st
   if (src !== undefined && dst !== undefined) words.push(`MAC ${src.from} > ${dst.from} \u2192 ${src.to} > ${dst.to}`);
   else if (src !== undefined) words.push(`MAC src ${src.from} \u2192 ${src.to}`);
   else if (dst !== undefined) words.push(`MAC dst ${dst.from} \u2192 ${dst.to}`);
+  const vlan = by.get('vlan.id');
+  if (vlan !== undefined) words.push(vlanWords(vlan));
   const ttl = by.get('ip.ttl');
   if (ttl !== undefined) {
     const routed = typeof ttl.from === 'number' && typeof ttl.to === 'number' && ttl.to === ttl.from - 1;

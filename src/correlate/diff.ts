@@ -1,4 +1,4 @@
-import { type Change, type ChangePattern, ChangePatterns, patternChanges, signed } from './changes.js';
+import { type Change, type ChangePattern, ChangePatterns, patternChanges, signed, vlanWords } from './changes.js';
 import { packetNameAt } from './describe.js';
 import type { DecidedJourney, Flow } from './flows.js';
 import { LatencySample } from './latency.js';
@@ -199,7 +199,8 @@ function countedChanges(changes: readonly Change[]): { key: string; change: Chan
   };
   const length = changes.find((c) => c.field === 'frame.len');
   const bytes = length === undefined ? '' : ` (${signed((length.to as number) - (length.from as number))} bytes)`;
-  const tunnel = `${value('outer.ip.src')} \u2192 ${value('outer.ip.dst')}:${value('outer.udp.dstport')}`;
+  const vlan = changes.some((c) => c.field === 'outer.vlan.id') ? ` on VLAN ${value('outer.vlan.id')}` : '';
+  const tunnel = `${value('outer.ip.src')} \u2192 ${value('outer.ip.dst')}:${value('outer.udp.dstport')}${vlan}`;
   const key = `${added ? '+' : '\u2212'} VXLAN vni ${added ? vni.to : vni.from}, ${tunnel}${bytes}`;
   const rest = changes.filter((c) => c !== vni && c !== length && !c.field.startsWith('outer.'));
   return [{ key, change: vni }, ...rest.map((change) => ({ key: diffKey(change), change }))];
@@ -219,5 +220,6 @@ export function diffKey(change: Change): string {
   }
   if (field === 'vxlan.vni' && from === null) return `+ VXLAN vni ${to}`;
   if (field === 'vxlan.vni' && to === null) return `\u2212 VXLAN vni ${from}`;
+  if (field === 'vlan.id' || field === 'outer.vlan.id') return vlanWords(change);
   return `${field} ${from ?? '(none)'} \u2192 ${to ?? '(none)'}`;
 }

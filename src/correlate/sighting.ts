@@ -1,6 +1,8 @@
 import { LinkType } from '../capture/linktypes.js';
 import type { Packet } from '../dissect/index.js';
 import type { SllLayer } from '../dissect/sll.js';
+import type { Layer } from '../dissect/layers.js';
+import { type Ieee8021adLayer, isTagType, type VlanLayer } from '../dissect/vlan.js';
 import { IdentityHash } from './identity-hash.js';
 import { SlotBlocks } from './slot-blocks.js';
 
@@ -53,6 +55,8 @@ const FIELD_NAMES = [
   'vni',
   'outerEthSrc',
   'outerEthDst',
+  /** The VLAN ID of the underlay's first (outermost) 802.1Q or 802.1ad tag; NONE untagged. */
+  'outerVlan',
   'outerIpSrc',
   'outerIpDst',
   'outerTtl',
@@ -61,6 +65,9 @@ const FIELD_NAMES = [
   /** The innermost Ethernet header (a cooked capture's: the source MAC, ethDst UNRECORDED). */
   'ethSrc',
   'ethDst',
+  /** The VLAN ID of the innermost frame's first (outermost) tag; NONE untagged. */
+  'vlan',
+  /** What the frame carries: the EtherType after its VLAN tags, if any. */
   'etherType',
   /** The innermost IPv4 header (for ARP: sender and target protocol addresses). */
   'ipSrc',
@@ -131,6 +138,7 @@ export class SightingStore {
   vni = NO_COLUMN;
   outerEthSrc = NO_COLUMN;
   outerEthDst = NO_COLUMN;
+  outerVlan = NO_COLUMN;
   outerIpSrc = NO_COLUMN;
   outerIpDst = NO_COLUMN;
   outerTtl = NO_COLUMN;
@@ -138,6 +146,7 @@ export class SightingStore {
   outerDstPort = NO_COLUMN;
   ethSrc = NO_COLUMN;
   ethDst = NO_COLUMN;
+  vlan = NO_COLUMN;
   etherType = NO_COLUMN;
   ipSrc = NO_COLUMN;
   ipDst = NO_COLUMN;
@@ -241,6 +250,7 @@ export class SightingStore {
     this.vni[at] = NONE;
     this.outerEthSrc[at] = NONE;
     this.outerEthDst[at] = NONE;
+    this.outerVlan[at] = NONE;
     this.outerIpSrc[at] = NONE;
     this.outerIpDst[at] = NONE;
     this.outerTtl[at] = NONE;
@@ -272,6 +282,14 @@ export class SightingStore {
       this.ethDst[at] = UNRECORDED;
       this.etherType[at] = cooked!.etype;
     }
+    // A tag is added, changed or taken off on the way (a VLAN trunk, an eth0.100): a change of
+    // the frame, not another packet, so the EtherType is what the tags carry. (Looked for only
+    // behind a tag's EtherType: going through the layers costs every frame otherwise.)
+    this.vlan[at] = NONE;
+    if (isTagType(this.etherType[at]!)) {
+      this.vlan[at] = firstTagAt(packet, packet.tunnelDepth)?.id ?? NONE;
+      this.etherType[at] = lastTagAt(packet, packet.tunnelDepth)?.etype ?? this.etherType[at]!;
+    }
     this.fragment[at] = 0;
 
     const vxlan = packet.vxlan;
@@ -281,6 +299,7 @@ export class SightingStore {
       if (outerEth !== undefined) {
         this.outerEthSrc[at] = outerEth.src;
         this.outerEthDst[at] = outerEth.dst;
+        if (isTagType(outerEth.type)) this.outerVlan[at] = firstTagAt(packet, 0)?.id ?? NONE;
       } else if (cooked !== undefined) {
         this.outerEthSrc[at] = cookedSource(cooked);
         this.outerEthDst[at] = UNRECORDED;
@@ -315,7 +334,8 @@ export class SightingStore {
         hash.addBytes(bytes, arp.offset, Math.min(arp.offset + 28, bytes.length));
       } else {
         this.kind[at] = Kind.Other;
-        const link = eth ?? cooked!;
+        // After the tags, which may differ from one point to the next.
+        const link = (this.vlan[at] === NONE ? undefined : lastTagAt(packet, packet.tunnelDepth)) ?? eth ?? cooked!;
         hash.add(this.etherType[at]!);
         const start = link.offset + link.length;
         hash.addBytes(bytes, start, Math.min(start + PAYLOAD_BYTES_HASHED, bytes.length));
@@ -435,4 +455,23 @@ function cookedHeader(packet: Packet): SllLayer | undefined {
 /** A cooked header's source address as a MAC; UNRECORDED when it is not one (6 bytes). */
 function cookedSource(cooked: SllLayer): number {
   return cooked.srcMac >= 0 ? cooked.srcMac : UNRECORDED;
+}
+
+type Tag = VlanLayer | Ieee8021adLayer;
+
+function isTag(layer: Layer, depth: number): layer is Tag {
+  return (layer.protocol === 'vlan' || layer.protocol === 'ieee8021ad') && layer.depth === depth && !layer.quoted;
+}
+
+/** The first VLAN tag (802.1Q, or an 802.1ad service tag) after the link header at `depth`: the outermost of stacked tags. */
+function firstTagAt(packet: Packet, depth: number): Tag | undefined {
+  for (const layer of packet.layers) if (isTag(layer, depth)) return layer;
+  return undefined;
+}
+
+/** The last VLAN tag after the link header at `depth` (the innermost of stacked tags), if any. */
+function lastTagAt(packet: Packet, depth: number): Tag | undefined {
+  let last: Tag | undefined;
+  for (const layer of packet.layers) if (isTag(layer, depth)) last = layer;
+  return last;
 }

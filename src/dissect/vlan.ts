@@ -16,6 +16,11 @@ import { LayerBase, type Fields } from './layer.js';
  * Wireshark calls the 802.1ad layer "ieee8021ad" and its inner type field ieee8021ah.etype
  * (sic: the 802.1ad dissector shares that field with 802.1ah); we use its names as they are.
  */
+/** Whether an EtherType announces a VLAN tag: 802.1Q, pre-standard QinQ's 0x9100, or 802.1ad. */
+export function isTagType(etype: number): boolean {
+  return etype === 0x8100 || etype === 0x88a8 || etype === 0x9100;
+}
+
 export class VlanLayer extends LayerBase {
   get protocol(): 'vlan' {
     return 'vlan';

@@ -4,7 +4,7 @@ import { type Journey, JourneyMatcher, JourneyPool } from '../../src/correlate/j
 import type { CapturePoint } from '../../src/correlate/points.js';
 import { Kind, NONE, SightingStore } from '../../src/correlate/sighting.js';
 import { createDissector } from '../../src/dissect/index.js';
-import { arp, eth, frame, icmp, ipv4, ipv4Tcp, vxlanPacket } from '../dissect/craft.js';
+import { arp, concat, eth, frame, icmp, ipv4, ipv4Tcp, tag, vxlanPacket } from '../dissect/craft.js';
 
 /*
  * Packet identity: what survives every hop must give the same identity, and what tells two
@@ -61,6 +61,28 @@ describe('packet identity', () => {
     expect(identityOf(vxlanPacket(11, request))).toBe(s.identity);
     const reply = eth(0x0806, arp({ opcode: 2, senderMac: '02:00:0a:f4:02:00', senderIp: '10.244.2.0', targetMac: '02:00:0a:f4:01:00', targetIp: '10.244.1.0' }));
     expect(identityOf(reply)).not.toBe(s.identity);
+  });
+
+  it('survives a VLAN tag put on or taken off (a trunk, an eth0.100), which the sighting keeps apart', () => {
+    // An IPv4 segment, an ARP request and an IPv6 packet (identified by its bytes), each
+    // untagged, tagged 100 and double-tagged (802.1ad 200 outside, 802.1Q 100 inside).
+    const ipv6 = concat(new Uint8Array([0x60, 0, 0, 0, 0, 8, 17, 64]), new Uint8Array(32).fill(0xfe), new Uint8Array([0x12, 0x34, 0x56, 0x78, 0, 8, 0, 0]));
+    const payloads: [number, Uint8Array][] = [
+      [0x0800, segment({}).subarray(14)],
+      [0x0806, arp({ opcode: 1, senderMac: '02:00:0a:f4:01:00', senderIp: '10.244.1.0', targetMac: '00:00:00:00:00:00', targetIp: '10.244.2.0' })],
+      [0x86dd, ipv6],
+    ];
+    for (const [type, payload] of payloads) {
+      const untagged = store.snapshot(slotOf(eth(type, payload)));
+      const tagged = store.snapshot(slotOf(eth(0x8100, tag(100, type, payload))));
+      const stacked = store.snapshot(slotOf(eth(0x88a8, tag(200, 0x8100, tag(100, type, payload)))));
+      expect([tagged.identity, stacked.identity]).toEqual([untagged.identity, untagged.identity]);
+      expect([untagged.vlan, tagged.vlan, stacked.vlan]).toEqual([NONE, 100, 200]);
+      // What the frame carries, not the tag's own type: IPv6 frames stay one flow tagged or not.
+      expect([tagged.etherType, stacked.etherType]).toEqual([type, type]);
+    }
+    const inTunnel = store.snapshot(slotOf(eth(0x8100, tag(300, 0x0800, vxlanPacket(11, segment({ ttl: 63 })).subarray(14)))));
+    expect([inTunnel.outerVlan, inTunnel.vlan, inTunnel.identity]).toEqual([300, NONE, store.snapshot(slotOf(segment({}))).identity]);
   });
 });
 

@@ -491,6 +491,45 @@ describe('trace: a flow first guessed the wrong way', () => {
   });
 });
 
+describe('trace: an underlay on a VLAN', () => {
+  // node1's eth0 as captured on a trunk (an 802.1Q tag, VLAN 100, after the MACs); node2's
+  // untagged, as behind an access port. The tag is a change of the frame, not another packet.
+  const dir = join(FIXTURES, 'p2p-4789');
+  const tagged = join(scratchDir('vlan'), 'node1-eth0.pcap');
+  writeEdited(join(dir, 'node1-eth0.pcap'), tagged, (frame) => {
+    const b = frame.bytes;
+    return { timestampNs: frame.timestampNs, bytes: Uint8Array.from([...b.subarray(0, 12), 0x81, 0x00, 0x00, 100, ...b.subarray(12)]) };
+  });
+  const files = [join(dir, 'node1-vxlan11.pcap'), tagged, join(dir, 'node2-eth0.pcap')];
+  const t = traceFiles(files, { vxlanPorts: [4789] });
+  const plain = traceFiles([join(dir, 'node1-vxlan11.pcap'), join(dir, 'node1-eth0.pcap'), join(dir, 'node2-eth0.pcap')], { vxlanPorts: [4789] });
+
+  it('matches every packet as on the untagged captures', () => {
+    const paths = (x: Traced) => x.packets.map((p) => p.sightings.map((s) => `${x.labels[s.sighting.point]}#${s.sighting.frame}`).join(' '));
+    expect(paths(t)).toEqual(paths(plain));
+    expect(t.losses.total).toBe(0);
+  });
+
+  it('says the tag is put on with the encapsulation at node1/eth0 and taken off before node2/eth0', () => {
+    const request = t.result.flows.find((f) => f.name.startsWith('ICMP 10.244.1.2'))!;
+    const [encapsulation, underlay] = request.hops;
+    expect(encapsulation!.changes).toContainEqual({ field: 'outer.vlan.id', from: null, to: 100 });
+    expect(encapsulation!.changes).toContainEqual({ field: 'frame.len', from: 98, to: 152 });
+    expect(describeChanges(encapsulation!.changes)).toMatch(/^\+ VXLAN vni 11, 10\.211\.55\.122:\d+ \u2192 10\.211\.55\.123:4789 on VLAN 100, \+54 bytes$/);
+    expect(underlay!.changes).toEqual([
+      { field: 'outer.vlan.id', from: 100, to: null },
+      { field: 'frame.len', from: 152, to: 148 },
+    ]);
+    expect(describeChanges(underlay!.changes)).toBe('\u2212 outer VLAN 100, \u22124 bytes');
+    // The underlay's own ARP is not in the tunnel: its one Ethernet header is the tagged one.
+    const arp = t.result.flows.find((f) => f.name.startsWith('ARP who-has 10.211.55.123'))!;
+    expect(arp.hops[0]!.changes).toEqual([
+      { field: 'vlan.id', from: 100, to: null },
+      { field: 'frame.len', from: 46, to: 42 },
+    ]);
+  });
+});
+
 describe('trace: clocks', () => {
   // In the run's scratch folder: removed at the end even when a filter skips these tests (and their hooks).
   const dir = scratchDir('skew-');
