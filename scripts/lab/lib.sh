@@ -326,17 +326,17 @@ cap_stop() {
 }
 
 # The eight standard capture points of a two-node experiment.
-# cap_path BRIDGE VXDEV
+# cap_path BRIDGE VXDEV [TCPDUMP-OPTION ...]
 cap_path() {
-  local br=$1 vx=$2
-  cap_start ns1 veth1a "$STAGE/ns1-veth1a.pcap"
-  cap_start node1 "$br" "$STAGE/node1-$br.pcap"
-  cap_start node1 "$vx" "$STAGE/node1-$vx.pcap"
-  cap_start node1 eth0 "$STAGE/node1-eth0.pcap"
-  cap_start node2 eth0 "$STAGE/node2-eth0.pcap"
-  cap_start node2 "$vx" "$STAGE/node2-$vx.pcap"
-  cap_start node2 "$br" "$STAGE/node2-$br.pcap"
-  cap_start ns2 veth2a "$STAGE/ns2-veth2a.pcap"
+  local br=$1 vx=$2; shift 2   # the rest: tcpdump options for every capture
+  cap_start ns1 veth1a "$STAGE/ns1-veth1a.pcap" "$@"
+  cap_start node1 "$br" "$STAGE/node1-$br.pcap" "$@"
+  cap_start node1 "$vx" "$STAGE/node1-$vx.pcap" "$@"
+  cap_start node1 eth0 "$STAGE/node1-eth0.pcap" "$@"
+  cap_start node2 eth0 "$STAGE/node2-eth0.pcap" "$@"
+  cap_start node2 "$vx" "$STAGE/node2-$vx.pcap" "$@"
+  cap_start node2 "$br" "$STAGE/node2-$br.pcap" "$@"
+  cap_start ns2 veth2a "$STAGE/ns2-veth2a.pcap" "$@"
 }
 
 # Read back what was really configured, for the manifest: "before" right

@@ -12,7 +12,7 @@ set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$LAB_DIR/../.." && pwd)
-ALL_SCENARIOS=(p2p-4789 flannel-8472 custom-4899 loss service-nat mtu)
+ALL_SCENARIOS=(p2p-4789 flannel-8472 custom-4899 loss service-nat mtu offload)
 
 usage() {
   cat <<EOF
@@ -57,6 +57,7 @@ need() {
 need ip iproute2
 need bridge iproute2
 need tcpdump tcpdump
+need ethtool ethtool
 need tshark tshark
 need dumpcap tshark
 need capinfos tshark
