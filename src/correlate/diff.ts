@@ -114,7 +114,9 @@ export class PacketDiff {
   onlyB = 0;
   /** Packets only in A whose flow (or another to the same place) did reach B. */
   lost = 0;
-  readonly onlyAListed: (DiffPacket & { lost: boolean })[] = [];
+  /** TCP segments only in A whose bytes reached B in other segments (GSO/GRO). */
+  resegmented = 0;
+  readonly onlyAListed: (DiffPacket & { lost: boolean; resegmented: boolean })[] = [];
   readonly onlyBListed: DiffPacket[] = [];
   private readonly patterns = new ChangePatterns();
   /** Per flow id: its ways of changing, with the first few packets of each. */
@@ -126,7 +128,7 @@ export class PacketDiff {
     private readonly b: number,
   ) {}
 
-  add({ journey, flow, store, lost }: DecidedJourney): void {
+  add({ journey, flow, store, lost, resegmented }: DecidedJourney): void {
     const sightings = journey.sightings;
     const first = sightings[0]!;
     if (sightings.length === 1) {
@@ -134,7 +136,8 @@ export class PacketDiff {
       if (point === this.a) {
         this.onlyA += 1;
         if (lost !== null) this.lost += 1;
-        if (this.onlyAListed.length < LISTED) this.onlyAListed.push({ ...briefOf(journey.id, flow, store, first), lost: lost !== null });
+        if (resegmented !== null) this.resegmented += 1;
+        if (this.onlyAListed.length < LISTED) this.onlyAListed.push({ ...briefOf(journey.id, flow, store, first), lost: lost !== null, resegmented: resegmented !== null });
       } else if (point === this.b) {
         this.onlyB += 1;
         if (this.onlyBListed.length < LISTED) this.onlyBListed.push(briefOf(journey.id, flow, store, first));

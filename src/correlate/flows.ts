@@ -4,6 +4,7 @@ import { FlowIndex } from './flow-index.js';
 import { type Journey, JourneyPool } from './journeys.js';
 import { LatencySample } from './latency.js';
 import { orderSightings, sameInstant } from './path.js';
+import { SegmentLog } from './resegmentation.js';
 import { Kind, NONE, type Sighting, type SightingStore } from './sighting.js';
 
 /** One sighting of a traced packet, with what changed since the previous one. */
@@ -27,6 +28,11 @@ export interface TracedPacket {
    * larger than the next device's MTU, without DF).
    */
   readonly fragmented: { readonly after: number; readonly before: number } | null;
+  /**
+   * Not lost but cut or joined: a TCP segment whose bytes were seen at `before` in other
+   * packets (segmentation or receive offload, GSO/GRO: see resegmentation.ts).
+   */
+  readonly resegmented: { readonly after: number; readonly before: number } | null;
   /** Points between its first and last sighting where it was not captured. */
   readonly missed: readonly number[];
 }
@@ -41,6 +47,7 @@ export interface DecidedJourney {
   readonly store: SightingStore;
   readonly lost: TracedPacket['lost'];
   readonly fragmented: TracedPacket['fragmented'];
+  readonly resegmented: TracedPacket['resegmented'];
   readonly missed: readonly number[];
 }
 
@@ -89,6 +96,8 @@ export class Hop {
 export class Flow {
   packets = 0;
   lost = 0;
+  /** Its TCP segments cut or joined on the way (GSO/GRO), which are not lost. */
+  resegmented = 0;
   firstNs = Infinity;
   lastNs = -Infinity;
   /** VNIs its packets were seen with (almost always one), in the order first seen. */
@@ -262,6 +271,8 @@ export class FlowTable {
   private differing = new Int32Array(16);
   /** Recent fragments by point, protocol and IP ID, with when they were seen. */
   private readonly fragments = new Map<string, number>();
+  /** Recent TCP segments of journeys that did not cross their whole path. */
+  private readonly segments: SegmentLog;
   private readonly position: readonly number[];
   private readonly tickNs: readonly number[];
   private readonly spans: readonly CaptureSpan[];
@@ -289,7 +300,8 @@ export class FlowTable {
     this.onDecided = options.onDecided;
     this.journeys = options.journeys;
     this.forLossesOnly = options.forLossesOnly ?? false;
-    this.decided = { journey: null as unknown as Journey, flow: this.directions[0], store, lost: null, fragmented: null, missed: NOTHING_MISSED };
+    this.segments = new SegmentLog(store, options.windowNs);
+    this.decided = { journey: null as unknown as Journey, flow: this.directions[0], store, lost: null, fragmented: null, resegmented: null, missed: NOTHING_MISSED };
   }
 
   add(journey: Journey): void {
@@ -318,6 +330,7 @@ export class FlowTable {
     for (const slot of sightings) {
       if (store.fragment[slot] === 1) this.fragments.set(fragmentKey(store, store.point[slot]!, slot), store.correctedNs[slot]!);
     }
+    if (sightings.length < flow.path.length) this.segments.note(journey);
     journey.flow = flow;
     this.pending.push(journey);
   }
@@ -406,6 +419,7 @@ export class FlowTable {
       this.pending = pending.slice(head);
       head = 0;
       for (const [key, seenNs] of this.fragments) if (seenNs < limit - this.windowNs) this.fragments.delete(key);
+      this.segments.forgetBefore(limit - this.windowNs);
     }
     this.pendingHead = head;
   }
@@ -485,12 +499,16 @@ export class FlowTable {
     const at = path.indexOf(lastPoint);
     let lost: TracedPacket['lost'] = null;
     let fragmented: TracedPacket['fragmented'] = null;
+    let resegmented: TracedPacket['resegmented'] = null;
     if (at >= 0 && at < path.length - 1) {
       const next = path[at + 1]!;
       const span = this.spans[next]!;
       const fragmentSeen = this.fragments.get(fragmentKey(store, next, last));
       if (store.fragment[last] !== 1 && fragmentSeen !== undefined && Math.abs(fragmentSeen - lastNs) <= this.windowNs) {
         fragmented = { after: lastPoint, before: next };
+      } else if (this.segments.carriedElsewhere(last, lastPoint, next)) {
+        resegmented = { after: lastPoint, before: next };
+        flow.resegmented += 1;
       } else if (span.startNs <= lastNs && span.endNs >= lastNs + this.expectedDelay(guide, lastPoint, next)) {
         lost = { after: lastPoint, before: next };
         flow.lost += 1;
@@ -511,6 +529,7 @@ export class FlowTable {
       decided.flow = flow;
       decided.lost = lost;
       decided.fragmented = fragmented;
+      decided.resegmented = resegmented;
       decided.missed = missed;
       this.onDecided(decided);
       return;
@@ -523,7 +542,7 @@ export class FlowTable {
         changes: previous === NONE ? [] : changesBetween(store, previous, slot),
       };
     });
-    this.onPacket({ id: journey.id, flow, sightings: traced, lost, fragmented, missed });
+    this.onPacket({ id: journey.id, flow, sightings: traced, lost, fragmented, resegmented, missed });
   }
 }
 

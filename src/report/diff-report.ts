@@ -34,7 +34,7 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
   const matched = diff.forward.matched + diff.backward.matched;
   parts.push(
     `${matched} matched (${diff.forward.matched} A\u2192B, ${diff.backward.matched} B\u2192A), ` +
-      `${diff.onlyA} only in A (${diff.lost} of them lost: their flow reaches B), ${diff.onlyB} only in B`,
+      `${diff.onlyA} only in A (${diff.lost} of them lost: their flow reaches B${resegmentedText(diff)}), ${diff.onlyB} only in B`,
   );
   const forward = direction(`A\u2192B (${a} \u2192 ${b})`, diff.forward);
   if (forward.length > 0) parts.push(forward.join('\n'));
@@ -49,7 +49,7 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
     );
   }
   if (diff.onlyA > 0) {
-    const lines = diff.onlyAListed.slice(0, SHOWN).map((p) => `    A #${p.frame} ${p.flowName} ${p.name}${p.lost ? '  LOST' : ''}`);
+    const lines = diff.onlyAListed.slice(0, SHOWN).map((p) => `    A #${p.frame} ${p.flowName} ${p.name}${p.lost ? '  LOST' : p.resegmented ? '  resegmented' : ''}`);
     parts.push([`Only in A (lost or filtered): ${diff.onlyA}`, ...lines, ...more(diff.onlyA, lines.length)].join('\n'));
   }
   if (diff.onlyB > 0) {
@@ -57,6 +57,11 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
     parts.push([`Only in B (new: generated or from elsewhere): ${diff.onlyB}`, ...lines, ...more(diff.onlyB, lines.length)].join('\n'));
   }
   return parts.join('\n\n');
+}
+
+/** "; 5 resegmented: ..." when TCP segments only in A reached B cut or joined, else nothing. */
+function resegmentedText(diff: PacketDiff): string {
+  return diff.resegmented === 0 ? '' : `; ${diff.resegmented} resegmented: their bytes reached B in other segments (GSO/GRO)`;
 }
 
 const more = (total: number, shown: number): string[] => (total > shown ? [`    ... and ${total - shown} more (--format json lists up to 1000)`] : []);
@@ -82,7 +87,7 @@ export function diffJson(result: TraceResult, diff: PacketDiff, a: string, b: st
     clock: result.clock.map(clockJson),
     forward: directionJson(diff.forward),
     backward: directionJson(diff.backward),
-    onlyA: { count: diff.onlyA, lost: diff.lost, packets: diff.onlyAListed },
+    onlyA: { count: diff.onlyA, lost: diff.lost, resegmented: diff.resegmented, packets: diff.onlyAListed },
     onlyB: { count: diff.onlyB, packets: diff.onlyBListed },
     odd: diff.odd,
   };

@@ -44,7 +44,7 @@ export class TraceJsonWriter {
    * record per sighting and no string for the packet (building one and encoding it took a fifth
    * of a JSON trace). Each point label and way of changing is encoded once.
    */
-  decided({ journey, flow, store, lost, fragmented, missed }: DecidedJourney): void {
+  decided({ journey, flow, store, lost, fragmented, resegmented, missed }: DecidedJourney): void {
     const labels = this.labelBytes();
     const sightings = journey.sightings;
     const name = JSON.stringify(packetNameAt(store, sightings[0]!));
@@ -101,6 +101,8 @@ export class TraceJsonWriter {
     pos = writeHop(buf, pos, lost, labels);
     pos = writeBytes(buf, pos, FRAGMENTED);
     pos = writeHop(buf, pos, fragmented, labels);
+    pos = writeBytes(buf, pos, RESEGMENTED);
+    pos = writeHop(buf, pos, resegmented, labels);
     pos = writeBytes(buf, pos, MISSED);
     for (let i = 0; i < missed.length; i++) {
       if (i > 0) buf[pos++] = COMMA;
@@ -210,6 +212,7 @@ const LENGTH_CHANGE_FROM = ascii('{"field":"frame.len","from":');
 const LENGTH_CHANGE_TO = ascii(',"to":');
 const LOST = ascii('],"lost":');
 const FRAGMENTED = ascii(',"fragmented":');
+const RESEGMENTED = ascii(',"resegmented":');
 const MISSED = ascii(',"missed":[');
 const PACKET_END = ascii(']}\n');
 const HOP_AFTER = ascii('{"after":');
@@ -242,7 +245,7 @@ function writeMacOrNull(buf: Uint8Array, pos: number, mac: number): number {
   return mac < 0 ? writeBytes(buf, pos, NULL) : writeMacString(buf, pos, mac);
 }
 
-/** `lost` or `fragmented`: null, or the two points the packet went missing between. */
+/** `lost`, `fragmented` or `resegmented`: null, or the two points the packet went missing between. */
 function writeHop(buf: Uint8Array, pos: number, hop: { after: number; before: number } | null, labels: readonly Uint8Array[]): number {
   if (hop === null) return writeBytes(buf, pos, NULL);
   pos = writeBytes(buf, pos, HOP_AFTER);
@@ -276,6 +279,7 @@ export function flowJson(flow: Flow, labels: readonly string[], directionKnown =
     path: flow.path.map((p) => labels[p]),
     packets: flow.packets,
     lost: flow.lost,
+    resegmented: flow.resegmented,
     hops: flow.hops.map((hop) => ({
       from: labels[hop.from],
       to: labels[hop.to],

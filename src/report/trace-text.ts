@@ -64,7 +64,7 @@ export function totalsText(result: TraceResult, losses: LossLog): string {
 /** One flow as a ladder: the path down, a row per point, losses between the rows. */
 export function flowText(flow: Flow, labels: readonly string[], losses: readonly LossGroup[]): string {
   const vni = flow.vnis.length > 0 ? `, VNI ${flow.vnis.join(', ')}` : '';
-  const lost = flow.lost > 0 ? `, ${flow.lost} lost` : '';
+  const lost = `${flow.lost > 0 ? `, ${flow.lost} lost` : ''}${flow.resegmented > 0 ? `, ${flow.resegmented} resegmented on the way (GSO/GRO)` : ''}`;
   const lines = [`${flow.name}${vni}: ${counted(flow.packets, 'packet')}${lost}`];
   const width = Math.max(...flow.path.map((p) => labels[p]!.length));
   const hops = new Map(flow.hops.map((h) => [h.to, h]));
@@ -121,6 +121,7 @@ export function packetText(packet: TracedPacket, labels: readonly string[], base
   let fate = '';
   if (packet.lost !== null) fate = `  LOST before ${labels[packet.lost.before]}`;
   else if (packet.fragmented !== null) fate = `  fragmented before ${labels[packet.fragmented.before]}`;
+  else if (packet.resegmented !== null) fate = `  resegmented before ${labels[packet.resegmented.before]} (GSO/GRO)`;
   if (packet.missed.length > 0) fate += `  (not captured at ${packet.missed.map((p) => labels[p]).join(', ')})`;
   const time = clockTime(baseNs + BigInt(first.timeNs));
   return `${time} ${packet.flow.name} ${packetName(first)}: ${steps.join(' \u2192 ')}${fate}`;

@@ -48,7 +48,7 @@ describe('vxdump trace', () => {
     expect(typeof node2.offsetNs).toBe('string');
   });
 
-  it.each(['p2p-4789', 'loss', 'service-nat', 'mtu'])('%s: the JSON packets say what the library traced, sighting by sighting', (name) => {
+  it.each(['p2p-4789', 'loss', 'service-nat', 'mtu', 'offload'])('%s: the JSON packets say what the library traced, sighting by sighting', (name) => {
     const doc = JSON.parse(vxdump('trace', ...scenarioFiles(name), '-p', String(readManifest(name).vxlan.udpPort), '-f', 'json').stdout);
     const t = traceScenario(name);
     const label = (p: number) => t.labels[p];
@@ -70,6 +70,7 @@ describe('vxdump trace', () => {
       })),
       lost: hop(p.lost),
       fragmented: hop(p.fragmented),
+      resegmented: hop(p.resegmented),
       missed: p.missed.map(label),
     }));
     expect(doc.packets.map(({ name: _, ...rest }: { name: string }) => rest)).toEqual(expected);
@@ -179,6 +180,19 @@ describe('vxdump diff', () => {
     expect(names(doc.onlyB)).toContain('ICMP 10.244.2.2 \u2192 10.244.1.2 id 19570: echo reply seq 1');
     expect(doc.onlyA.lost).toBe(0);
     expect(doc.onlyA.packets.filter((p: { lost: boolean }) => p.lost)).toEqual([]);
+  });
+
+  it('offload node2/flannel.1 → node2/eth0: the server\'s large segments, cut at eth0, are resegmented, not lost, and --fail-on-loss passes', () => {
+    const args = [fixture('offload', 'node2-flannel.1.pcap'), fixture('offload', 'node2-eth0.pcap')];
+    const run = vxdump('diff', ...args, '-f', 'json');
+    expect(run.status).toBe(0);
+    const doc = JSON.parse(run.stdout);
+    const large = doc.onlyA.packets.filter((p: { name: string }) => Number(/ len (\d+)/.exec(p.name)?.[1]) > 1400);
+    expect(large.length).toBeGreaterThan(0);
+    expect(doc.onlyA.packets).toEqual(large.map((p: object) => ({ ...p, lost: false, resegmented: true })));
+    expect([doc.onlyA.lost, doc.onlyA.resegmented]).toEqual([0, large.length]);
+    expect(vxdump('diff', ...args, '--fail-on-loss').status).toBe(0);
+    expect(vxdump('diff', ...args).stdout).toContain(`${large.length} resegmented: their bytes reached B in other segments (GSO/GRO)`);
   });
 
   it.each([

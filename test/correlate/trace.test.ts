@@ -209,6 +209,7 @@ describe('trace: flows, NAT and losses', () => {
     expect([...first.varying]).toEqual(['ip.dst', 'tcp.dstport']);
     expect(describeChanges(first.changes, [...first.varying])).toBe('varies: ip.dst, tcp.dstport');
   });
+
   it('names the loss scenario\'s lost requests (seq 2 and 4) between node2/eth0 and node2/vxlan11, and nothing else', () => {
     const t = scenario('loss');
     const truth = readManifest('loss').loss!.requests;
@@ -230,12 +231,38 @@ describe('trace: flows, NAT and losses', () => {
     expect(mtu.packets.filter((p) => p.fragmented !== null).map((p) => mtu.labels[p.fragmented!.before]).sort()).toEqual(['node1/vxlan11', 'node2/vxlan11']);
   });
 
+  it('offload: loses no byte of the download where node2/eth0 cut the server\'s segments and node1/flannel.1 joined them', () => {
+    const t = scenario('offload');
+    expect(t.losses.total).toBe(0);
+    const download = t.packets.filter((p) => p.flow.name.startsWith('TCP 10.244.2.2:80') && p.sightings[0]!.sighting.payloadLength > 0);
+    // The cut happened: the segments before node2/eth0 are not those after it.
+    const resegmented = download.filter((p) => p.resegmented !== null);
+    expect(resegmented.length).toBeGreaterThan(0);
+    for (const p of resegmented) expect([t.labels[p.resegmented!.after], t.labels[p.resegmented!.before]]).toEqual(['node1/eth0', 'node1/flannel.1']);
+    // Every byte of the response is seen at every point, whatever the segments.
+    const bytesAt = (label: string) => {
+      const ranges = download.flatMap((p) => p.sightings.filter((s) => t.labels[s.sighting.point] === label).map(({ sighting: s }) => [s.seq, s.seq + s.payloadLength] as const));
+      ranges.sort((a, b) => a[0] - b[0]);
+      const joined: [number, number][] = [];
+      for (const [start, end] of ranges) {
+        const last = joined[joined.length - 1];
+        if (last !== undefined && start <= last[1]) last[1] = Math.max(last[1], end);
+        else joined.push([start, end]);
+      }
+      return joined;
+    };
+    const atServer = bytesAt('ns2/veth2a');
+    expect(atServer).toHaveLength(1);
+    expect(atServer[0]![1] - atServer[0]![0]).toBeGreaterThan(40_000);
+    for (const label of t.labels) expect(bytesAt(label), label).toEqual(atServer);
+  });
+
   it('decides the same losses, fragments and missed points when flows count for losses only (as diff asks)', () => {
     for (const name of SCENARIOS) {
       const files = scenarioFiles(name).map(parsePointArgument);
       const vxlanPorts = [readManifest(name).vxlan.udpPort];
-      const verdicts = (decided: { journey: { id: number }; lost: unknown; fragmented: unknown; missed: readonly number[] }) =>
-        JSON.stringify([decided.journey.id, decided.lost, decided.fragmented, decided.missed]);
+      const verdicts = (decided: { journey: { id: number }; lost: unknown; fragmented: unknown; resegmented: unknown; missed: readonly number[] }) =>
+        JSON.stringify([decided.journey.id, decided.lost, decided.fragmented, decided.resegmented, decided.missed]);
       const full: string[] = [];
       const fullResult = trace(files, { vxlanPorts, onDecided: (d) => full.push(verdicts(d)) });
       const lean: string[] = [];
