@@ -57,7 +57,8 @@ need() {
 need ip iproute2
 need bridge iproute2
 need tcpdump tcpdump
-need ethtool ethtool
+# Only offload turns an offload off.
+[[ " ${SCENARIOS[*]} " != *" offload "* ]] || need ethtool ethtool
 need tshark tshark
 need dumpcap tshark
 need capinfos tshark
