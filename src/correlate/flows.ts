@@ -515,14 +515,28 @@ export class FlowTable {
         if (direction !== undefined) direction.lost += 1;
       }
     }
-    if (this.onDecided === undefined && this.onlyLost && lost === null) return;
     let missed = NOTHING_MISSED;
     const from = flow.path.indexOf(store.point[sightings[0]!]!);
     const to = flow.path.indexOf(lastPoint);
     if (to - from + 1 > sightings.length) {
       missed = [];
-      for (let i = from + 1; i < to; i++) if (!journey.seenAt(flow.path[i]!, store)) (missed as number[]).push(flow.path[i]!);
+      // A TCP segment cut at a point and joined again after it (GSO, then GRO) went through the
+      // gap in other packets: resegmented there, not missed.
+      let seenBefore = sightings[0]!;
+      for (let i = from + 1; i < to; i++) {
+        const point = flow.path[i]!;
+        const slot = journey.slotAt(point, store);
+        if (slot !== NONE) {
+          seenBefore = slot;
+        } else if (this.segments.carriedElsewhere(seenBefore, store.point[seenBefore]!, point)) {
+          if (resegmented === null) flow.resegmented += 1;
+          resegmented ??= { after: store.point[seenBefore]!, before: point };
+        } else {
+          (missed as number[]).push(point);
+        }
+      }
     }
+    if (this.onDecided === undefined && this.onlyLost && lost === null) return;
     if (this.onDecided !== undefined) {
       const decided = this.decided;
       decided.journey = journey;

@@ -53,6 +53,12 @@ export class Journey {
     return false;
   }
 
+  /** Its sighting at `point`, or NONE. */
+  slotAt(point: number, store: SightingStore): number {
+    for (const slot of this.sightings) if (store.point[slot] === point) return slot;
+    return NONE;
+  }
+
   /**
    * Whether a sighting can be this packet: in another VXLAN tunnel (another VNI) it is a copy
    * of the packet, not the packet (the same frame sent into two overlays).

@@ -236,9 +236,19 @@ describe('trace: flows, NAT and losses', () => {
     expect(t.losses.total).toBe(0);
     const download = t.packets.filter((p) => p.flow.name.startsWith('TCP 10.244.2.2:80') && p.sightings[0]!.sighting.payloadLength > 0);
     // The cut happened: the segments before node2/eth0 are not those after it.
+    // The server's large segments were cut at node2/eth0 and are seen again, joined, from
+    // node1/flannel.1 on; the cut ones went from node2/eth0 to node1/eth0 and were joined.
+    const hop = (p: TracedPacket) => [t.labels[p.resegmented!.after], t.labels[p.resegmented!.before]];
+    const points = (p: TracedPacket) => p.sightings.map((s) => t.labels[s.sighting.point]);
+    const large = download.filter((p) => p.sightings[0]!.sighting.payloadLength > 1400);
+    const cut = download.filter((p) => !points(p).includes('ns2/veth2a'));
+    expect(large.length).toBeGreaterThan(0);
+    expect(cut.length).toBeGreaterThan(large.length);
+    for (const p of large) expect([hop(p), p.missed]).toEqual([['node2/flannel.1', 'node2/eth0'], []]);
+    for (const p of cut) expect([points(p), hop(p)]).toEqual([['node2/eth0', 'node1/eth0'], ['node1/eth0', 'node1/flannel.1']]);
     const resegmented = download.filter((p) => p.resegmented !== null);
-    expect(resegmented.length).toBeGreaterThan(0);
-    for (const p of resegmented) expect([t.labels[p.resegmented!.after], t.labels[p.resegmented!.before]]).toEqual(['node1/eth0', 'node1/flannel.1']);
+    expect(resegmented).toHaveLength(large.length + cut.length);
+    expect(t.result.flows.reduce((n, f) => n + f.resegmented, 0)).toBe(resegmented.length);
     // Every byte of the response is seen at every point, whatever the segments.
     const bytesAt = (label: string) => {
       const ranges = download.flatMap((p) => p.sightings.filter((s) => t.labels[s.sighting.point] === label).map(({ sighting: s }) => [s.seq, s.seq + s.payloadLength] as const));
