@@ -114,10 +114,11 @@ export class PacketDiff {
   onlyB = 0;
   /** Packets only in A whose flow (or another to the same place) did reach B. */
   lost = 0;
-  /** TCP segments only in A whose bytes reached B in other segments (GSO/GRO). */
+  /** TCP segments only in A whose bytes reached B in other segments (GSO/GRO), and the same only in B. */
   resegmented = 0;
+  resegmentedB = 0;
   readonly onlyAListed: (DiffPacket & { lost: boolean; resegmented: boolean })[] = [];
-  readonly onlyBListed: DiffPacket[] = [];
+  readonly onlyBListed: (DiffPacket & { resegmented: boolean })[] = [];
   private readonly patterns = new ChangePatterns();
   /** Per flow id: its ways of changing, with the first few packets of each. */
   private readonly waysOf: (FlowWays | undefined)[] = [];
@@ -140,7 +141,8 @@ export class PacketDiff {
         if (this.onlyAListed.length < LISTED) this.onlyAListed.push({ ...briefOf(journey.id, flow, store, first), lost: lost !== null, resegmented: resegmented !== null });
       } else if (point === this.b) {
         this.onlyB += 1;
-        if (this.onlyBListed.length < LISTED) this.onlyBListed.push(briefOf(journey.id, flow, store, first));
+        if (resegmented !== null) this.resegmentedB += 1;
+        if (this.onlyBListed.length < LISTED) this.onlyBListed.push({ ...briefOf(journey.id, flow, store, first), resegmented: resegmented !== null });
       }
       return;
     }

@@ -471,6 +471,20 @@ export class FlowTable {
     return flow;
   }
 
+  /**
+   * A TCP segment first seen past the start of its flow's path whose bytes the point before saw
+   * in other packets: a piece of a segment cut there, or segments joined there. That hop, or null.
+   */
+  private resegmentedBefore(journey: Journey, flow: Flow): TracedPacket['resegmented'] {
+    const store = this.store;
+    const first = journey.sightings[0]!;
+    const firstPoint = store.point[first]!;
+    const at = flow.path.indexOf(firstPoint);
+    if (at <= 0) return null;
+    const before = flow.path[at - 1]!;
+    return this.segments.carriedElsewhere(first, firstPoint, before) ? { after: before, before: firstPoint } : null;
+  }
+
   private decide(journey: Journey, flow: Flow): void {
     const store = this.store;
     const sightings = journey.sightings;
@@ -499,7 +513,8 @@ export class FlowTable {
     const at = path.indexOf(lastPoint);
     let lost: TracedPacket['lost'] = null;
     let fragmented: TracedPacket['fragmented'] = null;
-    let resegmented: TracedPacket['resegmented'] = null;
+    // Cut or joined on the way (GSO/GRO): the first hop over which its bytes went in other packets.
+    let resegmented = this.resegmentedBefore(journey, flow);
     if (at >= 0 && at < path.length - 1) {
       const next = path[at + 1]!;
       const span = this.spans[next]!;
@@ -507,8 +522,7 @@ export class FlowTable {
       if (store.fragment[last] !== 1 && fragmentSeen !== undefined && Math.abs(fragmentSeen - lastNs) <= this.windowNs) {
         fragmented = { after: lastPoint, before: next };
       } else if (this.segments.carriedElsewhere(last, lastPoint, next)) {
-        resegmented = { after: lastPoint, before: next };
-        flow.resegmented += 1;
+        resegmented ??= { after: lastPoint, before: next };
       } else if (span.startNs <= lastNs && span.endNs >= lastNs + this.expectedDelay(guide, lastPoint, next)) {
         lost = { after: lastPoint, before: next };
         flow.lost += 1;
@@ -529,13 +543,13 @@ export class FlowTable {
         if (slot !== NONE) {
           seenBefore = slot;
         } else if (this.segments.carriedElsewhere(seenBefore, store.point[seenBefore]!, point)) {
-          if (resegmented === null) flow.resegmented += 1;
           resegmented ??= { after: store.point[seenBefore]!, before: point };
         } else {
           (missed as number[]).push(point);
         }
       }
     }
+    if (resegmented !== null) flow.resegmented += 1;
     if (this.onDecided === undefined && this.onlyLost && lost === null) return;
     if (this.onDecided !== undefined) {
       const decided = this.decided;

@@ -34,7 +34,8 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
   const matched = diff.forward.matched + diff.backward.matched;
   parts.push(
     `${matched} matched (${diff.forward.matched} A\u2192B, ${diff.backward.matched} B\u2192A), ` +
-      `${diff.onlyA} only in A (${diff.lost} of them lost: their flow reaches B${resegmentedText(diff)}), ${diff.onlyB} only in B`,
+      `${diff.onlyA} only in A (${diff.lost} of them lost: their flow reaches B${resegmentedText(diff.resegmented, 'B')}), ` +
+      `${diff.onlyB} only in B${diff.resegmentedB === 0 ? '' : ` (${resegmentedText(diff.resegmentedB, 'A').slice(2)})`}`,
   );
   const forward = direction(`A\u2192B (${a} \u2192 ${b})`, diff.forward);
   if (forward.length > 0) parts.push(forward.join('\n'));
@@ -53,15 +54,15 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
     parts.push([`Only in A (lost or filtered): ${diff.onlyA}`, ...lines, ...more(diff.onlyA, lines.length)].join('\n'));
   }
   if (diff.onlyB > 0) {
-    const lines = diff.onlyBListed.slice(0, SHOWN).map((p) => `    B #${p.frame} ${p.flowName} ${p.name}`);
+    const lines = diff.onlyBListed.slice(0, SHOWN).map((p) => `    B #${p.frame} ${p.flowName} ${p.name}${p.resegmented ? '  resegmented' : ''}`);
     parts.push([`Only in B (new: generated or from elsewhere): ${diff.onlyB}`, ...lines, ...more(diff.onlyB, lines.length)].join('\n'));
   }
   return parts.join('\n\n');
 }
 
-/** "; 5 resegmented: ..." when TCP segments only in A reached B cut or joined, else nothing. */
-function resegmentedText(diff: PacketDiff): string {
-  return diff.resegmented === 0 ? '' : `; ${diff.resegmented} resegmented: their bytes reached B in other segments (GSO/GRO)`;
+/** "; 5 resegmented: ..." for TCP segments whose bytes the other point saw in other segments (cut or joined), else nothing. */
+function resegmentedText(count: number, other: 'A' | 'B'): string {
+  return count === 0 ? '' : `; ${count} resegmented: their bytes were at ${other} in other segments (GSO/GRO)`;
 }
 
 const more = (total: number, shown: number): string[] => (total > shown ? [`    ... and ${total - shown} more (--format json lists up to 1000)`] : []);
@@ -88,7 +89,7 @@ export function diffJson(result: TraceResult, diff: PacketDiff, a: string, b: st
     forward: directionJson(diff.forward),
     backward: directionJson(diff.backward),
     onlyA: { count: diff.onlyA, lost: diff.lost, resegmented: diff.resegmented, packets: diff.onlyAListed },
-    onlyB: { count: diff.onlyB, packets: diff.onlyBListed },
+    onlyB: { count: diff.onlyB, resegmented: diff.resegmentedB, packets: diff.onlyBListed },
     odd: diff.odd,
   };
 }

@@ -182,17 +182,29 @@ describe('vxdump diff', () => {
     expect(doc.onlyA.packets.filter((p: { lost: boolean }) => p.lost)).toEqual([]);
   });
 
-  it('offload node2/flannel.1 → node2/eth0: the server\'s large segments, cut at eth0, are resegmented, not lost, and --fail-on-loss passes', () => {
+  it('offload node2/flannel.1 → node2/eth0: the server\'s large segments, cut at eth0, and their pieces are resegmented, not lost or new', () => {
     const args = [fixture('offload', 'node2-flannel.1.pcap'), fixture('offload', 'node2-eth0.pcap')];
     const run = vxdump('diff', ...args, '-f', 'json');
     expect(run.status).toBe(0);
     const doc = JSON.parse(run.stdout);
-    const large = doc.onlyA.packets.filter((p: { name: string }) => Number(/ len (\d+)/.exec(p.name)?.[1]) > 1400);
+    const length = (p: { name: string }) => Number(/ len (\d+)/.exec(p.name)?.[1]);
+    const large = doc.onlyA.packets.filter((p: { name: string }) => length(p) > 1400);
     expect(large.length).toBeGreaterThan(0);
     expect(doc.onlyA.packets).toEqual(large.map((p: object) => ({ ...p, lost: false, resegmented: true })));
     expect([doc.onlyA.lost, doc.onlyA.resegmented]).toEqual([0, large.length]);
+    // Only in B: the pieces (each at most the MTU's worth), and the underlay's ARP, which is new.
+    const pieces = doc.onlyB.packets.filter((p: { resegmented: boolean }) => p.resegmented);
+    expect(pieces.length).toBeGreaterThan(large.length);
+    for (const p of pieces) expect(length(p)).toBeLessThanOrEqual(1400);
+    expect(doc.onlyB.packets.filter((p: { resegmented: boolean }) => !p.resegmented).map((p: { flowName: string }) => p.flowName)).toEqual([
+      expect.stringMatching(/^ARP who-has/),
+      expect.stringMatching(/^ARP .* is-at/),
+    ]);
+    expect(doc.onlyB.resegmented).toBe(pieces.length);
     expect(vxdump('diff', ...args, '--fail-on-loss').status).toBe(0);
-    expect(vxdump('diff', ...args).stdout).toContain(`${large.length} resegmented: their bytes reached B in other segments (GSO/GRO)`);
+    const text = vxdump('diff', ...args).stdout;
+    expect(text).toContain(`${large.length} resegmented: their bytes were at B in other segments (GSO/GRO)`);
+    expect(text).toContain(`(${pieces.length} resegmented: their bytes were at A in other segments (GSO/GRO))`);
   });
 
   it.each([

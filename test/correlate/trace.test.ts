@@ -237,7 +237,8 @@ describe('trace: flows, NAT and losses', () => {
     const download = t.packets.filter((p) => p.flow.name.startsWith('TCP 10.244.2.2:80') && p.sightings[0]!.sighting.payloadLength > 0);
     // The cut happened: the segments before node2/eth0 are not those after it.
     // The server's large segments were cut at node2/eth0 and are seen again, joined, from
-    // node1/flannel.1 on; the cut ones went from node2/eth0 to node1/eth0 and were joined.
+    // node1/flannel.1 on; the pieces went from node2/eth0 to node1/eth0 and were joined there.
+    // Both were first resegmented over the hop into node2/eth0.
     const hop = (p: TracedPacket) => [t.labels[p.resegmented!.after], t.labels[p.resegmented!.before]];
     const points = (p: TracedPacket) => p.sightings.map((s) => t.labels[s.sighting.point]);
     const large = download.filter((p) => p.sightings[0]!.sighting.payloadLength > 1400);
@@ -245,7 +246,7 @@ describe('trace: flows, NAT and losses', () => {
     expect(large.length).toBeGreaterThan(0);
     expect(cut.length).toBeGreaterThan(large.length);
     for (const p of large) expect([hop(p), p.missed]).toEqual([['node2/flannel.1', 'node2/eth0'], []]);
-    for (const p of cut) expect([points(p), hop(p)]).toEqual([['node2/eth0', 'node1/eth0'], ['node1/eth0', 'node1/flannel.1']]);
+    for (const p of cut) expect([points(p), hop(p), p.lost]).toEqual([['node2/eth0', 'node1/eth0'], ['node2/flannel.1', 'node2/eth0'], null]);
     const resegmented = download.filter((p) => p.resegmented !== null);
     expect(resegmented).toHaveLength(large.length + cut.length);
     expect(t.result.flows.reduce((n, f) => n + f.resegmented, 0)).toBe(resegmented.length);
