@@ -51,7 +51,8 @@ export class TraceJsonWriter {
     // Each hop's changes first: their bytes are cached, and their length sizes the room needed.
     const hopChanges = this.hopChanges;
     const hopBytes = this.hopBytes;
-    let room = PACKET_ROOM + name.length * 3 + (missed.length + 4) * this.longestLabel + sightings.length * (SIGHTING_ROOM + this.longestLabel);
+    // Labels: the missed points, and two each for lost, fragmented and resegmented.
+    let room = PACKET_ROOM + name.length * 3 + (missed.length + 6) * this.longestLabel + sightings.length * (SIGHTING_ROOM + this.longestLabel);
     for (let i = 1; i < sightings.length; i++) {
       const pattern = this.patterns.of(store, sightings[i - 1]!, sightings[i]!);
       hopChanges[i] = pattern;
