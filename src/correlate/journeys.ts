@@ -13,6 +13,8 @@ export class Journey {
   readonly sightings: number[] = [];
   id = 0;
   identity = 0;
+  /** The payload hash of its sightings that have one (SightingStore.payloadHash), or NONE. */
+  payloadHash = NONE;
   firstNs = 0;
   lastNs = 0;
   /** Travels along the point order (set by orderSightings). */
@@ -39,6 +41,7 @@ export class Journey {
     sightings.push(first);
     this.id = id;
     this.identity = identity;
+    this.payloadHash = NONE;
     this.firstNs = timeNs;
     this.lastNs = timeNs;
     this.forward = true;
@@ -120,22 +123,27 @@ export class JourneyMatcher {
     const store = this.store;
     const now = store.correctedNs[slot]!;
     const identity = store.identity[slot]!;
+    const payload = store.payloadHash[slot]!;
     const point = store.point[slot]!;
     this.completeBefore(now - this.windowNs);
     const key = smallKey(identity);
     const newest = this.open.get(key);
     // Complete journeys are cut out of the chains (completeBefore): every candidate is open.
     for (let candidate = newest ?? null; candidate !== null; candidate = candidate.twin) {
-      // Another packet whose identity shares the key's bits.
+      // Another packet whose identity shares the key's bits, or whose headers agree but its
+      // payload differs (where both captures hold it).
       if (candidate.identity !== identity) continue;
+      if (payload !== NONE && candidate.payloadHash !== NONE && payload !== candidate.payloadHash) continue;
       // Older copies are out of reach too.
       if (Math.abs(now - candidate.lastNs) > this.windowNs) break;
       if (!candidate.seenAt(point, store) && candidate.accepts(slot, store)) {
         candidate.add(slot, now);
+        if (candidate.payloadHash === NONE) candidate.payloadHash = payload;
         return;
       }
     }
     const journey = this.pool.take().start(this.nextId++, identity, slot, now);
+    journey.payloadHash = payload;
     journey.twin = newest ?? null;
     this.open.set(key, journey);
     this.queue.push(journey);

@@ -50,6 +50,11 @@ const FIELD_NAMES = [
   'length',
   /** What survives every hop (see SightingStore.add). */
   'identity',
+  /**
+   * A hash of the first payload bytes of an IPv4 packet (see addIpv4), NONE where the capture
+   * cut the frame before them (a snap length): what tells apart packets whose headers agree.
+   */
+  'payloadHash',
   'kind',
   /** Outermost VXLAN header and the underlay around it. */
   'vni',
@@ -134,6 +139,7 @@ export class SightingStore {
   correctedNs = NO_COLUMN;
   length = NO_COLUMN;
   identity = NO_COLUMN;
+  payloadHash = NO_COLUMN;
   kind = NO_COLUMN;
   vni = NO_COLUMN;
   outerEthSrc = NO_COLUMN;
@@ -268,6 +274,7 @@ export class SightingStore {
     this.seq[at] = NONE;
     this.ack[at] = NONE;
     this.payloadLength[at] = NONE;
+    this.payloadHash[at] = NONE;
     this.point[at] = point;
     this.frame[at] = packet.frame.index;
     this.timeNs[at] = timeNs;
@@ -350,9 +357,13 @@ export class SightingStore {
    * The innermost IPv4 header and its transport. Identity takes only what no hop changes: not
    * the TTL and header checksum (routers), not addresses and ports (NAT), not the TCP/UDP
    * checksum (NAT, and offload leaves it unfilled at some points and not at others). What is
-   * left (IP ID, length, fragment, protocol, TCP sequence and flags, ICMP type and sequence, and
-   * the first bytes of payload) tells a retransmission from the original, since Linux gives the
-   * copy a new IP ID, and two flows whose IP IDs collide apart, since their payloads differ.
+   * left (IP ID, length, fragment, protocol, TCP sequence and flags, ICMP type and sequence)
+   * tells a retransmission from the original, since Linux gives the copy a new IP ID.
+   *
+   * The first bytes of payload tell apart two packets whose headers agree (IP IDs that collide,
+   * or are 0, as for UDP with DF). They are kept apart from the identity, in payloadHash: a
+   * capture with a snap length (`tcpdump -s 128`) may not hold them at one point and hold them
+   * at the next, and the packet must match all the same.
    */
   private addIpv4(at: number, packet: Packet, bytes: Uint8Array): void {
     const ip = packet.innerIpv4!;
@@ -367,14 +378,15 @@ export class SightingStore {
     hash.add(ip.totalLength);
     hash.add((ip.flags << 13) | ip.fragOffset);
 
+    // Where the payload ends as the IP header says, captured or not.
+    const ipEnd = ip.offset + ip.totalLength;
     const transport = packet.transport;
     if (transport === undefined) {
       const start = ip.offset + ip.length;
-      hash.addBytes(bytes, start, Math.min(start + PAYLOAD_BYTES_HASHED, bytes.length));
+      this.payloadHash[at] = payloadHashOf(bytes, start, ipEnd);
       return;
     }
     let payloadStart: number;
-    let payloadEnd: number;
     switch (transport.protocol) {
       case 'tcp':
         this.srcPort[at] = transport.srcPort;
@@ -387,7 +399,6 @@ export class SightingStore {
         hash.add(transport.ack);
         hash.add(transport.flags);
         payloadStart = transport.offset + transport.length;
-        payloadEnd = transport.payloadEnd;
         break;
       case 'udp':
         this.srcPort[at] = transport.srcPort;
@@ -395,7 +406,6 @@ export class SightingStore {
         this.payloadLength[at] = transport.payloadLength;
         hash.add(transport.udpLength);
         payloadStart = transport.offset + 8;
-        payloadEnd = transport.payloadEnd;
         break;
       case 'icmp':
         this.typeOrFlags[at] = transport.type;
@@ -409,11 +419,10 @@ export class SightingStore {
         }
         hash.add((transport.type << 8) | transport.code);
         payloadStart = transport.offset + 8;
-        payloadEnd = transport.payloadEnd;
         // An ICMP error quotes the offending header, which NAT rewrites: only the quoted IP ID
         // and protocol are kept (bytes 4-5 and 9 of the quote).
         if (transport.isError) {
-          if (payloadStart + 10 <= payloadEnd) {
+          if (payloadStart + 10 <= transport.payloadEnd) {
             hash.add((bytes[payloadStart + 4]! << 8) | bytes[payloadStart + 5]!);
             hash.add(bytes[payloadStart + 9]!);
           }
@@ -421,7 +430,7 @@ export class SightingStore {
         }
         break;
     }
-    hash.addBytes(bytes, payloadStart, Math.min(payloadStart + PAYLOAD_BYTES_HASHED, payloadEnd, bytes.length));
+    this.payloadHash[at] = payloadHashOf(bytes, payloadStart, ipEnd);
   }
 
   /** Columns of `capacity` slots, keeping what the old ones held. */
@@ -443,6 +452,19 @@ export class SightingStore {
 }
 
 const hash = new IdentityHash();
+const payloadHasher = new IdentityHash();
+
+/**
+ * A hash of the first PAYLOAD_BYTES_HASHED bytes of the payload [start, end) (all of a shorter
+ * one), or NONE when the frame was cut before them.
+ */
+function payloadHashOf(bytes: Uint8Array, start: number, end: number): number {
+  const hashedEnd = Math.min(start + PAYLOAD_BYTES_HASHED, end);
+  if (hashedEnd > bytes.length) return NONE;
+  payloadHasher.reset();
+  payloadHasher.addBytes(bytes, start, Math.max(start, hashedEnd));
+  return payloadHasher.value();
+}
 
 /** The Linux cooked header a frame of tcpdump -i any starts with, if it has one. */
 function cookedHeader(packet: Packet): SllLayer | undefined {

@@ -355,8 +355,10 @@ function sampleCaptures(
         if (slot === NONE) continue;
         sampleSightings.push(slot);
         const sample = (samples[point.index] ??= new Map());
-        // Seen twice at one point: useless for telling clocks apart.
-        const identity = store.identity[slot]!;
+        // Seen twice at one point: useless for telling clocks apart. The payload, where the
+        // capture holds it, tells apart packets whose headers agree (an IP ID of 0).
+        const payload = store.payloadHash[slot]!;
+        const identity = payload === NONE ? store.identity[slot]! : (store.identity[slot]! + payload) % 2 ** 52;
         sample.set(identity, sample.has(identity) ? NONE : slot);
       }
     });

@@ -47,6 +47,18 @@ describe('packet identity', () => {
     expect(identityOf(segment({ seq: 1001 }))).not.toBe(original);
   });
 
+  it('keeps the payload apart from the identity, as a snap length may cut it at one point and not at another', () => {
+    const full = segment({});
+    const original = store.snapshot(slotOf(full));
+    // The same headers, another payload of the same length: IP IDs that collide.
+    const other = store.snapshot(slotOf(segment({ data: new TextEncoder().encode('PUT / HTTP/1.1\r\nHost: 10.244.2.2\r\n\r\n') })));
+    expect(other.identity).toBe(original.identity);
+    expect(other.payloadHash).not.toBe(original.payloadHash);
+    // Cut 10 bytes into the payload (tcpdump -s 76): the same identity, no payload to compare.
+    const cut = store.snapshot(store.add(dissect(frame(full.subarray(0, 76), 1, full.length)), 0, 0));
+    expect([cut.identity, cut.payloadHash]).toEqual([original.identity, NONE]);
+  });
+
   it('keeps the ICMP echo identifier out (NAT may rewrite it) but not the sequence number', () => {
     const ping = (ident: number, seq: number) =>
       eth(0x0800, ipv4({ proto: 1, id: 7, src: '10.244.1.2', dst: '10.244.2.2' }, icmp(8, 0, (ident << 16) | seq, DATA)));
@@ -119,6 +131,20 @@ describe('journey matcher', () => {
     expect(journeys.map((j) => j.sightings.map((s) => store.timeNs[s]))).toEqual([
       [0, 100],
       [200, 300],
+    ]);
+  });
+
+  it('keeps packets whose headers agree apart by their payload, and joins a sighting without one to either', () => {
+    const withPayload = (point: number, timeNs: number, payloadHash: number) => {
+      const slot = sighting(point, timeNs, 5);
+      store.payloadHash[slot] = payloadHash;
+      return slot;
+    };
+    // Two packets with the same identity, A and B, seen at point 0; point 1 saw them cut (no payload).
+    const journeys = run([withPayload(0, 0, 0xa), withPayload(0, 10, 0xb), withPayload(1, 20, 0xb), withPayload(1, 30, NONE), withPayload(2, 40, 0xa)]);
+    expect(journeys.map((j) => j.sightings.map((s) => [store.point[s], store.payloadHash[s]]))).toEqual([
+      [[0, 0xa], [1, NONE], [2, 0xa]],
+      [[0, 0xb], [1, 0xb]],
     ]);
   });
 

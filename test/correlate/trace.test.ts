@@ -529,6 +529,30 @@ describe('trace: a flow first guessed the wrong way', () => {
   });
 });
 
+describe('trace: captures with a snap length', () => {
+  it('matches what the other points saw whole from eth0 captures cut at 128 bytes (tcpdump -s 128)', () => {
+    // 128 bytes keep the outer headers, VXLAN and the inner Ethernet, IPv4 and TCP headers (with
+    // options), and cut the payload of every larger packet: the HTTP request and response.
+    const dir = scratchDir('snaplen');
+    const files = scenarioFiles('flannel-8472').map((file) => {
+      if (!file.endsWith('eth0.pcap')) return file;
+      const cut = join(dir, basename(file));
+      writeEdited(file, cut, (frame) => ({ timestampNs: frame.timestampNs, bytes: frame.bytes.subarray(0, 128) }));
+      return cut;
+    });
+    const t = traceFiles(files, { vxlanPorts: [8472] });
+    const whole = scenario('flannel-8472');
+    const paths = (x: Traced) => x.packets.map((p) => p.sightings.map((s) => `${x.labels[s.sighting.point]}#${s.sighting.frame}`).join(' '));
+    expect(paths(t)).toEqual(paths(whole));
+    expect(t.losses.total).toBe(0);
+    // The cut frames keep their length on the wire.
+    const request = t.packets.find((p) => p.flow.name.startsWith('TCP 10.244.1.2') && p.sightings[0]!.sighting.payloadLength > 0)!;
+    const atEth0 = request.sightings.find((s) => t.labels[s.sighting.point] === 'node1/eth0')!.sighting;
+    expect(atEth0.length).toBeGreaterThan(128);
+    expect(atEth0.payloadHash).toBe(NONE);
+  });
+});
+
 describe('trace: an underlay on a VLAN', () => {
   // node1's eth0 as captured on a trunk (an 802.1Q tag, VLAN 100, after the MACs); node2's
   // untagged, as behind an access port. The tag is a change of the frame, not another packet.
