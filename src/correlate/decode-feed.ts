@@ -111,6 +111,7 @@ export class DecodeFeed {
 class WorkerSource implements SightingSource {
   frames = 0;
   unidentified = 0;
+  cut = 0;
   warnings: CaptureWarning[] = [];
   /** Slots copied out so far, and those the worker has filled beyond them. */
   private consumed = 0;
@@ -220,6 +221,7 @@ class WorkerSource implements SightingSource {
     const end = this.feed.endOf(this.index);
     this.frames = end.frames;
     this.unidentified = end.unidentified;
+    this.cut = end.cut;
     this.warnings = end.warnings;
     const error = end.error;
     if (error === undefined) return;

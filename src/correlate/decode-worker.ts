@@ -1,7 +1,7 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { CaptureError } from '../capture/errors.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
-import { createDissector } from '../dissect/index.js';
+import { createDissector, isTruncated } from '../dissect/index.js';
 import { frameInterface, onInterface, type WholeInterface } from './points.js';
 import type { SightingStore } from './sighting.js';
 import { LateInterfaces, sectionOf, traceTimeNs } from './sighting-sources.js';
@@ -37,6 +37,7 @@ interface Stream {
   written: number;
   frames: number;
   unidentified: number;
+  cut: number;
   ended: boolean;
 }
 
@@ -48,9 +49,9 @@ function decodeAll(task: DecodeTask): void {
   task.streams.forEach(({ file, point, wholeInterface }, index) => {
     try {
       const late = new LateInterfaces(file, task.sampleFrames);
-      streams.push({ index, reader: openCapture(file), point, ring: rings.rings[index]!, wholeInterface, late, written: 0, frames: 0, unidentified: 0, ended: false });
+      streams.push({ index, reader: openCapture(file), point, ring: rings.rings[index]!, wholeInterface, late, written: 0, frames: 0, unidentified: 0, cut: 0, ended: false });
     } catch (error) {
-      end({ index, frames: 0, unidentified: 0 }, [], error);
+      end({ index, frames: 0, unidentified: 0, cut: 0 }, [], error);
     }
   });
   try {
@@ -64,8 +65,8 @@ function decodeAll(task: DecodeTask): void {
   }
 
   /** Tells the main thread the stream is over: the message first, then the flag it waits on. */
-  function end(stream: Pick<Stream, 'index' | 'frames' | 'unidentified'>, warnings: StreamEnd['warnings'], error?: unknown): void {
-    const message: StreamEnd = { stream: stream.index, frames: stream.frames, unidentified: stream.unidentified, warnings };
+  function end(stream: Pick<Stream, 'index' | 'frames' | 'unidentified' | 'cut'>, warnings: StreamEnd['warnings'], error?: unknown): void {
+    const message: StreamEnd = { stream: stream.index, frames: stream.frames, unidentified: stream.unidentified, cut: stream.cut, warnings };
     if (error instanceof CaptureError) message.error = { file: error.file, problem: error.problem, location: { ...error.location }, message: error.message };
     else if (error !== undefined) message.error = { message: error instanceof Error ? error.message : String(error) };
     port.postMessage(message);
@@ -91,7 +92,9 @@ function decodeAll(task: DecodeTask): void {
         stream.frames += 1;
         const timeNs = traceTimeNs(frame, task.base);
         if (stream.frames === 1) values[rings.value(stream.index, FIRST_FRAME_NS)] = timeNs;
-        if (ring.addAt(stream.written % RING_SLOTS, dissect(frame), point, timeNs)) {
+        const packet = dissect(frame);
+        if (isTruncated(packet)) stream.cut += 1;
+        if (ring.addAt(stream.written % RING_SLOTS, packet, point, timeNs)) {
           stream.written += 1;
           decoded += 1;
         } else stream.unidentified += 1;

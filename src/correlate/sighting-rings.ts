@@ -112,6 +112,8 @@ export interface StreamEnd {
   frames: number;
   /** Frames with no Ethernet (or cooked) header to identify them by. */
   unidentified: number;
+  /** Frames the snap length cut inside their headers. */
+  cut: number;
   warnings: CaptureWarning[];
   /** The capture could not be read on (a CaptureError, rebuilt by the main thread), or decoding failed. */
   error?: { file?: string; problem?: string; location?: CaptureLocation; message: string };

@@ -1,7 +1,7 @@
 import { type Frame, frameNanosecondOfSecond, frameSeconds } from '../capture/frame.js';
 import type { CaptureReader } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
-import type { Dissector } from '../dissect/index.js';
+import { type Dissector, isTruncated } from '../dissect/index.js';
 import { PcapngReader } from '../capture/pcapng.js';
 import { type CapturePoint, frameInterface, LATE, type PointRegistry } from './points.js';
 import { NONE, type SightingStore } from './sighting.js';
@@ -21,6 +21,8 @@ export interface SightingSource {
   /** Frames of the point read so far, and those with no Ethernet (or cooked) header to identify them by. */
   readonly frames: number;
   readonly unidentified: number;
+  /** Frames the snap length cut inside their headers (see PointStats.cut). */
+  readonly cut: number;
   /** The reader's warnings, complete once next() has returned NONE. */
   readonly warnings: readonly CaptureWarning[];
   close(): void;
@@ -80,6 +82,7 @@ export class LateInterfaces {
 export class InlineSource implements SightingSource {
   frames = 0;
   unidentified = 0;
+  cut = 0;
   firstFrameNs = NaN;
   private readonly late: LateInterfaces;
 
@@ -114,7 +117,9 @@ export class InlineSource implements SightingSource {
       const timeNs = traceTimeNs(frame, this.base);
       this.frames += 1;
       if (this.frames === 1) this.firstFrameNs = timeNs;
-      const slot = this.store.add(this.dissect(frame), this.point.index, timeNs);
+      const packet = this.dissect(frame);
+      if (isTruncated(packet)) this.cut += 1;
+      const slot = this.store.add(packet, this.point.index, timeNs);
       if (slot !== NONE) return slot;
       this.unidentified += 1;
     }

@@ -66,6 +66,8 @@ export interface PointStats {
   frames: number;
   /** Frames with no Ethernet (or cooked) header to identify them by. */
   unidentified: number;
+  /** Frames the snap length cut inside their headers (`tcpdump -s 96`): they match no other point's. */
+  cut: number;
   span: CaptureSpan;
 }
 
@@ -137,7 +139,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   options.onStart?.({ labels: points.map((p) => p.label), baseNs, order, clock });
 
   // 4. Stream.
-  const stats: PointStats[] = points.map((point) => ({ point, frames: 0, unidentified: 0, span: { startNs: Infinity, endNs: Infinity } }));
+  const stats: PointStats[] = points.map((point) => ({ point, frames: 0, unidentified: 0, cut: 0, span: { startNs: Infinity, endNs: Infinity } }));
   const store = new SightingStore();
   const journeys = new JourneyPool();
   const table = new FlowTable(store, {
@@ -176,6 +178,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
       stat.span.endNs = stream.lastNs;
       stat.frames = stream.source.frames;
       stat.unidentified = stream.source.unidentified;
+      stat.cut = stream.source.cut;
       if (stream.tellsWarnings) warnings.push(...stream.source.warnings);
     };
     for (const stream of streams) {

@@ -170,6 +170,7 @@ export class TraceJsonWriter {
       file: p.point.file,
       frames: p.frames,
       unidentified: p.unidentified,
+      cut: p.cut,
     }));
     // Close the packets array, then the remaining members of the same object.
     this.out.line(`],"points":${JSON.stringify(points)},"order":${JSON.stringify(result.order.points.map((i) => labels[i]))},`);

@@ -23,8 +23,9 @@ export function pointsText(result: TraceResult): string {
   lines.push(`Capture points in path order (${how}):`);
   const width = Math.max(...result.points.map((p) => p.point.label.length));
   result.order.points.forEach((index, at) => {
-    const { point, frames, unidentified } = result.points[index]!;
-    const odd = unidentified > 0 ? `, ${unidentified} without an Ethernet header` : '';
+    const { point, frames, unidentified, cut } = result.points[index]!;
+    let odd = unidentified > 0 ? `, ${unidentified} without an Ethernet header` : '';
+    if (cut > 0) odd += `, ${cut} cut inside their headers by the snap length, which match no other point's`;
     lines.push(`  ${String(at + 1).padStart(2)}  ${point.label.padEnd(width)}  ${counted(frames, 'frame')}${odd}  (${point.file})`);
   });
   return lines.join('\n');

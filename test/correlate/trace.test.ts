@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openCapture } from '../../src/capture/open.js';
 import { describeChanges } from '../../src/correlate/changes.js';
 import { NONE, UNRECORDED } from '../../src/correlate/sighting.js';
 import { parsePointArgument } from '../../src/correlate/points.js';
@@ -550,6 +551,26 @@ describe('trace: captures with a snap length', () => {
     const atEth0 = request.sightings.find((s) => t.labels[s.sighting.point] === 'node1/eth0')!.sighting;
     expect(atEth0.length).toBeGreaterThan(128);
     expect(atEth0.payloadHash).toBe(NONE);
+  });
+
+  it('counts the frames a shorter snap length (tcpdump -s 96) cut inside their headers', () => {
+    const original = join(FIXTURES, 'flannel-8472', 'node1-eth0.pcap');
+    const cut = join(scratchDir('snaplen-96'), 'node1-eth0.pcap');
+    writeEdited(original, cut, (frame) => ({ timestampNs: frame.timestampNs, bytes: frame.bytes.subarray(0, 96) }));
+    // From the whole frames: those whose innermost headers end past byte 96.
+    const dissect = createDissector({ vxlanPorts: [8472] });
+    const headersEnd = (frame: Parameters<typeof dissect>[0]) => {
+      const packet = dissect(frame);
+      const last = packet.transport ?? packet.innerIpv4 ?? packet.last('arp');
+      return last === undefined ? 0 : last.offset + last.length;
+    };
+    const expected = [...openCapture(original)].filter((frame) => headersEnd(frame) > 96).length;
+    expect(expected).toBeGreaterThan(0);
+    const t = traceFiles([cut, join(FIXTURES, 'flannel-8472', 'node2-eth0.pcap')], { vxlanPorts: [8472] });
+    expect(t.result.points.map((p) => [p.point.label, p.cut])).toEqual([
+      ['node1/eth0', expected],
+      ['node2/eth0', 0],
+    ]);
   });
 });
 
