@@ -2,9 +2,9 @@ import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { CaptureError } from '../capture/errors.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
 import { createDissector, isTruncated } from '../dissect/index.js';
-import { frameInterface, onInterface, type WholeInterface } from './points.js';
+import { frameInterface, onInterface, sectionOf, type WholeInterface } from './points.js';
 import type { SightingStore } from './sighting.js';
-import { LateInterfaces, sectionOf, traceTimeNs } from './sighting-sources.js';
+import { LateInterfaces, traceTimeNs } from './sighting-sources.js';
 import { BYTES_READ, CONSUMED, type DecodeTask, ENDED, FIRST_FRAME_NS, FREED, RING_SLOTS, SIGNAL, SightingRings, STOP, type StreamEnd, WRITTEN } from './sighting-rings.js';
 
 /*
@@ -86,7 +86,7 @@ function decodeAll(task: DecodeTask): void {
           break;
         }
         if (wholeInterface !== undefined && !onInterface(wholeInterface, sectionOf(reader), frame)) {
-          stream.late.leftOut(frameInterface(false, sectionOf(reader), frame), frame);
+          stream.late.leftOut(frameInterface(false, reader, frame), frame);
           continue;
         }
         stream.frames += 1;

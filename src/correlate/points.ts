@@ -89,16 +89,27 @@ export function onInterface(expected: WholeInterface, section: number, frame: Fr
   return frame.interfaceName === expected.name && frame.linkType === expected.linkType;
 }
 
+/** The pcapng section a reader is in (0 for other formats): with the interface id, it names an interface. */
+export function sectionOf(reader: CaptureReader): number {
+  return reader.details instanceof PcapngReader ? reader.details.currentSection : 0;
+}
+
+/** A pcapng interface as one number: ids restart in every section. */
+function interfaceKey(section: number, id: number): number {
+  return section * 65536 + id;
+}
+
 /**
  * The interface a frame was seen on, as a number and a name for warnings: for `tcpdump -i any`
  * its index ("interface index 5"), for a pcapng its section and id ("interface vxlan11").
  */
-export function frameInterface(cooked: boolean, section: number, frame: Frame): { key: number; name: string } {
+export function frameInterface(cooked: boolean, reader: CaptureReader, frame: Frame): { key: number; name: string } {
   if (cooked) {
     const ifindex = cookedInterfaceIndex(frame);
     return { key: ifindex, name: `interface index ${ifindex}` };
   }
-  return { key: section * 65536 + frame.interfaceId, name: `interface ${interfaceName(section, frame.interfaceId, frame.interfaceName)}` };
+  const section = sectionOf(reader);
+  return { key: interfaceKey(section, frame.interfaceId), name: `interface ${interfaceName(section, frame.interfaceId, frame.interfaceName)}` };
 }
 
 interface CaptureEntry {
@@ -146,7 +157,7 @@ export class PointRegistry {
       entry.whole = this.add(node, iface, argument.file);
       if (first !== null && capture.details instanceof PcapngReader) {
         const { interfaceId: id, interfaceName: name, linkType } = first;
-        entry.wholeInterface = { section: capture.details.currentSection, id, name, linkType };
+        entry.wholeInterface = { section: sectionOf(capture), id, name, linkType };
       }
       return;
     }
@@ -173,7 +184,7 @@ export class PointRegistry {
     if (entry.byIndex) return this.addIndexed(entry, cookedInterfaceIndex(frame));
     // Registered with the interfaces the whole sample describes, a file of one point meets no other in it.
     if (entry.whole !== undefined) throw new TraceError(`${entry.argument.file}: frame ${frame.index} is of an interface not registered (a bug in vxdump)`);
-    return this.addInterface(entry, (capture.details as PcapngReader).currentSection, frame.interfaceId, frame.interfaceName);
+    return this.addInterface(entry, sectionOf(capture), frame.interfaceId, frame.interfaceName);
   }
 
   /**
@@ -184,15 +195,14 @@ export class PointRegistry {
     const entry = this.perCapture[captureIndex]!;
     if (entry.whole !== undefined) {
       const expected = entry.wholeInterface;
-      return expected === undefined || onInterface(expected, (capture.details as PcapngReader).currentSection, frame) ? entry.whole : LATE;
+      return expected === undefined || onInterface(expected, sectionOf(capture), frame) ? entry.whole : LATE;
     }
     if (entry.byIndex) {
       const ifindex = cookedInterfaceIndex(frame);
       if (entry.only !== undefined && this.indexedName(entry, ifindex) !== entry.only) return undefined;
       return entry.byInterface.get(ifindex) ?? LATE;
     }
-    const section = (capture.details as PcapngReader).currentSection;
-    const known = entry.byInterface.get(section * 65536 + frame.interfaceId);
+    const known = entry.byInterface.get(interfaceKey(sectionOf(capture), frame.interfaceId));
     if (known !== undefined || entry.only !== undefined) return known;
     return LATE;
   }
@@ -229,7 +239,7 @@ export class PointRegistry {
 
   private addInterface(entry: CaptureEntry, section: number, id: number, name: string | undefined): CapturePoint {
     const point = this.add(entry.node, interfaceName(section, id, name), entry.argument.file, { section, id });
-    entry.byInterface.set(section * 65536 + id, point);
+    entry.byInterface.set(interfaceKey(section, id), point);
     return point;
   }
 

@@ -2,7 +2,6 @@ import { type Frame, frameNanosecondOfSecond, frameSeconds } from '../capture/fr
 import type { CaptureReader } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
 import { type Dissector, isTruncated } from '../dissect/index.js';
-import { PcapngReader } from '../capture/pcapng.js';
 import { type CapturePoint, frameInterface, LATE, type PointRegistry } from './points.js';
 import { NONE, type SightingStore } from './sighting.js';
 
@@ -41,11 +40,6 @@ export function timeBaseOf(baseNs: bigint): TimeBase {
 /** Time since the base as a number, without a bigint per frame: exact for 104 days. */
 export function traceTimeNs(frame: Frame, base: TimeBase): number {
   return (frameSeconds(frame) - base.seconds) * 1e9 + (frameNanosecondOfSecond(frame) - base.nanoseconds);
-}
-
-/** The pcapng section a reader is in (0 for other formats): with the interface id, it names an interface. */
-export function sectionOf(reader: CaptureReader): number {
-  return reader.details instanceof PcapngReader ? reader.details.currentSection : 0;
 }
 
 /**
@@ -135,7 +129,7 @@ export class InlineSource implements SightingSource {
     const { registry, capture } = filter;
     const point = registry.streamPointOf(capture, this.reader, frame);
     if (point !== LATE) return point;
-    this.late.leftOut(frameInterface(registry.splitsByIndex(capture), sectionOf(this.reader), frame), frame);
+    this.late.leftOut(frameInterface(registry.splitsByIndex(capture), this.reader, frame), frame);
     return undefined;
   }
 }
