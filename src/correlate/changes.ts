@@ -317,7 +317,7 @@ export class SharedChanges {
     for (let i = 0; i < FIELDS.length; i++) {
       if ((this.varyingMask & (1 << i)) === 0) continue;
       for (const key of classes) {
-        const name = FIELDS[i]!.name(Math.floor(key / 65536), key % 65536);
+        const name = nameInClass(i, key);
         if (name !== null) names.add(name);
       }
     }
@@ -330,12 +330,17 @@ function classKey(kind: number, proto: number): number {
   return kind * 65536 + (proto & 0xffff);
 }
 
+/** FIELDS[i]'s name for packets of a class (classKey), or null where they have no such field. */
+function nameInClass(i: number, key: number): string | null {
+  return FIELDS[i]!.name(Math.floor(key / 65536), key % 65536);
+}
+
 /** Bits of the fields that both kinds of packet have, under different names. */
 function renamedFields(a: number, b: number): number {
   let mask = 0;
   for (let i = 0; i < FIELDS.length; i++) {
-    const nameA = FIELDS[i]!.name(Math.floor(a / 65536), a % 65536);
-    const nameB = FIELDS[i]!.name(Math.floor(b / 65536), b % 65536);
+    const nameA = nameInClass(i, a);
+    const nameB = nameInClass(i, b);
     if (nameA !== null && nameB !== null && nameA !== nameB) mask |= 1 << i;
   }
   return mask;

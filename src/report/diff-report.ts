@@ -34,8 +34,8 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
   const matched = diff.forward.matched + diff.backward.matched;
   parts.push(
     `${matched} matched (${diff.forward.matched} A\u2192B, ${diff.backward.matched} B\u2192A), ` +
-      `${diff.onlyA} only in A (${diff.lost} of them lost: their flow reaches B${resegmentedText(diff.resegmented, 'B')}), ` +
-      `${diff.onlyB} only in B${diff.resegmentedB === 0 ? '' : ` (${resegmentedText(diff.resegmentedB, 'A').slice(2)})`}`,
+      `${diff.onlyA} only in A (${diff.lost} of them lost: their flow reaches B${diff.resegmented === 0 ? '' : `; ${resegmentedText(diff.resegmented, 'B')}`}), ` +
+      `${diff.onlyB} only in B${diff.resegmentedB === 0 ? '' : ` (${resegmentedText(diff.resegmentedB, 'A')})`}`,
   );
   const forward = direction(`A\u2192B (${a} \u2192 ${b})`, diff.forward);
   if (forward.length > 0) parts.push(forward.join('\n'));
@@ -60,9 +60,9 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
   return parts.join('\n\n');
 }
 
-/** "; 5 resegmented: ..." for TCP segments whose bytes the other point saw in other segments (cut or joined), else nothing. */
+/** "5 resegmented: ...": TCP segments whose bytes the other point saw in other segments (cut or joined). */
 function resegmentedText(count: number, other: 'A' | 'B'): string {
-  return count === 0 ? '' : `; ${count} resegmented: their bytes were at ${other} in other segments (GSO/GRO)`;
+  return `${count} resegmented: their bytes were at ${other} in other segments (GSO/GRO)`;
 }
 
 const more = (total: number, shown: number): string[] => (total > shown ? [`    ... and ${total - shown} more (--format json lists up to 1000)`] : []);

@@ -65,8 +65,8 @@ export function totalsText(result: TraceResult, losses: LossLog): string {
 /** One flow as a ladder: the path down, a row per point, losses between the rows. */
 export function flowText(flow: Flow, labels: readonly string[], losses: readonly LossGroup[]): string {
   const vni = flow.vnis.length > 0 ? `, VNI ${flow.vnis.join(', ')}` : '';
-  const lost = `${flow.lost > 0 ? `, ${flow.lost} lost` : ''}${flow.resegmented > 0 ? `, ${flow.resegmented} resegmented on the way (GSO/GRO)` : ''}`;
-  const lines = [`${flow.name}${vni}: ${counted(flow.packets, 'packet')}${lost}`];
+  const fates = `${flow.lost > 0 ? `, ${flow.lost} lost` : ''}${flow.resegmented > 0 ? `, ${flow.resegmented} resegmented on the way (GSO/GRO)` : ''}`;
+  const lines = [`${flow.name}${vni}: ${counted(flow.packets, 'packet')}${fates}`];
   const width = Math.max(...flow.path.map((p) => labels[p]!.length));
   const hops = new Map(flow.hops.map((h) => [h.to, h]));
   flow.path.forEach((point, at) => {
