@@ -156,6 +156,11 @@ export interface ChangePattern {
   readonly lengthDelta: number;
   readonly lengthFrom: number;
   readonly lengthTo: number;
+  /**
+   * The changes as JSON bytes (without the closing bracket), made by trace's JSON writer the
+   * first time a packet has this pattern: kept here, a lookup by pattern cost more than the copy.
+   */
+  json: Uint8Array | null;
 }
 
 const LENGTH = FIELDS.findIndex((f) => f.column === 'length');
@@ -200,16 +205,19 @@ export class ChangePatterns {
     if (pattern === undefined || pattern.id !== id) {
       if (this.known.size >= PATTERNS_KEPT) this.known.clear();
       const changes = changesOf((i) => [columns[i]![before]!, columns[i]![after]!], mask & ~(1 << LENGTH), kind, proto);
-      pattern = { id, changes, lengthDelta: lengthTo - lengthFrom, lengthFrom, lengthTo };
+      pattern = { id, changes, lengthDelta: lengthTo - lengthFrom, lengthFrom, lengthTo, json: null };
       this.known.set(key, pattern);
     }
     return pattern;
   }
 }
 
-/** Mixes in a column value (up to 2^53, or NONE) as its two 32-bit halves. */
+/**
+ * Mixes in a column value (up to 2^53, or NONE) as its two 32-bit halves. `| 0` takes the low
+ * half exactly (modulo 2^32), where `%` on a double above 2^31 (a MAC) is a call into fmod.
+ */
 function addValue(hash: IdentityHash, value: number): void {
-  hash.add(value % 4294967296);
+  hash.add(value | 0);
   hash.add(Math.floor(value / 4294967296));
 }
 

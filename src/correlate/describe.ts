@@ -7,6 +7,14 @@ import { Kind, NONE, type Sighting, type SightingStore } from './sighting.js';
  */
 
 const TCP_FLAGS = ['F', 'S', 'R', 'P', '.', 'U', 'E', 'W'];
+/** The letters of each TCP flag byte, made at its first use: a packet name is asked for every packet of a JSON trace. */
+const flagLetters: (string | undefined)[] = new Array(256).fill(undefined);
+
+/** "S.", "FP.": the letters of the flags set in the low byte of `flags`, in tcpdump's order. */
+function tcpFlagsText(flags: number): string {
+  const byte = flags & 0xff;
+  return (flagLetters[byte] ??= TCP_FLAGS.filter((_, bit) => (byte & (1 << bit)) !== 0).join(''));
+}
 const ICMP_TYPES: Record<number, string> = { 0: 'echo reply', 3: 'unreachable', 5: 'redirect', 8: 'echo request', 11: 'time exceeded' };
 
 function protocolName(proto: number): string {
@@ -79,8 +87,7 @@ export function packetName(s: NamedFields): string {
   if (s.kind !== Kind.Ipv4) return `${s.length} bytes`;
   const ipId = `ip id ${s.ipId}`;
   if (s.proto === 6 && s.typeOrFlags !== NONE) {
-    const flags = TCP_FLAGS.filter((_, bit) => (s.typeOrFlags & (1 << bit)) !== 0).join('');
-    return `[${flags}] seq ${s.seq} ack ${s.ack} len ${s.payloadLength}, ${ipId}`;
+    return `[${tcpFlagsText(s.typeOrFlags)}] seq ${s.seq} ack ${s.ack} len ${s.payloadLength}, ${ipId}`;
   }
   if (s.proto === 1 && s.typeOrFlags !== NONE) {
     const type = ICMP_TYPES[s.typeOrFlags] ?? `type ${s.typeOrFlags}`;

@@ -124,6 +124,16 @@ export function writeNumber(buf: Uint8Array, pos: number, n: number): number {
 
 /** A number of exactly `width` digits, zero-padded (0 ≤ n < 10^width). */
 export function writePadded(buf: Uint8Array, pos: number, n: number, width: number): number {
+  if (n < 0x80000000) {
+    // Integer division (a nanosecond of the second has 9 digits): Math.floor works on doubles.
+    let x = n | 0;
+    for (let at = pos + width - 1; at >= pos; at--) {
+      const q = (x / 10) | 0;
+      buf[at] = 48 + (x - q * 10);
+      x = q;
+    }
+    return pos + width;
+  }
   let x = n;
   for (let at = pos + width - 1; at >= pos; at--) {
     const q = Math.floor(x / 10);

@@ -1,4 +1,4 @@
-import { type Change, type ChangePattern, ChangePatterns, PATTERNS_KEPT } from '../correlate/changes.js';
+import { type Change, type ChangePattern, ChangePatterns } from '../correlate/changes.js';
 import type { ClockOffset } from '../correlate/clock.js';
 import { packetNameAt } from '../correlate/describe.js';
 import type { DecidedJourney, Flow } from '../correlate/flows.js';
@@ -16,16 +16,18 @@ import type { LineOutput } from './output.js';
 export class TraceJsonWriter {
   private packetsWritten = 0;
   private readonly patterns = new ChangePatterns();
-  /** JSON bytes of each way of changing (without the length, added per packet), made once. */
-  private readonly patternJson = new Map<ChangePattern, Uint8Array>();
-  /** The point labels as JSON strings, and the longest one's length. */
-  private labelJson: Uint8Array[] = [];
+  /**
+   * The point labels as JSON strings, and the longest one's length; per point, the bytes a
+   * sighting there starts with (`{"point":"node1/br0","frame":`). Made at the first packet.
+   */
+  private labelJson: Uint8Array[] | null = null;
   private longestLabel = 0;
+  private sightingOpen: Uint8Array[] = [];
   /** Scratch: the changes of each hop of the packet being written. */
   private readonly hopChanges: ChangePattern[] = [];
   private readonly hopBytes: Uint8Array[] = [];
   /** baseNs() split into seconds and nanoseconds, for the timestamps. */
-  private base = -1n;
+  private base = 0n;
   private baseSeconds = 0;
   private baseFraction = 0;
 
@@ -45,14 +47,15 @@ export class TraceJsonWriter {
    * of a JSON trace). Each point label and way of changing is encoded once.
    */
   decided({ journey, flow, store, lost, fragmented, resegmented, missed }: DecidedJourney): void {
-    const labels = this.labelBytes();
+    const labels = this.labelJson ?? this.prepare();
     const sightings = journey.sightings;
-    const name = JSON.stringify(packetNameAt(store, sightings[0]!));
+    // packetName's words and numbers are ASCII with nothing JSON escapes: written as they are.
+    const name = packetNameAt(store, sightings[0]!);
     // Each hop's changes first: their bytes are cached, and their length sizes the room needed.
     const hopChanges = this.hopChanges;
     const hopBytes = this.hopBytes;
     // Labels: the missed points, and two each for lost, fragmented and resegmented.
-    let room = PACKET_ROOM + name.length * 3 + (missed.length + 6) * this.longestLabel + sightings.length * (SIGHTING_ROOM + this.longestLabel);
+    let room = PACKET_ROOM + name.length + 2 + (missed.length + 6) * this.longestLabel + sightings.length * (SIGHTING_ROOM + this.longestLabel);
     for (let i = 1; i < sightings.length; i++) {
       const pattern = this.patterns.of(store, sightings[i - 1]!, sightings[i]!);
       hopChanges[i] = pattern;
@@ -69,16 +72,14 @@ export class TraceJsonWriter {
     pos = writeBytes(buf, pos, FLOW);
     pos = writeNumber(buf, pos, flow.id);
     pos = writeBytes(buf, pos, NAME);
-    // As UTF-8, into the room reserved above.
-    out.used = pos;
-    out.text(name);
-    pos = writeBytes(buf, out.used, SIGHTINGS);
+    buf[pos++] = QUOTE;
+    pos = writeAscii(buf, pos, name);
+    buf[pos++] = QUOTE;
+    pos = writeBytes(buf, pos, SIGHTINGS);
     for (let i = 0; i < sightings.length; i++) {
       const slot = sightings[i]!;
       if (i > 0) buf[pos++] = COMMA;
-      pos = writeBytes(buf, pos, POINT);
-      pos = writeBytes(buf, pos, labels[store.point[slot]!]!);
-      pos = writeBytes(buf, pos, FRAME);
+      pos = writeBytes(buf, pos, this.sightingOpen[store.point[slot]!]!);
       pos = writeNumber(buf, pos, store.frame[slot]!);
       pos = writeBytes(buf, pos, TIMESTAMP);
       pos = this.writeTimestamp(buf, pos, store.timeNs[slot]!);
@@ -114,25 +115,27 @@ export class TraceJsonWriter {
     this.packetsWritten += 1;
   }
 
-  /** The point labels as JSON string bytes, made once (the labels are known once reading starts). */
-  private labelBytes(): Uint8Array[] {
-    const labels = this.labels();
-    if (this.labelJson.length !== labels.length) {
-      this.labelJson = labels.map((label) => utf8(JSON.stringify(label)));
-      this.longestLabel = Math.max(...this.labelJson.map((bytes) => bytes.length));
-    }
-    return this.labelJson;
+  /**
+   * What every packet needs from the trace's start (its labels and base time, fixed before the
+   * first packet is decided), made once: the label bytes are returned.
+   */
+  private prepare(): Uint8Array[] {
+    const labels = this.labels().map((label) => utf8(JSON.stringify(label)));
+    this.longestLabel = Math.max(0, ...labels.map((bytes) => bytes.length));
+    // A plain Uint8Array, as every other piece written (a Buffer would make writeBytes polymorphic).
+    this.sightingOpen = labels.map((label) => new Uint8Array(Buffer.concat([POINT, label, FRAME])));
+    // Split once: bigint arithmetic for every sighting cost more than the rest of its text.
+    const base = this.baseNs();
+    this.base = base;
+    this.baseSeconds = Number(base / 1_000_000_000n);
+    this.baseFraction = Number(base % 1_000_000_000n);
+    this.labelJson = labels;
+    return labels;
   }
 
   /** The capture's own time of a sighting, as the decimal string of ns since 1970. */
   private writeTimestamp(buf: Uint8Array, pos: number, timeNs: number): number {
-    const base = this.baseNs();
-    if (base !== this.base) {
-      // Split once: bigint division for every sighting costs more than the rest of its text.
-      this.base = base;
-      this.baseSeconds = Number(base / 1_000_000_000n);
-      this.baseFraction = Number(base % 1_000_000_000n);
-    }
+    const base = this.base;
     const total = this.baseFraction + timeNs;
     const carry = Math.floor(total / 1e9);
     const seconds = this.baseSeconds + carry;
@@ -146,14 +149,8 @@ export class TraceJsonWriter {
 
   /** A pattern's changes as JSON bytes, without the closing bracket (a length change may follow). */
   private patternBytes(pattern: ChangePattern): Uint8Array {
-    // Keyed by the pattern itself: ChangePatterns hands out one object per way of changing.
-    let bytes = this.patternJson.get(pattern);
-    if (bytes === undefined) {
-      if (this.patternJson.size >= PATTERNS_KEPT) this.patternJson.clear();
-      bytes = utf8(JSON.stringify(pattern.changes).slice(0, -1));
-      this.patternJson.set(pattern, bytes);
-    }
-    return bytes;
+    // Made once per pattern: ChangePatterns hands out one object per way of changing.
+    return (pattern.json ??= utf8(JSON.stringify(pattern.changes).slice(0, -1)));
   }
 
   /**
