@@ -64,6 +64,16 @@ export class FlowIndex<T> {
   }
 }
 
+const firstKey = new Float64Array(KEY_FIELDS);
+const secondKey = new Float64Array(KEY_FIELDS);
+
+/** Whether the sightings in slots `a` and `b` have the same flow key (no NAT between them). */
+export function sameFlowKey(store: SightingStore, a: number, b: number): boolean {
+  keyOf(store, a, firstKey);
+  keyOf(store, b, secondKey);
+  return sameKey(firstKey, secondKey);
+}
+
 interface Entry<T> {
   readonly key: Float64Array;
   readonly value: T;

@@ -1,6 +1,6 @@
 import { type Change, changesBetween, differingColumns, SharedChanges } from './changes.js';
 import { flowNameAt } from './describe.js';
-import { FlowIndex } from './flow-index.js';
+import { FlowIndex, sameFlowKey } from './flow-index.js';
 import { type Journey, JourneyPool } from './journeys.js';
 import { LatencySample } from './latency.js';
 import { orderSightings, sameInstant } from './path.js';
@@ -112,8 +112,13 @@ export class Flow {
    * against its reverse flow, or along the path.
    */
   directionKnown = false;
-  /** The flow the other way (addresses and ports swapped: the replies), once both are seen. */
+  /**
+   * The flow the other way (the replies: addresses and ports swapped, as the packets of this
+   * flow had them where they were last seen, after any NAT on the way), once both are seen.
+   */
   reverse: Flow | null = null;
+  /** The most sightings a packet of it had when it was looked at for NAT (FlowTable.noteTranslation). */
+  sightingsCheckedForNat = 0;
   /** Its hops, found by a linear search: a path has a handful. */
   private hopList: readonly Hop[] = [];
   /** pathBack()'s answer and the path it was made from. */
@@ -138,6 +143,17 @@ export class Flow {
     this.guessDirection(forward);
     const reverse = this.reverse;
     if (reverse !== null && !reverse.directionKnown) reverse.guessDirection(!forward);
+  }
+
+  /**
+   * Links it with `reverse`, the flow of its replies. Whichever of the two has not shown its
+   * direction yet is guessed to go against the other.
+   */
+  pairWith(reverse: Flow): void {
+    this.reverse = reverse;
+    reverse.reverse = this;
+    if (this.directionKnown && !reverse.directionKnown) reverse.guessDirection(!this.forward);
+    else if (reverse.directionKnown && !this.directionKnown) this.guessDirection(!reverse.forward);
   }
 
   private guessDirection(forward: boolean): void {
@@ -258,6 +274,12 @@ export class FlowTable {
   /** In the order they were first seen. */
   readonly flows: Flow[] = [];
   private readonly flowOf = new FlowIndex<Flow>();
+  /**
+   * Flows by the key their packets had at the last point they reached, where NAT on the way
+   * changed it (a Service's DNAT, a masquerade): their replies start out keyed as that turned
+   * round, not as the flow's own key turned round.
+   */
+  private readonly translatedOf = new FlowIndex<Flow>();
   /** All traffic along the point order and against it, as two flows: the path at a glance. */
   readonly directions = [
     new Flow(0, 'All packets along the path', true, DIRECTION_RESERVOIR),
@@ -322,6 +344,7 @@ export class FlowTable {
     else if (!flow.directionKnown && !journey.undetermined) flow.learnDirection(journey.forward);
     const forward = journey.forward;
     flow.extendPath(sightings, store, this.position);
+    if (sightings.length > flow.sightingsCheckedForNat) this.noteTranslation(flow, sightings);
     if (!seenOnce && !this.forLossesOnly) this.directions[forward ? 0 : 1].extendPath(sightings, store, this.position);
     if (store.kind[first] === Kind.Ipv4) {
       const destination = this.destinationOf(flow, forward, store.ipDst[first]!);
@@ -358,7 +381,7 @@ export class FlowTable {
     const shows = (slot: number, forward: boolean): boolean => {
       const flow = this.flowOf.get(store, slot);
       if (flow?.directionKnown) return flow.forward === forward;
-      const reverse = flow?.reverse ?? this.flowOf.getReverse(store, slot);
+      const reverse = flow?.reverse ?? this.reverseOf(slot);
       return reverse !== undefined && reverse !== null && reverse.directionKnown && reverse.forward !== forward;
     };
     const along = shows(start, true);
@@ -372,16 +395,39 @@ export class FlowTable {
    */
   private newFlow(first: number): Flow {
     const store = this.store;
-    const reverse = this.flowOf.getReverse(store, first);
+    const reverse = this.reverseOf(first);
     const forward = reverse === undefined ? true : !reverse.forward;
     const flow = new Flow(this.flows.length + 1, flat(flowNameAt(store, first)), forward, this.forLossesOnly ? 0 : FLOW_RESERVOIR);
-    if (reverse !== undefined) {
-      flow.reverse = reverse;
-      reverse.reverse = flow;
-    }
+    if (reverse !== undefined) flow.pairWith(reverse);
     this.flows.push(flow);
     this.flowOf.add(store, first, flow);
     return flow;
+  }
+
+  /**
+   * The flow whose replies a packet first seen at `slot` would be: the one keyed the other way
+   * round, or else one whose packets NAT rewrote into the other way round.
+   */
+  private reverseOf(slot: number): Flow | undefined {
+    return this.flowOf.getReverse(this.store, slot) ?? this.translatedOf.getReverse(this.store, slot);
+  }
+
+  /**
+   * Looks at a packet of `flow` that got farther than any of its packets before: if NAT on the
+   * way rewrote its addresses or ports, its replies will start out keyed from the rewritten ones
+   * (newFlow finds the flow from there), and a flow the other way seen before now is linked.
+   * A flow is looked at once or twice this way, not for every packet.
+   */
+  private noteTranslation(flow: Flow, sightings: readonly number[]): void {
+    const store = this.store;
+    flow.sightingsCheckedForNat = sightings.length;
+    const first = sightings[0]!;
+    const last = sightings[sightings.length - 1]!;
+    if (store.kind[first] !== Kind.Ipv4 || sameFlowKey(store, first, last)) return;
+    if (this.translatedOf.get(store, last) === undefined) this.translatedOf.add(store, last, flow);
+    if (flow.reverse !== null) return;
+    const reverse = this.flowOf.getReverse(store, last);
+    if (reverse !== undefined && reverse !== flow && reverse.reverse === null) flow.pairWith(reverse);
   }
 
   /**
@@ -448,11 +494,12 @@ export class FlowTable {
 
   /**
    * How long after `from` a packet should show up at `to`: the slowest this hop has been for
-   * the flow, or the window before it was seen. A capture that ended before then may simply
-   * have stopped too early to see the packet, which is no loss.
+   * the flow (for a guide that went the other way, a reply's requests: the same link crossed
+   * the other way), or the window before it was seen. A capture that ended before then may
+   * simply have stopped too early to see the packet, which is no loss.
    */
   private expectedDelay(flow: Flow, from: number, to: number): number {
-    const max = flow.hopIfAny(from, to)?.latency.max;
+    const max = (flow.hopIfAny(from, to) ?? flow.hopIfAny(to, from))?.latency.max;
     return max === undefined || max === -Infinity ? this.windowNs : Math.min(this.windowNs, Math.max(0, max));
   }
 

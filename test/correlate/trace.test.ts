@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Frame } from '../../src/capture/frame.js';
 import { openCapture } from '../../src/capture/open.js';
 import { describeChanges } from '../../src/correlate/changes.js';
 import { NONE, UNRECORDED } from '../../src/correlate/sighting.js';
@@ -527,6 +528,46 @@ describe('trace: a flow first guessed the wrong way', () => {
     expect(requests[0]!.sightings.map((s) => t.labels[s.sighting.point])).toEqual(['ns1/veth1a']);
     expect(requests[0]!.lost).toEqual({ after: t.labels.indexOf('ns1/veth1a'), before: t.labels.indexOf('node1/br0') });
     expect(t.losses.total).toBe(1);
+  });
+});
+
+describe('trace: replies behind a Service\'s NAT, dropped at their first hop', () => {
+  // service-nat with every reply of the HTTP connection cut out of every capture but the
+  // server's veth: a SYN-ACK that never leaves the backend pod, the classic broken Service. The
+  // replies start out as 10.244.2.2:8080 → 10.244.1.0:<masquerade port>, which is not the
+  // client's flow (10.244.1.2 → 10.96.0.10:80) turned round: only the client's packets as NAT
+  // left them at their last point are. Without NAT the same drop is found lost (the p2p-4789
+  // case above); behind NAT it was silent, and the replies' flow was guessed to go along the path.
+  const dissect = createDissector({ vxlanPorts: [8472] });
+  const isReply = (frame: Frame) => {
+    const tcp = dissect(frame).transport;
+    return tcp?.protocol === 'tcp' && (tcp.srcPort === 8080 || tcp.srcPort === 80);
+  };
+  const dir = scratchDir('nat-replies-');
+  const files = scenarioFiles('service-nat').map((file) => {
+    const copy = join(dir, basename(file));
+    writeEdited(file, copy, (frame) => (basename(file) !== 'ns2-veth2a.pcap' && isReply(frame) ? null : frame));
+    return copy;
+  });
+  const t = traceFiles(files);
+  const straight = scenario('service-nat');
+  const repliesIn = (x: Traced) => x.packets.filter((p) => p.flow.name.startsWith('TCP 10.244.2.2:8080'));
+  const replies = repliesIn(t);
+
+  it('lays the replies\' flow out against the path, the way the client\'s requests came', () => {
+    expect(replies.length).toBe(repliesIn(straight).length);
+    expect(replies.length).toBeGreaterThan(0);
+    expect(replies[0]!.flow.forward).toBe(false);
+    expect(replies[0]!.flow.directionKnown, 'no reply was seen at two points').toBe(false);
+    expect(replies[0]!.flow.path.map((i) => t.labels[i])).toEqual(['ns2/veth2a']);
+  });
+
+  it('calls every reply lost between ns2/veth2a and node2/cni0, and nothing else', () => {
+    for (const reply of replies) {
+      expect(reply.sightings.map((s) => t.labels[s.sighting.point])).toEqual(['ns2/veth2a']);
+      expect(reply.lost).toEqual({ after: t.labels.indexOf('ns2/veth2a'), before: t.labels.indexOf('node2/cni0') });
+    }
+    expect(t.losses.total).toBe(replies.length);
   });
 });
 
