@@ -27,6 +27,7 @@ interface TraceOptions {
   packets?: boolean;
   sample?: string;
   failOnLoss?: boolean;
+  failOnNoReply?: boolean;
   flows: string;
 }
 
@@ -48,6 +49,7 @@ export function registerTrace(program: Command): void {
     .option('--flows <n>', 'text and table: the flows shown, the biggest first, plus those with losses ("all" for every one)', '20')
     .option('--sample <frames>', 'frames per capture read first to estimate clocks and order', '20000')
     .option('--fail-on-loss', 'exit with 1 when a packet was lost between two points')
+    .option('--fail-on-no-reply', 'exit with 1 when a TCP SYN, echo request or DNS query got no reply at any point')
     .addHelpText(
       'after',
       `
@@ -112,7 +114,8 @@ function runTrace(points: string[], options: TraceOptions): number {
     if (json !== undefined) json.end(result, losses);
     else out.line(textReport(result, losses, options.format === 'table', listed, parseFlowCount(options.flows)));
     out.flush();
-    return options.failOnLoss && losses.total > 0 ? ExitCode.DIFFERENCE : ExitCode.OK;
+    const failed = (options.failOnLoss && losses.total > 0) || (options.failOnNoReply && result.flows.some((f) => f.unanswered));
+    return failed ? ExitCode.DIFFERENCE : ExitCode.OK;
   } catch (error) {
     progress?.done();
     if (error instanceof TraceError) return reportError(new UserError(error.message));
@@ -139,7 +142,7 @@ function textReport(result: TraceResult, losses: LossLog, asTables: boolean, lis
   }
   const shown = selectFlows(result.flows, flowCount);
   if (shown.length < result.flows.length) {
-    parts.push(`Flows: ${result.flows.length}; shown are the ${shown.length} with the most packets or with losses (--flows all shows every one, --format json has them all).`);
+    parts.push(`Flows: ${result.flows.length}; shown are the ${shown.length} with the most packets, with losses or without a reply (--flows all shows every one, --format json has them all).`);
   }
   for (const flow of shown) parts.push(ladder(flow, losses.ofFlow(flow)));
   if (listed.length > 0) parts.push(`Packets:\n${listed.join('\n')}`);
@@ -147,14 +150,14 @@ function textReport(result: TraceResult, losses: LossLog, asTables: boolean, lis
 }
 
 /**
- * The flows a text report shows: the `count` with the most packets, and those with losses (up
- * to `count` more), in the order they were first seen.
+ * The flows a text report shows: the `count` with the most packets, and those with losses or
+ * without a reply (up to `count` more), in the order they were first seen.
  */
 function selectFlows(flows: readonly Flow[], count: number): Flow[] {
   if (flows.length <= count) return [...flows];
   const biggest = [...flows].sort((a, b) => b.packets - a.packets || a.id - b.id).slice(0, count);
-  const lossy = flows.filter((f) => f.lost > 0 && !biggest.includes(f)).slice(0, count);
-  const chosen = new Set([...biggest, ...lossy]);
+  const troubled = flows.filter((f) => (f.lost > 0 || f.unanswered) && !biggest.includes(f)).slice(0, count);
+  const chosen = new Set([...biggest, ...troubled]);
   return flows.filter((f) => chosen.has(f));
 }
 

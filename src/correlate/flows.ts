@@ -119,6 +119,8 @@ export class Flow {
   reverse: Flow | null = null;
   /** The most sightings a packet of it had when it was looked at for NAT (FlowTable.noteTranslation). */
   sightingsCheckedForNat = 0;
+  /** Its first packet asked for an answer: a TCP SYN, an ICMP echo request, a DNS query (see asksForReply). */
+  asksForReply = false;
   /** Its hops, found by a linear search: a path has a handful. */
   private hopList: readonly Hop[] = [];
   /** pathBack()'s answer and the path it was made from. */
@@ -161,6 +163,16 @@ export class Flow {
     this.forward = forward;
     // The path is kept in travel order: the guess had it the other way round.
     this.path = [...this.path].reverse();
+  }
+
+  /**
+   * It asked for an answer and no flow the other way was seen: the replies never came, or never
+   * came past a capture point. When every request stops at the same hop (a VNI or port that
+   * does not match, a firewall on the underlay), nothing is lost by the rule for losses, as no
+   * packet of the flow shows where it should have gone next: this says so instead.
+   */
+  get unanswered(): boolean {
+    return this.asksForReply && this.reverse === null;
   }
 
   /** Its path from the far end: the way its replies should go. */
@@ -399,6 +411,7 @@ export class FlowTable {
     const forward = reverse === undefined ? true : !reverse.forward;
     const flow = new Flow(this.flows.length + 1, flat(flowNameAt(store, first)), forward, this.forLossesOnly ? 0 : FLOW_RESERVOIR);
     if (reverse !== undefined) flow.pairWith(reverse);
+    flow.asksForReply = asksForReply(store, first);
     this.flows.push(flow);
     this.flowOf.add(store, first, flow);
     return flow;
@@ -618,6 +631,31 @@ export class FlowTable {
       };
     });
     this.onPacket({ id: journey.id, flow, sightings: traced, lost, fragmented, resegmented, missed });
+  }
+}
+
+const TCP_SYN = 0x02;
+const TCP_ACK = 0x10;
+const ICMP_ECHO_REQUEST = 8;
+const DNS_PORT = 53;
+
+/**
+ * Whether the packet in `slot` asks for an answer, so that a flow starting with it and no flow
+ * the other way is unanswered: a TCP SYN (not a SYN-ACK), an ICMP echo request, a UDP datagram
+ * to the DNS port. A flow first seen in the middle of a connection is not judged.
+ */
+function asksForReply(store: SightingStore, slot: number): boolean {
+  if (store.kind[slot] !== Kind.Ipv4) return false;
+  const flags = store.typeOrFlags[slot]!;
+  switch (store.proto[slot]) {
+    case 6:
+      return flags !== NONE && (flags & TCP_SYN) !== 0 && (flags & TCP_ACK) === 0;
+    case 1:
+      return flags === ICMP_ECHO_REQUEST;
+    case 17:
+      return store.dstPort[slot] === DNS_PORT;
+    default:
+      return false;
   }
 }
 

@@ -176,7 +176,8 @@ export class TraceJsonWriter {
     this.array('directions', result.directions, (flow) => flowJson(flow, labels, true));
     this.array('flows', result.flows, (flow) => flowJson(flow, labels));
     this.array('losses', losses.all, (g) => ({ flow: g.flow.id, after: labels[g.after], before: labels[g.before], count: g.count, packets: g.packets }));
-    this.out.line(`"totals":${JSON.stringify({ packets: result.packets, matched: result.matched, lost: losses.total })}}`);
+    const unanswered = result.flows.filter((f) => f.unanswered).length;
+    this.out.line(`"totals":${JSON.stringify({ packets: result.packets, matched: result.matched, lost: losses.total, unanswered })}}`);
   }
 
   /** `"name":[` item, item, ... `],` with each item on its own line. */
@@ -276,6 +277,8 @@ export function flowJson(flow: Flow, labels: readonly string[], directionKnown =
     direction: flow.forward ? 'forward' : 'backward',
     directionKnown,
     path: flow.path.map((p) => labels[p]),
+    reverse: flow.reverse?.id ?? null,
+    unanswered: flow.unanswered,
     packets: flow.packets,
     lost: flow.lost,
     resegmented: flow.resegmented,

@@ -59,14 +59,30 @@ export function clockText(clock: readonly ClockOffset[]): string {
 }
 
 export function totalsText(result: TraceResult, losses: LossLog): string {
-  return `${counted(result.packets, 'packet')} followed, ${result.matched} of them seen at two points or more, ${losses.total} lost, in ${counted(result.flows.length, 'flow')}.`;
+  const totals = `${counted(result.packets, 'packet')} followed, ${result.matched} of them seen at two points or more, ${losses.total} lost, in ${counted(result.flows.length, 'flow')}.`;
+  const unanswered = result.flows.filter((f) => f.unanswered);
+  if (unanswered.length === 0) return totals;
+  const labels = result.points.map((p) => p.point.label);
+  const named = unanswered.slice(0, UNANSWERED_NAMES_SHOWN).map((f) => `${f.name} (last seen at ${labels[f.path[f.path.length - 1]!]})`);
+  const more = unanswered.length > named.length ? `, and ${unanswered.length - named.length} more` : '';
+  return `${totals}\nNo reply seen to ${counted(unanswered.length, 'flow')} that asked for one (TCP SYN, echo request, DNS query): ${named.join('; ')}${more}.`;
+}
+
+/** Unanswered flows named in the totals; the flows' own ladders say it too. */
+const UNANSWERED_NAMES_SHOWN = 5;
+
+/** A flow's first line: its name, VNIs, packets and what befell them. */
+function flowHeader(flow: Flow): string {
+  const vni = flow.vnis.length > 0 ? `, VNI ${flow.vnis.join(', ')}` : '';
+  const lost = flow.lost > 0 ? `, ${flow.lost} lost` : '';
+  const resegmented = flow.resegmented > 0 ? `, ${flow.resegmented} resegmented on the way (GSO/GRO)` : '';
+  const unanswered = flow.unanswered ? ', no reply seen' : '';
+  return `${flow.name}${vni}: ${counted(flow.packets, 'packet')}${lost}${resegmented}${unanswered}`;
 }
 
 /** One flow as a ladder: the path down, a row per point, losses between the rows. */
 export function flowText(flow: Flow, labels: readonly string[], losses: readonly LossGroup[]): string {
-  const vni = flow.vnis.length > 0 ? `, VNI ${flow.vnis.join(', ')}` : '';
-  const fates = `${flow.lost > 0 ? `, ${flow.lost} lost` : ''}${flow.resegmented > 0 ? `, ${flow.resegmented} resegmented on the way (GSO/GRO)` : ''}`;
-  const lines = [`${flow.name}${vni}: ${counted(flow.packets, 'packet')}${fates}`];
+  const lines = [flowHeader(flow)];
   const width = Math.max(...flow.path.map((p) => labels[p]!.length));
   const hops = new Map(flow.hops.map((h) => [h.to, h]));
   flow.path.forEach((point, at) => {
@@ -109,8 +125,7 @@ export function flowTable(flow: Flow, labels: readonly string[], losses: readonl
       lost === 0 ? '' : String(lost),
     ]);
   });
-  const vni = flow.vnis.length > 0 ? `, VNI ${[...flow.vnis].join(', ')}` : '';
-  return `${flow.name}${vni}: ${counted(flow.packets, 'packet')}\n${table.toString()}`;
+  return `${flowHeader(flow)}\n${table.toString()}`;
 }
 
 /** `--packets`: one line per packet, its sightings with the time between them. */

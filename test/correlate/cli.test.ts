@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { packetName } from '../../src/correlate/describe.js';
 import { formatMac } from '../../src/dissect/index.js';
 import { scratchDir } from '../support/craft.js';
-import { FIXTURES, readManifest, REPO, scenarioFiles, traceScenario, writeEdited } from './support.js';
+import { FIXTURES, readManifest, REPO, scenarioFiles, traceScenario, writeEdited, writeStoppedPings } from './support.js';
 
 /*
  * `vxdump trace` and `vxdump diff` as users and CI scripts run them: the documented JSON, the
@@ -42,7 +42,7 @@ describe('vxdump trace', () => {
     expect(fourth.changes).toContainEqual({ field: 'frame.len', from: 98, to: 148 });
     expect(fourth).toMatchObject({ vni: 11, length: 148, ttl: 63 });
     expect(request.lost).toBeNull();
-    expect(doc.totals).toEqual({ packets: doc.packets.length, matched: doc.packets.length, lost: 0 });
+    expect(doc.totals).toEqual({ packets: doc.packets.length, matched: doc.packets.length, lost: 0, unanswered: 0 });
     const node2 = doc.clock.find((c: { node: string }) => c.node === 'node2');
     expect(node2).toMatchObject({ reference: 'node1', method: 'two-way', via: ['node1/eth0', 'node2/eth0'] });
     expect(typeof node2.offsetNs).toBe('string');
@@ -106,6 +106,27 @@ describe('vxdump trace', () => {
     expect(clean.stdout).toContain('┌');
     expect(clean.stdout).toMatch(/\nPackets:\n/);
     expect(clean.stdout).toMatch(/echo request seq 1, ip id \d+: ns1\/veth1a #3 → \+[\d.]+ µs node1\/br0 #3 →/);
+  });
+
+  it('--fail-on-no-reply exits 1 when every ping stops at node2/eth0, and 0 on p2p-4789; the JSON names the flow', () => {
+    const stopped = writeStoppedPings(scratchDir('stopped-cli-'));
+    expect(vxdump('trace', ...stopped, '--fail-on-loss').status, 'nothing is lost by the rule for losses').toBe(0);
+    const run = vxdump('trace', ...stopped, '--fail-on-no-reply');
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('No reply seen to 1 flow that asked for one (TCP SYN, echo request, DNS query): ICMP 10.244.1.2 \u2192 10.244.2.2 id');
+    expect(run.stdout).toMatch(/\(last seen at node2\/eth0\)\.\n/);
+    expect(run.stdout).toMatch(/ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+, VNI 11: \d+ packets, no reply seen\n/);
+    const doc = JSON.parse(vxdump('trace', ...stopped, '--format', 'json').stdout);
+    expect(doc.totals).toMatchObject({ lost: 0, unanswered: 1 });
+    const unanswered = doc.flows.filter((f: { unanswered: boolean }) => f.unanswered);
+    expect(unanswered).toHaveLength(1);
+    expect(unanswered[0]).toMatchObject({ reverse: null, path: expect.arrayContaining(['node2/eth0']) });
+    const fine = JSON.parse(vxdump('trace', ...scenarioFiles('p2p-4789'), '--format', 'json', '--fail-on-no-reply').stdout);
+    expect(fine.totals.unanswered).toBe(0);
+    const ping = fine.flows.find((f: { name: string }) => f.name.startsWith('ICMP 10.244.1.2'));
+    const pong = fine.flows.find((f: { name: string }) => f.name.startsWith('ICMP 10.244.2.2'));
+    expect([ping.reverse, pong.reverse]).toEqual([pong.id, ping.id]);
+    expect(vxdump('trace', ...scenarioFiles('p2p-4789'), '--fail-on-no-reply').status).toBe(0);
   });
 
   it('says what is wrong with bad input, with exit 2', () => {

@@ -9,6 +9,7 @@ import type { TracedPacket, TracedSighting } from '../../src/correlate/flows.js'
 import { LossLog } from '../../src/correlate/losses.js';
 import { parsePointArgument } from '../../src/correlate/points.js';
 import { trace, type TraceOptions, type TraceResult } from '../../src/correlate/trace.js';
+import { createDissector } from '../../src/dissect/index.js';
 import { enhancedPacket, interfaceDescription, sectionHeader } from '../support/craft.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -105,6 +106,25 @@ export function writeEdited(from: string, to: string, edit: (frame: Frame, index
     if (edited !== null) writer.write({ timestampNs: edited.timestampNs, originalLength: frame.originalLength, bytes: edited.bytes });
   }
   writer?.close();
+}
+
+/**
+ * p2p-4789 as an overlay that does not work at all, written into `dir`: every echo request cut
+ * out of the captures past node2/eth0 (as when node2's VXLAN device never takes them: another
+ * VNI, another port, a firewall) and every echo reply cut out of all of them. Returns the files.
+ */
+export function writeStoppedPings(dir: string): string[] {
+  const dissect = createDissector({ vxlanPorts: [4789] });
+  const beyondEth0 = new Set(['node2-vxlan11.pcap', 'node2-br0.pcap', 'ns2-veth2a.pcap']);
+  return scenarioFiles('p2p-4789').map((file) => {
+    const copy = join(dir, basename(file));
+    writeEdited(file, copy, (frame) => {
+      const icmp = dissect(frame).transport;
+      const echo = icmp?.protocol === 'icmp' && icmp.hasIdentifier ? icmp.type : undefined;
+      return echo === 0 || (echo === 8 && beyondEth0.has(basename(file))) ? null : frame;
+    });
+    return copy;
+  });
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   writeEdited,
   writeLateInterfacePcapng,
   writeShifted,
+  writeStoppedPings,
 } from './support.js';
 
 /*
@@ -568,6 +569,31 @@ describe('trace: replies behind a Service\'s NAT, dropped at their first hop', (
       expect(reply.lost).toEqual({ after: t.labels.indexOf('ns2/veth2a'), before: t.labels.indexOf('node2/cni0') });
     }
     expect(t.losses.total).toBe(replies.length);
+  });
+});
+
+describe('trace: an overlay where every ping stops at one hop', () => {
+  // Nothing gets past node2/eth0 and nothing comes back: no packet of the flow, nor any other to
+  // the same place, shows where the pings should have gone next, so by the rule for losses none
+  // is lost. The flow asked for replies and got none: that is what the report says.
+  const t = traceFiles(writeStoppedPings(scratchDir('stopped-pings-')), { vxlanPorts: [4789] });
+  const pings = t.result.flows.filter((f) => f.name.startsWith('ICMP 10.244.1.2 \u2192 10.244.2.2'));
+
+  it('calls the pings\' flow unanswered, last seen at node2/eth0, and no other flow', () => {
+    expect(pings).toHaveLength(1);
+    expect(pings[0]!.unanswered).toBe(true);
+    expect(pings[0]!.packets).toBeGreaterThan(1);
+    expect(t.labels[pings[0]!.path[pings[0]!.path.length - 1]!]).toBe('node2/eth0');
+    expect(t.result.flows.filter((f) => f.unanswered)).toEqual(pings);
+    expect(t.losses.total).toBe(0);
+  });
+
+  it('finds no unanswered flow in the lab scenarios but mtu\'s ping with DF, answered by "fragmentation needed"', () => {
+    const unanswered = Object.fromEntries(SCENARIOS.map((name) => [name, scenario(name).result.flows.filter((f) => f.unanswered).map((f) => f.name)]));
+    const mtuPing = scenario('mtu').result.flows.find((f) => f.name.startsWith('ICMP 10.244.1.2 \u2192 10.244.2.2 id') && f.lost > 0)!;
+    expect(mtuPing.packets).toBe(1);
+    // service-nat's connection is answered: its replies are linked through the NAT.
+    expect(unanswered).toEqual(Object.fromEntries(SCENARIOS.map((name) => [name, name === 'mtu' ? [mtuPing.name] : []])));
   });
 });
 
