@@ -22,6 +22,7 @@ interface DiffOptions {
   clockOffset: string[];
   links: string[];
   failOnLoss?: boolean;
+  failOnNoReply?: boolean;
   failOnChange: string[];
 }
 
@@ -40,6 +41,7 @@ export function registerDiff(program: Command): void {
     .option('--clock-offset <node=offset>', "B's (or A's) node clock offset instead of the estimate; repeatable", collect, [])
     .option('--links <node=file>', 'names for the interfaces of a node\'s tcpdump -i any capture: what `ip -j link` or `ip -o link` printed there; repeatable', collect, [])
     .option('--fail-on-loss', 'exit with 1 when a packet of a flow that reaches B was not seen at B')
+    .option('--fail-on-no-reply', 'exit with 1 when a TCP SYN, echo request or DNS query got no reply at A or B')
     .option('--fail-on-change <field>', 'exit with 1 when a matched packet changed this field (ip.ttl, eth.src, vxlan.vni, ...); repeatable', collect, [])
     .addHelpText(
       'after',
@@ -93,7 +95,8 @@ function runDiff(aArgument: string, bArgument: string, options: DiffOptions): nu
     out.line(options.format === 'json' ? JSON.stringify(diffJson(result, diff!, a, b)) : diffText(result, diff!, a, b));
     out.flush();
     const changed = options.failOnChange.some((field) => diff!.forward.changedField(field) + diff!.backward.changedField(field) > 0);
-    return (options.failOnLoss && diff!.lost > 0) || changed ? ExitCode.DIFFERENCE : ExitCode.OK;
+    const unanswered = options.failOnNoReply === true && result.flows.some((f) => f.unanswered);
+    return (options.failOnLoss && diff!.lost > 0) || changed || unanswered ? ExitCode.DIFFERENCE : ExitCode.OK;
   } catch (error) {
     progress?.done();
     if (error instanceof TraceError) return reportError(new UserError(error.message));

@@ -12,7 +12,7 @@ import { NONE, type SightingStore } from './sighting.js';
  */
 
 /** Packets listed per category at most; counts go on beyond. */
-const LISTED = 1000;
+export const LISTED = 1000;
 /** Packets kept per flow and way of changing, to list the odd ones from. */
 const KEPT_PER_PATTERN = 50;
 

@@ -1,8 +1,8 @@
-import type { ChangeCount, DirectionStats, PacketDiff } from '../correlate/diff.js';
+import { type ChangeCount, type DirectionStats, LISTED, type PacketDiff } from '../correlate/diff.js';
 import type { TraceResult } from '../correlate/trace.js';
 import { formatDuration, formatOffset } from './duration.js';
 import { clockJson } from './trace-json.js';
-import { clockText } from './trace-text.js';
+import { clockText, unansweredText } from './trace-text.js';
 import { counted } from './plural.js';
 
 /** `vxdump diff` as text and as JSON (schema "vxdump-diff/1", README "Diff JSON"). */
@@ -37,6 +37,8 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
       `${diff.onlyA} only in A (${diff.lost} of them lost: their flow reaches B${diff.resegmented === 0 ? '' : `; ${resegmentedText(diff.resegmented, 'B')}`}), ` +
       `${diff.onlyB} only in B${diff.resegmentedB === 0 ? '' : ` (${resegmentedText(diff.resegmentedB, 'A')})`}`,
   );
+  const unanswered = unansweredText(result);
+  if (unanswered !== '') parts.push(unanswered);
   const forward = direction(`A\u2192B (${a} \u2192 ${b})`, diff.forward);
   if (forward.length > 0) parts.push(forward.join('\n'));
   const backward = direction(`B\u2192A (${b} \u2192 ${a})`, diff.backward);
@@ -91,5 +93,6 @@ export function diffJson(result: TraceResult, diff: PacketDiff, a: string, b: st
     onlyA: { count: diff.onlyA, lost: diff.lost, resegmented: diff.resegmented, packets: diff.onlyAListed },
     onlyB: { count: diff.onlyB, resegmented: diff.resegmentedB, packets: diff.onlyBListed },
     odd: diff.odd,
+    unanswered: result.flows.filter((f) => f.unanswered).slice(0, LISTED).map((f) => ({ flow: f.name, lastSeen: result.points[f.path[f.path.length - 1]!]!.point.label })),
   };
 }

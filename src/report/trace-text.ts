@@ -60,12 +60,18 @@ export function clockText(clock: readonly ClockOffset[]): string {
 
 export function totalsText(result: TraceResult, losses: LossLog): string {
   const totals = `${counted(result.packets, 'packet')} followed, ${result.matched} of them seen at two points or more, ${losses.total} lost, in ${counted(result.flows.length, 'flow')}.`;
+  const unanswered = unansweredText(result);
+  return unanswered === '' ? totals : `${totals}\n${unanswered}`;
+}
+
+/** "No reply seen to 1 flow that asked for one (...): ICMP ... (last seen at node2/eth0)."; empty when every such flow was answered. */
+export function unansweredText(result: TraceResult): string {
   const unanswered = result.flows.filter((f) => f.unanswered);
-  if (unanswered.length === 0) return totals;
+  if (unanswered.length === 0) return '';
   const labels = result.points.map((p) => p.point.label);
   const named = unanswered.slice(0, UNANSWERED_NAMES_SHOWN).map((f) => `${f.name} (last seen at ${labels[f.path[f.path.length - 1]!]})`);
   const more = unanswered.length > named.length ? `, and ${unanswered.length - named.length} more` : '';
-  return `${totals}\nNo reply seen to ${counted(unanswered.length, 'flow')} that asked for one (TCP SYN, echo request, DNS query): ${named.join('; ')}${more}.`;
+  return `No reply seen to ${counted(unanswered.length, 'flow')} that asked for one (TCP SYN, echo request, DNS query): ${named.join('; ')}${more}.`;
 }
 
 /** Unanswered flows named in the totals; the flows' own ladders say it too. */

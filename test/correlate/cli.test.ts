@@ -161,6 +161,20 @@ describe('vxdump trace', () => {
 });
 
 describe('vxdump diff', () => {
+  it('--fail-on-no-reply exits 1 where every ping stops at A (node2/eth0), which --fail-on-loss lets pass', () => {
+    const stopped = writeStoppedPings(scratchDir('stopped-diff-'));
+    const [a, b] = ['node2-eth0.pcap', 'node2-vxlan11.pcap'].map((name) => stopped.find((f) => f.endsWith(`/${name}`))!);
+    expect(vxdump('diff', a!, b!, '--fail-on-loss').status).toBe(0);
+    const run = vxdump('diff', a!, b!, '--fail-on-no-reply');
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/\nNo reply seen to 1 flow that asked for one \(TCP SYN, echo request, DNS query\): ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+ \(last seen at node2\/eth0\)\.\n/);
+    const doc = JSON.parse(vxdump('diff', a!, b!, '-f', 'json').stdout);
+    expect(doc.unanswered).toEqual([{ flow: expect.stringMatching(/^ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+$/), lastSeen: 'node2/eth0' }]);
+    const fine = vxdump('diff', fixture('p2p-4789', 'node2-eth0.pcap'), fixture('p2p-4789', 'node2-vxlan11.pcap'), '--fail-on-no-reply', '-f', 'json');
+    expect(fine.status).toBe(0);
+    expect(JSON.parse(fine.stdout).unanswered).toEqual([]);
+  });
+
   it('loss: node2/eth0 → node2/vxlan11 has the two lost requests, and --fail-on-loss exits 1', () => {
     const a = fixture('loss', 'node2-eth0.pcap');
     const b = fixture('loss', 'node2-vxlan11.pcap');
