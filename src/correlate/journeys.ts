@@ -1,3 +1,4 @@
+import { differingColumns } from './changes.js';
 import type { Flow } from './flows.js';
 import { smallKey } from './identity-hash.js';
 import { KeyTable } from './key-table.js';
@@ -84,6 +85,25 @@ export class Journey {
 }
 
 /**
+ * The same frame seen again at one point within this time is a duplicate, not another packet: a
+ * port mirror's second copy, a capture merged with itself. A retransmission comes later, and
+ * Linux gives it another IP ID; a packet that comes back through the same point (hairpin NAT)
+ * comes back rewritten.
+ */
+export const DUPLICATE_WITHIN_NS = 10_000;
+
+/** Whether the sighting in `later` is the one in `earlier` again (same point): every field the same, within DUPLICATE_WITHIN_NS. */
+export function sameFrameAgain(store: SightingStore, earlier: number, later: number): boolean {
+  return (
+    store.point[earlier] === store.point[later] &&
+    store.identity[earlier] === store.identity[later] &&
+    store.payloadHash[earlier] === store.payloadHash[later] &&
+    Math.abs(store.correctedNs[later]! - store.correctedNs[earlier]!) <= DUPLICATE_WITHIN_NS &&
+    differingColumns(store, earlier, later) === 0
+  );
+}
+
+/**
  * Groups sightings of the same packet into journeys, streaming, in memory bounded by the window.
  *
  * Sightings arrive in (clock-corrected) time order over all points. A sighting joins the open
@@ -105,6 +125,8 @@ export class JourneyMatcher {
   private queue: Journey[] = [];
   private queueHead = 0;
   private nextId = 1;
+  /** Per point, the sightings left out as duplicates of one just before (DUPLICATE_WITHIN_NS). */
+  readonly duplicates: number[] = [];
 
   constructor(
     private readonly store: SightingStore,
@@ -141,12 +163,23 @@ export class JourneyMatcher {
         if (candidate.payloadHash === NONE) candidate.payloadHash = payload;
         return;
       }
+      if (this.duplicateOf(candidate, slot, point)) {
+        this.duplicates[point] = (this.duplicates[point] ?? 0) + 1;
+        store.release(slot);
+        return;
+      }
     }
     const journey = this.pool.take().start(this.nextId++, identity, slot, now);
     journey.payloadHash = payload;
     journey.twin = newest ?? null;
     this.open.set(key, journey);
     this.queue.push(journey);
+  }
+
+  /** Whether `slot` is the frame `journey` was seen as at `point` again, just after. */
+  private duplicateOf(journey: Journey, slot: number, point: number): boolean {
+    const earlier = journey.slotAt(point, this.store);
+    return earlier !== NONE && sameFrameAgain(this.store, earlier, slot);
   }
 
   /** Completes every journey still open (at the end of the captures). */

@@ -6,7 +6,7 @@ import { type PcapngInterface, PcapngReader } from '../capture/pcapng.js';
 import { createDissector, type Dissector } from '../dissect/index.js';
 import { type ClockOffset, estimateClockOffsets, type PointSample } from './clock.js';
 import { type CaptureSpan, type DecidedJourney, type Flow, FlowTable, type TracedPacket } from './flows.js';
-import { type Journey, JourneyMatcher, JourneyPool } from './journeys.js';
+import { type Journey, JourneyMatcher, JourneyPool, sameFrameAgain } from './journeys.js';
 import { givenOrder, inferOrder, type PathOrder } from './path.js';
 import { type CapturePoint, type PointArgument, PointRegistry, type WholeInterface } from './points.js';
 import { NONE, SightingStore } from './sighting.js';
@@ -68,6 +68,8 @@ export interface PointStats {
   unidentified: number;
   /** Frames the snap length cut inside their headers (`tcpdump -s 96`): they match no other point's. */
   cut: number;
+  /** Frames left out as the same frame again just after it (a port mirror's second copy; see DUPLICATE_WITHIN_NS). */
+  duplicates: number;
   span: CaptureSpan;
 }
 
@@ -139,7 +141,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   options.onStart?.({ labels: points.map((p) => p.label), baseNs, order, clock });
 
   // 4. Stream.
-  const stats: PointStats[] = points.map((point) => ({ point, frames: 0, unidentified: 0, cut: 0, span: { startNs: Infinity, endNs: Infinity } }));
+  const stats: PointStats[] = points.map((point) => ({ point, frames: 0, unidentified: 0, cut: 0, duplicates: 0, span: { startNs: Infinity, endNs: Infinity } }));
   const store = new SightingStore();
   const journeys = new JourneyPool();
   const table = new FlowTable(store, {
@@ -211,6 +213,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
     }
     matcher.finish();
     table.finish();
+    matcher.duplicates.forEach((count, point) => (stats[point]!.duplicates = count ?? 0));
   } finally {
     for (const stream of streams) stream.source.close();
   }
@@ -356,13 +359,19 @@ function sampleCaptures(
         tickNs[point.index] = coarsestTick(tickNs[point.index] ?? MAX_TICK_NS, frameNanosecondOfSecond(frame));
         const slot = store.add(dissect(frame), point.index, traceTimeNs(frame, base));
         if (slot === NONE) continue;
-        sampleSightings.push(slot);
         const sample = (samples[point.index] ??= new Map());
-        // Seen twice at one point: useless for telling clocks apart. The payload, where the
-        // capture holds it, tells apart packets whose headers agree (an IP ID of 0).
+        // The payload, where the capture holds it, tells apart packets whose headers agree (an IP ID of 0).
         const payload = store.payloadHash[slot]!;
         const identity = payload === NONE ? store.identity[slot]! : (store.identity[slot]! + payload) % 2 ** 52;
-        sample.set(identity, sample.has(identity) ? NONE : slot);
+        const earlier = sample.get(identity);
+        // The same frame again (a port mirror's second copy) is left out, as the stream leaves it
+        // out; another packet seen twice at one point is useless for telling clocks apart.
+        if (earlier !== undefined && earlier !== NONE && sameFrameAgain(store, earlier, slot)) {
+          store.release(slot);
+          continue;
+        }
+        sampleSightings.push(slot);
+        sample.set(identity, earlier === undefined ? slot : NONE);
       }
     });
     for (let i = 0; i < registry.points.length; i++) {

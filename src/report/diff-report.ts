@@ -2,7 +2,7 @@ import { type ChangeCount, type DirectionStats, LISTED, type PacketDiff } from '
 import type { TraceResult } from '../correlate/trace.js';
 import { formatDuration, formatOffset } from './duration.js';
 import { clockJson } from './trace-json.js';
-import { clockText, unansweredText } from './trace-text.js';
+import { clockText, duplicatesText, unansweredText } from './trace-text.js';
 import { counted } from './plural.js';
 
 /** `vxdump diff` as text and as JSON (schema "vxdump-diff/1", README "Diff JSON"). */
@@ -27,8 +27,11 @@ function direction(title: string, stats: DirectionStats): string[] {
 
 export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: string): string {
   const parts: string[] = [];
-  const frames = (label: string) => result.points.find((p) => p.point.label === label)!.frames;
-  parts.push(`A ${a}: ${counted(frames(a), 'frame')}\nB ${b}: ${counted(frames(b), 'frame')}`);
+  const frames = (label: string) => {
+    const p = result.points.find((s) => s.point.label === label)!;
+    return `${counted(p.frames, 'frame')}${p.duplicates > 0 ? `, ${duplicatesText(p.duplicates)}` : ''}`;
+  };
+  parts.push(`A ${a}: ${frames(a)}\nB ${b}: ${frames(b)}`);
   const clock = clockText(result.clock);
   if (clock !== '') parts.push(clock);
   const matched = diff.forward.matched + diff.backward.matched;
@@ -81,7 +84,7 @@ function directionJson(stats: DirectionStats): Record<string, unknown> {
 export function diffJson(result: TraceResult, diff: PacketDiff, a: string, b: string): Record<string, unknown> {
   const point = (label: string) => {
     const p = result.points.find((s) => s.point.label === label)!;
-    return { label, file: p.point.file, frames: p.frames };
+    return { label, file: p.point.file, frames: p.frames, duplicates: p.duplicates };
   };
   return {
     schema: 'vxdump-diff/1',

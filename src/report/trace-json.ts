@@ -168,6 +168,7 @@ export class TraceJsonWriter {
       frames: p.frames,
       unidentified: p.unidentified,
       cut: p.cut,
+      duplicates: p.duplicates,
     }));
     // Close the packets array, then the remaining members of the same object.
     this.out.line(`],"points":${JSON.stringify(points)},"order":${JSON.stringify(result.order.points.map((i) => labels[i]))},`);

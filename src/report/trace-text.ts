@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import { describeChanges } from '../correlate/changes.js';
 import type { ClockOffset } from '../correlate/clock.js';
 import { packetName } from '../correlate/describe.js';
+import { DUPLICATE_WITHIN_NS } from '../correlate/journeys.js';
 import type { Flow, TracedPacket } from '../correlate/flows.js';
 import type { LossGroup, LossLog } from '../correlate/losses.js';
 import type { TraceResult } from '../correlate/trace.js';
@@ -23,12 +24,18 @@ export function pointsText(result: TraceResult): string {
   lines.push(`Capture points in path order (${how}):`);
   const width = Math.max(...result.points.map((p) => p.point.label.length));
   result.order.points.forEach((index, at) => {
-    const { point, frames, unidentified, cut } = result.points[index]!;
+    const { point, frames, unidentified, cut, duplicates } = result.points[index]!;
     let odd = unidentified > 0 ? `, ${unidentified} without an Ethernet header` : '';
     if (cut > 0) odd += `, ${cut} cut inside their headers by the snap length, which match no other point's`;
+    if (duplicates > 0) odd += `, ${duplicatesText(duplicates)}`;
     lines.push(`  ${String(at + 1).padStart(2)}  ${point.label.padEnd(width)}  ${counted(frames, 'frame')}${odd}  (${point.file})`);
   });
   return lines.join('\n');
+}
+
+/** "8 duplicates (...)": frames left out as the same frame again at the same point (JourneyMatcher). */
+export function duplicatesText(count: number): string {
+  return `${counted(count, 'duplicate')} (the same frame again within ${DUPLICATE_WITHIN_NS / 1000} µs), left out`;
 }
 
 export function clockText(clock: readonly ClockOffset[]): string {

@@ -127,11 +127,27 @@ describe('journey matcher', () => {
   });
 
   it('starts a new journey when the point already saw that identity (a retransmission, an ARP retry)', () => {
-    const journeys = run([sighting(0, 0, 5), sighting(1, 100, 5), sighting(0, 200, 5), sighting(1, 300, 5)]);
+    // 100 µs apart: more than a duplicate's 10 µs.
+    const journeys = run([sighting(0, 0, 5), sighting(1, 100_000, 5), sighting(0, 200_000, 5), sighting(1, 300_000, 5)], 1_000_000);
     expect(journeys.map((j) => j.sightings.map((s) => store.timeNs[s]))).toEqual([
-      [0, 100],
-      [200, 300],
+      [0, 100_000],
+      [200_000, 300_000],
     ]);
+  });
+
+  it('leaves out the same frame again at one point within 10 µs, and counts it for that point', () => {
+    const journeys: Journey[] = [];
+    const matcher = new JourneyMatcher(store, 1_000_000, (j) => journeys.push(j));
+    const again = (timeNs: number, ttl: number) => {
+      const slot = sighting(0, timeNs, 5);
+      store.ttl[slot] = ttl;
+      return slot;
+    };
+    // A copy 5 µs after, one 10 µs after the first, one rewritten (another TTL), one 11 µs after the first.
+    for (const slot of [again(0, 64), again(5_000, 64), again(10_000, 64), again(10_500, 63), again(11_000, 64), sighting(1, 20_000, 5)]) matcher.add(slot);
+    matcher.finish();
+    expect(matcher.duplicates).toEqual([2]);
+    expect(journeys.map((j) => j.sightings.map((s) => store.timeNs[s]))).toEqual([[0], [10_500], [11_000, 20_000]]);
   });
 
   it('keeps packets whose headers agree apart by their payload, and joins a sighting without one to either', () => {
@@ -170,7 +186,7 @@ describe('journey pool', () => {
     const pool = new JourneyPool();
     const matcher = new JourneyMatcher(
       store,
-      1000,
+      1_000_000,
       (j) => {
         done.push(`${j.id}:${j.sightings.map((s) => store.timeNs[s]).join(',')}`);
         completed.push(j);
@@ -178,17 +194,17 @@ describe('journey pool', () => {
       pool,
     );
     matcher.add(sighting(0, 0, 5));
-    // A copy seen at the same point again: a new journey, whose twin is the first.
-    matcher.add(sighting(0, 600, 5));
+    // A copy seen at the same point again (not within a duplicate's 10 µs): a new journey, whose twin is the first.
+    matcher.add(sighting(0, 600_000, 5));
     // Completes the first journey only, which the flow table would decide and hand back.
-    matcher.add(sighting(0, 1200, 7));
+    matcher.add(sighting(0, 1_200_000, 7));
     expect(done).toEqual(['1:0']);
     pool.release(completed[0]!);
     // The same packet twice more, the first in the reused journey: no chain may lead back to it.
-    matcher.add(sighting(0, 1300, 5));
-    matcher.add(sighting(0, 1400, 5));
+    matcher.add(sighting(0, 1_300_000, 5));
+    matcher.add(sighting(0, 1_400_000, 5));
     matcher.finish();
-    expect(done).toEqual(['1:0', '2:600', '3:1200', '4:1300', '5:1400']);
+    expect(done).toEqual(['1:0', '2:600000', '3:1200000', '4:1300000', '5:1400000']);
     expect(completed[3]).toBe(completed[0]);
   });
 });

@@ -2,7 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/capture/frame.js';
+import { LinkType } from '../../src/capture/linktypes.js';
 import { openCapture } from '../../src/capture/open.js';
+import { PcapWriter } from '../../src/capture/writer.js';
 import { describeChanges } from '../../src/correlate/changes.js';
 import { NONE, UNRECORDED } from '../../src/correlate/sighting.js';
 import { parsePointArgument } from '../../src/correlate/points.js';
@@ -594,6 +596,45 @@ describe('trace: an overlay where every ping stops at one hop', () => {
     expect(mtuPing.packets).toBe(1);
     // service-nat's connection is answered: its replies are linked through the NAT.
     expect(unanswered).toEqual(Object.fromEntries(SCENARIOS.map((name) => [name, name === 'mtu' ? [mtuPing.name] : []])));
+  });
+});
+
+describe('trace: a capture holding every frame twice', () => {
+  // node1/br0 of p2p-4789 with each frame written again right after itself, as a port mirror
+  // copying both directions or a capture merged with itself gives it. Taken as packets, the
+  // copies were seen at br0 only: the clocks and the order went wrong and 6 packets were "lost".
+  const primer = ['ns1/veth1a', 'node1/br0', 'node1/vxlan11', 'node1/eth0', 'node2/eth0', 'node2/vxlan11', 'node2/br0', 'ns2/veth2a'];
+  const files = scenarioFiles('p2p-4789');
+  const doubled = (againAfterNs: bigint) => {
+    const dir = scratchDir('doubled-');
+    return files.map((file) => {
+      const copy = join(dir, basename(file));
+      const writer = new PcapWriter(copy, { linkType: LinkType.EN10MB, nanosecond: true });
+      for (const frame of openCapture(file)) {
+        writer.write({ timestampNs: frame.timestampNs, originalLength: frame.originalLength, bytes: frame.bytes });
+        if (basename(file) === 'node1-br0.pcap') writer.write({ timestampNs: frame.timestampNs + againAfterNs, originalLength: frame.originalLength, bytes: frame.bytes });
+      }
+      writer.close();
+      return copy;
+    });
+  };
+  const clean = traceFiles(files);
+  const t = traceFiles(doubled(0n));
+  const br0 = (x: Traced) => x.result.points.find((p) => p.point.label === 'node1/br0')!;
+
+  it('leaves the copies out and traces the rest as if they were not there', () => {
+    expect(br0(t).frames).toBe(2 * br0(clean).frames);
+    expect(br0(t).duplicates).toBe(br0(clean).frames);
+    expect(t.result.points.filter((p) => p.point.label !== 'node1/br0').every((p) => p.duplicates === 0)).toBe(true);
+    expect(t.result.order.points.map((i) => t.labels[i])).toEqual(primer);
+    expect(t.result.clock).toEqual(clean.result.clock);
+    expect(t.result.packets).toBe(clean.result.packets);
+    expect(t.losses.total).toBe(0);
+    expect(t.packets.map((p) => p.sightings.length)).toEqual(clean.packets.map((p) => p.sightings.length));
+  });
+
+  it('takes the same frame again 1 ms later for another packet, as before', () => {
+    expect(br0(traceFiles(doubled(1_000_000n))).duplicates).toBe(0);
   });
 });
 
