@@ -324,6 +324,7 @@ function getField(p, name) {
     case 'icmp.seq': return p.icmp?.seq;
     case 'ip.len': return p.ip?.len;
     case 'ip.flags.df': return p.ip?.df;
+    case 'ip.ttl': return p.ip?.ttl;
     case 'tcp.flags': return p.tcp?.flags;
     case 'tcp.srcport': return p.tcp?.srcport;
     case 'tcp.dstport': return p.tcp?.dstport;

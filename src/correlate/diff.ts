@@ -117,7 +117,9 @@ export class PacketDiff {
   /** TCP segments only in A whose bytes reached B in other segments (GSO/GRO), and the same only in B. */
   resegmented = 0;
   resegmentedB = 0;
-  readonly onlyAListed: (DiffPacket & { lost: boolean; resegmented: boolean })[] = [];
+  /** Packets only in A whose TTL ran out at the router between A and B (traceroute, mtr). */
+  expired = 0;
+  readonly onlyAListed: (DiffPacket & { lost: boolean; resegmented: boolean; expired: boolean })[] = [];
   readonly onlyBListed: (DiffPacket & { resegmented: boolean })[] = [];
   private readonly patterns = new ChangePatterns();
   /** Per flow id: its ways of changing, with the first few packets of each. */
@@ -129,7 +131,7 @@ export class PacketDiff {
     private readonly b: number,
   ) {}
 
-  add({ journey, flow, store, lost, resegmented }: DecidedJourney): void {
+  add({ journey, flow, store, lost, resegmented, expired }: DecidedJourney): void {
     const sightings = journey.sightings;
     const first = sightings[0]!;
     if (sightings.length === 1) {
@@ -138,7 +140,10 @@ export class PacketDiff {
         this.onlyA += 1;
         if (lost !== null) this.lost += 1;
         if (resegmented !== null) this.resegmented += 1;
-        if (this.onlyAListed.length < LISTED) this.onlyAListed.push({ ...briefOf(journey.id, flow, store, first), lost: lost !== null, resegmented: resegmented !== null });
+        if (expired !== null) this.expired += 1;
+        if (this.onlyAListed.length < LISTED) {
+          this.onlyAListed.push({ ...briefOf(journey.id, flow, store, first), lost: lost !== null, resegmented: resegmented !== null, expired: expired !== null });
+        }
       } else if (point === this.b) {
         this.onlyB += 1;
         if (resegmented !== null) this.resegmentedB += 1;

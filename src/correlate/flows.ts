@@ -33,6 +33,11 @@ export interface TracedPacket {
    * packets (segmentation or receive offload, GSO/GRO: see resegmentation.ts).
    */
   readonly resegmented: { readonly after: number; readonly before: number } | null;
+  /**
+   * Not lost but expired: it came to `after` with a TTL of 1 (or 0), and what lies before
+   * `before` routes (it took a TTL off the flow's packets): a traceroute or mtr probe.
+   */
+  readonly expired: { readonly after: number; readonly before: number } | null;
   /** Points between its first and last sighting where it was not captured. */
   readonly missed: readonly number[];
 }
@@ -48,6 +53,7 @@ export interface DecidedJourney {
   readonly lost: TracedPacket['lost'];
   readonly fragmented: TracedPacket['fragmented'];
   readonly resegmented: TracedPacket['resegmented'];
+  readonly expired: TracedPacket['expired'];
   readonly missed: readonly number[];
 }
 
@@ -60,6 +66,8 @@ const FLOW_RESERVOIR = 1024;
 /** A hop of a flow: between two neighbouring points of its path. */
 export class Hop {
   packets = 0;
+  /** A packet's TTL went down over it: a router lies between its two points. */
+  routes = false;
   readonly latency: LatencySample;
   /** None when the flow table counts only for loss decisions. */
   private readonly shared: SharedChanges | null;
@@ -78,6 +86,7 @@ export class Hop {
   add(store: SightingStore, before: number, after: number, differing: number): void {
     this.packets += 1;
     this.latency.add(store.correctedNs[after]! - store.correctedNs[before]!);
+    if (!this.routes && store.ttl[after]! !== NONE && store.ttl[after]! < store.ttl[before]!) this.routes = true;
     this.shared?.add(store, before, after, differing);
   }
 
@@ -98,6 +107,8 @@ export class Flow {
   lost = 0;
   /** Its TCP segments cut or joined on the way (GSO/GRO), which are not lost. */
   resegmented = 0;
+  /** Its packets whose TTL ran out at a router on the way (traceroute, mtr), which are not lost. */
+  expired = 0;
   firstNs = Infinity;
   lastNs = -Infinity;
   /** VNIs its packets were seen with (almost always one), in the order first seen. */
@@ -335,7 +346,7 @@ export class FlowTable {
     this.journeys = options.journeys;
     this.forLossesOnly = options.forLossesOnly ?? false;
     this.segments = new SegmentLog(store, options.windowNs);
-    this.decided = { journey: null as unknown as Journey, flow: this.directions[0], store, lost: null, fragmented: null, resegmented: null, missed: NOTHING_MISSED };
+    this.decided = { journey: null as unknown as Journey, flow: this.directions[0], store, lost: null, fragmented: null, resegmented: null, expired: null, missed: NOTHING_MISSED };
   }
 
   add(journey: Journey): void {
@@ -545,6 +556,17 @@ export class FlowTable {
     return this.segments.carriedElsewhere(first, firstPoint, before) ? { after: before, before: firstPoint } : null;
   }
 
+  /**
+   * Whether the IPv4 packet last seen in `last`, at `from`, would have its TTL run out before
+   * `to`: it has 1 left (or 0), and the guide's packets lost TTL over that hop (for a guide that
+   * went the other way, over the same link the other way). A bridge passes it as it is.
+   */
+  private expiresBefore(guide: Flow, last: number, from: number, to: number): boolean {
+    const store = this.store;
+    if (store.kind[last] !== Kind.Ipv4 || store.ttl[last]! > 1) return false;
+    return (guide.hopIfAny(from, to) ?? guide.hopIfAny(to, from))?.routes === true;
+  }
+
   private decide(journey: Journey, flow: Flow): void {
     const store = this.store;
     const sightings = journey.sightings;
@@ -573,6 +595,7 @@ export class FlowTable {
     const at = path.indexOf(lastPoint);
     let lost: TracedPacket['lost'] = null;
     let fragmented: TracedPacket['fragmented'] = null;
+    let expired: TracedPacket['expired'] = null;
     // Cut or joined on the way (GSO/GRO): the first hop over which its bytes went in other packets.
     let resegmented = this.resegmentedBefore(journey, flow);
     if (at >= 0 && at < path.length - 1) {
@@ -583,6 +606,10 @@ export class FlowTable {
         fragmented = { after: lastPoint, before: next };
       } else if (this.segments.carriedElsewhere(last, lastPoint, next)) {
         resegmented ??= { after: lastPoint, before: next };
+      } else if (this.expiresBefore(guide, last, lastPoint, next)) {
+        expired = { after: lastPoint, before: next };
+        flow.expired += 1;
+        if (direction !== undefined) direction.expired += 1;
       } else if (span.startNs <= lastNs && span.endNs >= lastNs + this.expectedDelay(guide, lastPoint, next)) {
         lost = { after: lastPoint, before: next };
         flow.lost += 1;
@@ -618,6 +645,7 @@ export class FlowTable {
       decided.lost = lost;
       decided.fragmented = fragmented;
       decided.resegmented = resegmented;
+      decided.expired = expired;
       decided.missed = missed;
       this.onDecided(decided);
       return;
@@ -630,7 +658,7 @@ export class FlowTable {
         changes: previous === NONE ? [] : changesBetween(store, previous, slot),
       };
     });
-    this.onPacket({ id: journey.id, flow, sightings: traced, lost, fragmented, resegmented, missed });
+    this.onPacket({ id: journey.id, flow, sightings: traced, lost, fragmented, resegmented, expired, missed });
   }
 }
 

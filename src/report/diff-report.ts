@@ -37,7 +37,8 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
   const matched = diff.forward.matched + diff.backward.matched;
   parts.push(
     `${matched} matched (${diff.forward.matched} A\u2192B, ${diff.backward.matched} B\u2192A), ` +
-      `${diff.onlyA} only in A (${diff.lost} of them lost: their flow reaches B${diff.resegmented === 0 ? '' : `; ${resegmentedText(diff.resegmented, 'B')}`}), ` +
+      `${diff.onlyA} only in A (${diff.lost} of them lost: their flow reaches B${diff.resegmented === 0 ? '' : `; ${resegmentedText(diff.resegmented, 'B')}`}` +
+      `${diff.expired === 0 ? '' : `; ${diff.expired} expired: their TTL ran out at the router before B`}), ` +
       `${diff.onlyB} only in B${diff.resegmentedB === 0 ? '' : ` (${resegmentedText(diff.resegmentedB, 'A')})`}`,
   );
   const unanswered = unansweredText(result);
@@ -55,7 +56,8 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
     );
   }
   if (diff.onlyA > 0) {
-    const lines = diff.onlyAListed.slice(0, SHOWN).map((p) => `    A #${p.frame} ${p.flowName} ${p.name}${p.lost ? '  LOST' : p.resegmented ? '  resegmented' : ''}`);
+    const fate = (p: (typeof diff.onlyAListed)[number]) => (p.lost ? '  LOST' : p.resegmented ? '  resegmented' : p.expired ? '  expired (TTL ran out)' : '');
+    const lines = diff.onlyAListed.slice(0, SHOWN).map((p) => `    A #${p.frame} ${p.flowName} ${p.name}${fate(p)}`);
     parts.push([`Only in A (lost or filtered): ${diff.onlyA}`, ...lines, ...more(diff.onlyA, lines.length)].join('\n'));
   }
   if (diff.onlyB > 0) {
@@ -93,7 +95,7 @@ export function diffJson(result: TraceResult, diff: PacketDiff, a: string, b: st
     clock: result.clock.map(clockJson),
     forward: directionJson(diff.forward),
     backward: directionJson(diff.backward),
-    onlyA: { count: diff.onlyA, lost: diff.lost, resegmented: diff.resegmented, packets: diff.onlyAListed },
+    onlyA: { count: diff.onlyA, lost: diff.lost, resegmented: diff.resegmented, expired: diff.expired, packets: diff.onlyAListed },
     onlyB: { count: diff.onlyB, resegmented: diff.resegmentedB, packets: diff.onlyBListed },
     odd: diff.odd,
     unanswered: result.flows.filter((f) => f.unanswered).slice(0, LISTED).map((f) => ({ flow: f.name, lastSeen: result.points[f.path[f.path.length - 1]!]!.point.label })),

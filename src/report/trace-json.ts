@@ -46,7 +46,7 @@ export class TraceJsonWriter {
    * record per sighting and no string for the packet (building one and encoding it took a fifth
    * of a JSON trace). Each point label and way of changing is encoded once.
    */
-  decided({ journey, flow, store, lost, fragmented, resegmented, missed }: DecidedJourney): void {
+  decided({ journey, flow, store, lost, fragmented, resegmented, expired, missed }: DecidedJourney): void {
     const labels = this.labelJson ?? this.prepare();
     const sightings = journey.sightings;
     // packetName's words and numbers are ASCII with nothing JSON escapes: written as they are.
@@ -54,8 +54,8 @@ export class TraceJsonWriter {
     // Each hop's changes first: their bytes are cached, and their length sizes the room needed.
     const hopChanges = this.hopChanges;
     const hopBytes = this.hopBytes;
-    // Labels: the missed points, and two each for lost, fragmented and resegmented.
-    let room = PACKET_ROOM + name.length + 2 + (missed.length + 6) * this.longestLabel + sightings.length * (SIGHTING_ROOM + this.longestLabel);
+    // Labels: the missed points, and two each for lost, fragmented, resegmented and expired.
+    let room = PACKET_ROOM + name.length + 2 + (missed.length + 8) * this.longestLabel + sightings.length * (SIGHTING_ROOM + this.longestLabel);
     for (let i = 1; i < sightings.length; i++) {
       const pattern = this.patterns.of(store, sightings[i - 1]!, sightings[i]!);
       hopChanges[i] = pattern;
@@ -105,6 +105,8 @@ export class TraceJsonWriter {
     pos = writeHop(buf, pos, fragmented, labels);
     pos = writeBytes(buf, pos, RESEGMENTED);
     pos = writeHop(buf, pos, resegmented, labels);
+    pos = writeBytes(buf, pos, EXPIRED);
+    pos = writeHop(buf, pos, expired, labels);
     pos = writeBytes(buf, pos, MISSED);
     for (let i = 0; i < missed.length; i++) {
       if (i > 0) buf[pos++] = COMMA;
@@ -178,7 +180,8 @@ export class TraceJsonWriter {
     this.array('flows', result.flows, (flow) => flowJson(flow, labels));
     this.array('losses', losses.all, (g) => ({ flow: g.flow.id, after: labels[g.after], before: labels[g.before], count: g.count, packets: g.packets }));
     const unanswered = result.flows.filter((f) => f.unanswered).length;
-    this.out.line(`"totals":${JSON.stringify({ packets: result.packets, matched: result.matched, lost: losses.total, unanswered })}}`);
+    const expired = result.flows.reduce((n, f) => n + f.expired, 0);
+    this.out.line(`"totals":${JSON.stringify({ packets: result.packets, matched: result.matched, lost: losses.total, expired, unanswered })}}`);
   }
 
   /** `"name":[` item, item, ... `],` with each item on its own line. */
@@ -214,6 +217,7 @@ const LENGTH_CHANGE_TO = ascii(',"to":');
 const LOST = ascii('],"lost":');
 const FRAGMENTED = ascii(',"fragmented":');
 const RESEGMENTED = ascii(',"resegmented":');
+const EXPIRED = ascii(',"expired":');
 const MISSED = ascii(',"missed":[');
 const PACKET_END = ascii(']}\n');
 const HOP_AFTER = ascii('{"after":');
@@ -246,7 +250,7 @@ function writeMacOrNull(buf: Uint8Array, pos: number, mac: number): number {
   return mac < 0 ? writeBytes(buf, pos, NULL) : writeMacString(buf, pos, mac);
 }
 
-/** `lost`, `fragmented` or `resegmented`: null, or the two points the packet went missing between. */
+/** `lost`, `fragmented`, `resegmented` or `expired`: null, or the two points the packet went missing between. */
 function writeHop(buf: Uint8Array, pos: number, hop: { after: number; before: number } | null, labels: readonly Uint8Array[]): number {
   if (hop === null) return writeBytes(buf, pos, NULL);
   pos = writeBytes(buf, pos, HOP_AFTER);
@@ -283,6 +287,7 @@ export function flowJson(flow: Flow, labels: readonly string[], directionKnown =
     packets: flow.packets,
     lost: flow.lost,
     resegmented: flow.resegmented,
+    expired: flow.expired,
     hops: flow.hops.map((hop) => ({
       from: labels[hop.from],
       to: labels[hop.to],

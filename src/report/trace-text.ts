@@ -66,7 +66,9 @@ export function clockText(clock: readonly ClockOffset[]): string {
 }
 
 export function totalsText(result: TraceResult, losses: LossLog): string {
-  const totals = `${counted(result.packets, 'packet')} followed, ${result.matched} of them seen at two points or more, ${losses.total} lost, in ${counted(result.flows.length, 'flow')}.`;
+  const expired = result.flows.reduce((n, f) => n + f.expired, 0);
+  const expiredText = expired === 0 ? '' : `, ${expired} expired (their TTL ran out at a router: traceroute, mtr)`;
+  const totals = `${counted(result.packets, 'packet')} followed, ${result.matched} of them seen at two points or more, ${losses.total} lost${expiredText}, in ${counted(result.flows.length, 'flow')}.`;
   const unanswered = unansweredText(result);
   return unanswered === '' ? totals : `${totals}\n${unanswered}`;
 }
@@ -89,8 +91,9 @@ function flowHeader(flow: Flow): string {
   const vni = flow.vnis.length > 0 ? `, VNI ${flow.vnis.join(', ')}` : '';
   const lost = flow.lost > 0 ? `, ${flow.lost} lost` : '';
   const resegmented = flow.resegmented > 0 ? `, ${flow.resegmented} resegmented on the way (GSO/GRO)` : '';
+  const expired = flow.expired > 0 ? `, ${flow.expired} expired (TTL ran out)` : '';
   const unanswered = flow.unanswered ? ', no reply seen' : '';
-  return `${flow.name}${vni}: ${counted(flow.packets, 'packet')}${lost}${resegmented}${unanswered}`;
+  return `${flow.name}${vni}: ${counted(flow.packets, 'packet')}${lost}${resegmented}${expired}${unanswered}`;
 }
 
 /** One flow as a ladder: the path down, a row per point, losses between the rows. */
@@ -151,6 +154,7 @@ export function packetText(packet: TracedPacket, labels: readonly string[], base
   if (packet.lost !== null) fate = `  LOST before ${labels[packet.lost.before]}`;
   else if (packet.fragmented !== null) fate = `  fragmented before ${labels[packet.fragmented.before]}`;
   else if (packet.resegmented !== null) fate = `  resegmented before ${labels[packet.resegmented.before]} (GSO/GRO)`;
+  else if (packet.expired !== null) fate = `  expired before ${labels[packet.expired.before]} (TTL ran out)`;
   if (packet.missed.length > 0) fate += `  (not captured at ${packet.missed.map((p) => labels[p]).join(', ')})`;
   const time = clockTime(baseNs + BigInt(first.timeNs));
   return `${time} ${packet.flow.name} ${packetName(first)}: ${steps.join(' \u2192 ')}${fate}`;

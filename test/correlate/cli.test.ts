@@ -42,13 +42,13 @@ describe('vxdump trace', () => {
     expect(fourth.changes).toContainEqual({ field: 'frame.len', from: 98, to: 148 });
     expect(fourth).toMatchObject({ vni: 11, length: 148, ttl: 63 });
     expect(request.lost).toBeNull();
-    expect(doc.totals).toEqual({ packets: doc.packets.length, matched: doc.packets.length, lost: 0, unanswered: 0 });
+    expect(doc.totals).toEqual({ packets: doc.packets.length, matched: doc.packets.length, lost: 0, expired: 0, unanswered: 0 });
     const node2 = doc.clock.find((c: { node: string }) => c.node === 'node2');
     expect(node2).toMatchObject({ reference: 'node1', method: 'two-way', via: ['node1/eth0', 'node2/eth0'] });
     expect(typeof node2.offsetNs).toBe('string');
   });
 
-  it.each(['p2p-4789', 'loss', 'service-nat', 'mtu', 'offload'])('%s: the JSON packets say what the library traced, sighting by sighting', (name) => {
+  it.each(['p2p-4789', 'loss', 'service-nat', 'mtu', 'offload', 'ttl'])('%s: the JSON packets say what the library traced, sighting by sighting', (name) => {
     const doc = JSON.parse(vxdump('trace', ...scenarioFiles(name), '-p', String(readManifest(name).vxlan.udpPort), '-f', 'json').stdout);
     const t = traceScenario(name);
     const label = (p: number) => t.labels[p];
@@ -71,6 +71,7 @@ describe('vxdump trace', () => {
       lost: hop(p.lost),
       fragmented: hop(p.fragmented),
       resegmented: hop(p.resegmented),
+      expired: hop(p.expired),
       missed: p.missed.map(label),
     }));
     expect(doc.packets.map(({ name: _, ...rest }: { name: string }) => rest)).toEqual(expected);
@@ -173,6 +174,22 @@ describe('vxdump diff', () => {
     const fine = vxdump('diff', fixture('p2p-4789', 'node2-eth0.pcap'), fixture('p2p-4789', 'node2-vxlan11.pcap'), '--fail-on-no-reply', '-f', 'json');
     expect(fine.status).toBe(0);
     expect(JSON.parse(fine.stdout).unanswered).toEqual([]);
+  });
+
+  it('ttl: the probe whose TTL runs out at node1 is expired between br0 and vxlan11, not lost, in diff and trace alike', () => {
+    const doc = JSON.parse(vxdump('diff', fixture('ttl', 'node1-br0.pcap'), fixture('ttl', 'node1-vxlan11.pcap'), '-f', 'json').stdout);
+    expect(doc.onlyA).toMatchObject({ lost: 0, expired: 1 });
+    expect(doc.onlyA.packets.filter((p: { expired: boolean }) => p.expired).map((p: { name: string }) => p.name)).toEqual([expect.stringMatching(/^echo request seq 1, ip id \d+$/)]);
+    expect(vxdump('diff', fixture('ttl', 'node1-br0.pcap'), fixture('ttl', 'node1-vxlan11.pcap'), '--fail-on-loss').status).toBe(0);
+    const run = vxdump('trace', ...scenarioFiles('ttl'), '--fail-on-loss');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('0 lost, 2 expired (their TTL ran out at a router: traceroute, mtr), in ');
+    const traced = JSON.parse(vxdump('trace', ...scenarioFiles('ttl'), '-f', 'json').stdout);
+    expect(traced.totals).toMatchObject({ lost: 0, expired: 2 });
+    expect(traced.packets.filter((p: { expired: unknown }) => p.expired !== null).map((p: { expired: unknown }) => p.expired)).toEqual([
+      { after: 'node1/br0', before: 'node1/vxlan11' },
+      { after: 'node2/vxlan11', before: 'node2/br0' },
+    ]);
   });
 
   it('loss: node2/eth0 → node2/vxlan11 has the two lost requests, and --fail-on-loss exits 1', () => {

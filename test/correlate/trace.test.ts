@@ -88,14 +88,18 @@ describe.each(SCENARIOS)('trace %s: every manifest hop is found as one packet', 
       }
       previous = found;
     }
-    // Where the manifest says the packet went no further although the path does, it is lost there.
+    // Where the manifest says the packet went no further although the path does, it is lost there,
+    // or expired if it came there with a TTL of 1 (ttl: the next hop routes).
     const lastSeen = flow.hops.indexOf(seen[seen.length - 1]!);
     const next = flow.hops[lastSeen + 1];
     const first = flow.hops.indexOf(seen[0]!);
+    const ranOut = (seen[seen.length - 1]!.ttl ?? Infinity) <= 1;
+    const { lost, expired } = previous!.packet;
     if (next !== undefined && !next.seen && first === 0) {
-      expect(previous!.packet.lost).toEqual({ after: t.labels.indexOf(labelOf(seen[seen.length - 1]!.point)), before: t.labels.indexOf(labelOf(next.point)) });
+      const hop = { after: t.labels.indexOf(labelOf(seen[seen.length - 1]!.point)), before: t.labels.indexOf(labelOf(next.point)) };
+      expect({ lost, expired }).toEqual(ranOut ? { lost: null, expired: hop } : { lost: hop, expired: null });
     } else {
-      expect(previous!.packet.lost).toBeNull();
+      expect({ lost, expired }).toEqual({ lost: null, expired: null });
     }
   });
 });
@@ -590,12 +594,16 @@ describe('trace: an overlay where every ping stops at one hop', () => {
     expect(t.losses.total).toBe(0);
   });
 
-  it('finds no unanswered flow in the lab scenarios but mtu\'s ping with DF, answered by "fragmentation needed"', () => {
+  it('finds no unanswered flow in the lab scenarios but mtu\'s ping with DF, answered by "fragmentation needed", and ttl\'s probes', () => {
     const unanswered = Object.fromEntries(SCENARIOS.map((name) => [name, scenario(name).result.flows.filter((f) => f.unanswered).map((f) => f.name)]));
     const mtuPing = scenario('mtu').result.flows.find((f) => f.name.startsWith('ICMP 10.244.1.2 \u2192 10.244.2.2 id') && f.lost > 0)!;
     expect(mtuPing.packets).toBe(1);
     // service-nat's connection is answered: its replies are linked through the NAT.
-    expect(unanswered).toEqual(Object.fromEntries(SCENARIOS.map((name) => [name, name === 'mtu' ? [mtuPing.name] : []])));
+    // ttl's probes got "time exceeded", not a reply, as traceroute's do.
+    const probes = scenario('ttl').result.flows.filter((f) => f.expired > 0).map((f) => f.name);
+    expect(probes).toHaveLength(2);
+    const expected: Record<string, string[]> = { mtu: [mtuPing.name], ttl: probes };
+    expect(unanswered).toEqual(Object.fromEntries(SCENARIOS.map((name) => [name, expected[name] ?? []])));
   });
 });
 

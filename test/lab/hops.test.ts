@@ -112,8 +112,8 @@ const scenarios = existsSync(FIXTURES)
   : [];
 
 describe('hop facts of the committed lab fixtures', () => {
-  it('has the seven scenarios', () => {
-    expect(scenarios.sort()).toEqual(['custom-4899', 'flannel-8472', 'loss', 'mtu', 'offload', 'p2p-4789', 'service-nat']);
+  it('has the eight scenarios', () => {
+    expect(scenarios.sort()).toEqual(['custom-4899', 'flannel-8472', 'loss', 'mtu', 'offload', 'p2p-4789', 'service-nat', 'ttl']);
   });
 
   it.each(scenarios.map((s) => [s]))('%s: every hop of every flow as the manifest says', (scenario) => {
