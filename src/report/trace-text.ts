@@ -78,7 +78,9 @@ export function unansweredText(result: TraceResult): string {
   const unanswered = result.flows.filter((f) => f.unanswered);
   if (unanswered.length === 0) return '';
   const labels = result.points.map((p) => p.point.label);
-  const named = unanswered.slice(0, UNANSWERED_NAMES_SHOWN).map((f) => `${f.name} (last seen at ${labels[f.path[f.path.length - 1]!]})`);
+  // A probe whose TTL ran out got "time exceeded" rather than a reply: say so beside it.
+  const where = (f: Flow) => `last seen at ${labels[f.path[f.path.length - 1]!]}${f.expired > 0 ? ', its TTL ran out' : ''}`;
+  const named = unanswered.slice(0, UNANSWERED_NAMES_SHOWN).map((f) => `${f.name} (${where(f)})`);
   const more = unanswered.length > named.length ? `, and ${unanswered.length - named.length} more` : '';
   return `No reply seen to ${counted(unanswered.length, 'flow')} that asked for one (TCP SYN, echo request, DNS query): ${named.join('; ')}${more}.`;
 }

@@ -184,6 +184,7 @@ describe('vxdump diff', () => {
     const run = vxdump('trace', ...scenarioFiles('ttl'), '--fail-on-loss');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('0 lost, 2 expired (their TTL ran out at a router: traceroute, mtr), in ');
+    expect(run.stdout).toMatch(/: ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+ \(last seen at node1\/br0, its TTL ran out\); ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+ \(last seen at node2\/vxlan11, its TTL ran out\)\.\n/);
     const traced = JSON.parse(vxdump('trace', ...scenarioFiles('ttl'), '-f', 'json').stdout);
     expect(traced.totals).toMatchObject({ lost: 0, expired: 2 });
     expect(traced.packets.filter((p: { expired: unknown }) => p.expired !== null).map((p: { expired: unknown }) => p.expired)).toEqual([
