@@ -210,6 +210,11 @@ export class Flow {
     return undefined;
   }
 
+  /** Its hop over the link between two points, crossed either way (a guide that went the other way: a reply's requests). */
+  hopOverLink(a: number, b: number): Hop | undefined {
+    return this.hopIfAny(a, b) ?? this.hopIfAny(b, a);
+  }
+
   hop(from: number, to: number): Hop {
     let hop = this.hopIfAny(from, to);
     if (hop === undefined) {
@@ -523,7 +528,7 @@ export class FlowTable {
    * simply have stopped too early to see the packet, which is no loss.
    */
   private expectedDelay(flow: Flow, from: number, to: number): number {
-    const max = (flow.hopIfAny(from, to) ?? flow.hopIfAny(to, from))?.latency.max;
+    const max = flow.hopOverLink(from, to)?.latency.max;
     return max === undefined || max === -Infinity ? this.windowNs : Math.min(this.windowNs, Math.max(0, max));
   }
 
@@ -564,7 +569,7 @@ export class FlowTable {
   private expiresBefore(guide: Flow, last: number, from: number, to: number): boolean {
     const store = this.store;
     if (store.kind[last] !== Kind.Ipv4 || store.ttl[last]! > 1) return false;
-    return (guide.hopIfAny(from, to) ?? guide.hopIfAny(to, from))?.routes === true;
+    return guide.hopOverLink(from, to)?.routes === true;
   }
 
   private decide(journey: Journey, flow: Flow): void {
