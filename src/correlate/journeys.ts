@@ -53,8 +53,7 @@ export class Journey {
   }
 
   seenAt(point: number, store: SightingStore): boolean {
-    for (const slot of this.sightings) if (store.point[slot] === point) return true;
-    return false;
+    return this.slotAt(point, store) !== NONE;
   }
 
   /** Its sighting at `point`, or NONE. */
