@@ -41,8 +41,7 @@ export class SegmentLog {
   /** Notes a journey's TCP bytes at every point it was seen at, if it is a TCP segment with data. */
   note(journey: Journey): void {
     const store = this.store;
-    const first = journey.sightings[0]!;
-    if (store.kind[first] !== Kind.Ipv4 || store.proto[first] !== TCP || !(store.payloadLength[first]! > 0)) return;
+    if (!isTcpData(store, journey.sightings[0]!)) return;
     const points = journey.sightings.map((slot) => store.point[slot]!);
     for (const slot of journey.sightings) {
       const key = keyOf(store.point[slot]!, store.ack[slot]!);
@@ -59,7 +58,7 @@ export class SegmentLog {
    */
   carriedElsewhere(slot: number, from: number, at: number): boolean {
     const store = this.store;
-    if (store.kind[slot] !== Kind.Ipv4 || store.proto[slot] !== TCP || !(store.payloadLength[slot]! > 0)) return false;
+    if (!isTcpData(store, slot)) return false;
     const list = this.seen.get(keyOf(at, store.ack[slot]!));
     if (list === undefined) return false;
     const seq = store.seq[slot]!;
@@ -83,6 +82,11 @@ export class SegmentLog {
       else if (recent.length < list.length) this.seen.set(key, recent);
     }
   }
+}
+
+/** A TCP segment that carries data: only those can be cut or joined. */
+function isTcpData(store: SightingStore, slot: number): boolean {
+  return store.kind[slot] === Kind.Ipv4 && store.proto[slot] === TCP && store.payloadLength[slot]! > 0;
 }
 
 function keyOf(point: number, ack: number): string {
