@@ -11,7 +11,7 @@ import { decodeSll, decodeSll2 } from './sll.js';
 import { DissectorTables } from './tables.js';
 import { decodeTcp } from './tcp.js';
 import { decodeUdp } from './udp.js';
-import { decodeIeee8021ad, decodeVlan } from './vlan.js';
+import { decodeIeee8021ad, decodeVlan, ETHERTYPE_8021AD, ETHERTYPE_8021Q, ETHERTYPE_QINQ_PRESTANDARD } from './vlan.js';
 import { decodeVxlan, vxlanHeuristic } from './vxlan.js';
 
 export interface DissectorOptions {
@@ -50,9 +50,9 @@ export function createTables(options: DissectorOptions = {}): DissectorTables {
 
   t.ethertype[0x0800] = decodeIpv4;
   t.ethertype[0x0806] = decodeArp;
-  t.ethertype[0x8100] = decodeVlan;
-  t.ethertype[0x9100] = decodeVlan; // pre-802.1ad QinQ outer tag
-  t.ethertype[0x88a8] = decodeIeee8021ad;
+  t.ethertype[ETHERTYPE_8021Q] = decodeVlan;
+  t.ethertype[ETHERTYPE_QINQ_PRESTANDARD] = decodeVlan; // pre-802.1ad QinQ outer tag
+  t.ethertype[ETHERTYPE_8021AD] = decodeIeee8021ad;
 
   t.ipProtocol[1] = decodeIcmp;
   t.ipProtocol[6] = decodeTcp;

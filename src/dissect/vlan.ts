@@ -2,6 +2,16 @@ import { u16 } from './bytes.js';
 import type { DecodeContext } from './context.js';
 import { LayerBase, type Fields } from './layer.js';
 
+/** The EtherTypes of a VLAN tag: 802.1Q, the outer tag of pre-standard QinQ, and an 802.1ad service tag. */
+export const ETHERTYPE_8021Q = 0x8100;
+export const ETHERTYPE_QINQ_PRESTANDARD = 0x9100;
+export const ETHERTYPE_8021AD = 0x88a8;
+
+/** Whether an EtherType announces a VLAN tag (the dissector table decodes these as VLAN layers). */
+export function isTagType(etype: number): boolean {
+  return etype === ETHERTYPE_8021Q || etype === ETHERTYPE_8021AD || etype === ETHERTYPE_QINQ_PRESTANDARD;
+}
+
 /**
  * An IEEE 802.1Q VLAN tag (EtherType 0x8100, and 0x9100 of pre-standard QinQ), or an 802.1ad
  * service tag (EtherType 0x88a8); stacked tags are simply one layer each.
@@ -16,11 +26,6 @@ import { LayerBase, type Fields } from './layer.js';
  * Wireshark calls the 802.1ad layer "ieee8021ad" and its inner type field ieee8021ah.etype
  * (sic: the 802.1ad dissector shares that field with 802.1ah); we use its names as they are.
  */
-/** Whether an EtherType announces a VLAN tag: 802.1Q, pre-standard QinQ's 0x9100, or 802.1ad. */
-export function isTagType(etype: number): boolean {
-  return etype === 0x8100 || etype === 0x88a8 || etype === 0x9100;
-}
-
 export class VlanLayer extends LayerBase {
   get protocol(): 'vlan' {
     return 'vlan';
