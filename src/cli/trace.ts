@@ -46,7 +46,7 @@ export function registerTrace(program: Command): void {
     .option('--clock-offset <node=offset>', "a node's clock offset from the first point's node (node2=+2.5s), instead of the estimate; repeatable", collect, [])
     .option('--links <node=file>', 'names for the interfaces of a node\'s tcpdump -i any capture: what `ip -j link` or `ip -o link` printed there; repeatable', collect, [])
     .option('--packets', 'text and table: also list every packet with its sightings')
-    .option('--flows <n>', 'text and table: the flows shown, the biggest first, plus those with losses ("all" for every one)', '20')
+    .option('--flows <n>', 'text and table: the flows shown, the biggest first, plus those with losses or without a reply ("all" for every one)', '20')
     .option('--sample <frames>', 'frames per capture read first to estimate clocks and order', '20000')
     .option('--fail-on-loss', 'exit with 1 when a packet was lost between two points')
     .option('--fail-on-no-reply', 'exit with 1 when a TCP SYN, echo request or DNS query got no reply at any point')
