@@ -1,4 +1,4 @@
-import { formatIpv4, formatMac } from '../dissect/index.js';
+import { formatIpv4, formatMac, icmpTypeName } from '../dissect/index.js';
 import { Kind, NONE, type Sighting, type SightingStore } from './sighting.js';
 
 /**
@@ -15,7 +15,6 @@ function tcpFlagsText(flags: number): string {
   const byte = flags & 0xff;
   return (flagLetters[byte] ??= TCP_FLAGS.filter((_, bit) => (byte & (1 << bit)) !== 0).join(''));
 }
-const ICMP_TYPES: Record<number, string> = { 0: 'echo reply', 3: 'unreachable', 5: 'redirect', 8: 'echo request', 11: 'time exceeded' };
 
 function protocolName(proto: number): string {
   return proto === 6 ? 'TCP' : proto === 17 ? 'UDP' : proto === 1 ? 'ICMP' : `IP proto ${proto}`;
@@ -81,7 +80,7 @@ export function packetNameAt(store: SightingStore, slot: number): string {
   });
 }
 
-/** What tells this packet apart within its flow: "echo request seq 2", "[S.] seq 1000 len 0". */
+/** What tells this packet apart within its flow: "echo request seq 2", "[S.] seq 1000 len 0", "time exceeded (TTL)". */
 export function packetName(s: NamedFields): string {
   if (s.kind === Kind.Arp) return s.typeOrFlags === 1 ? 'request' : s.typeOrFlags === 2 ? 'reply' : `opcode ${s.typeOrFlags}`;
   if (s.kind !== Kind.Ipv4) return `${s.length} bytes`;
@@ -90,9 +89,8 @@ export function packetName(s: NamedFields): string {
     return `[${tcpFlagsText(s.typeOrFlags)}] seq ${s.seq} ack ${s.ack} len ${s.payloadLength}, ${ipId}`;
   }
   if (s.proto === 1 && s.typeOrFlags !== NONE) {
-    const type = ICMP_TYPES[s.typeOrFlags] ?? `type ${s.typeOrFlags}`;
-    const seq = s.seq !== NONE ? ` seq ${s.seq}` : s.code !== 0 ? ` code ${s.code}` : '';
-    return `${type}${seq}, ${ipId}`;
+    const seq = s.seq !== NONE ? ` seq ${s.seq}` : '';
+    return `${icmpTypeName(s.typeOrFlags, s.code)}${seq}, ${ipId}`;
   }
   if (s.proto === 17) return `len ${s.payloadLength}, ${ipId}`;
   return ipId;

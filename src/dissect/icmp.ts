@@ -92,10 +92,7 @@ export class IcmpLayer extends LayerBase {
   }
   /** "echo request", "destination unreachable (fragmentation needed)", ... for printers. */
   get typeName(): string {
-    const name = TYPE_NAMES[this.type] ?? `type ${this.type}`;
-    if (this.type === DEST_UNREACHABLE) return `${name} (${UNREACHABLE_CODES[this.code] ?? `code ${this.code}`})`;
-    if (this.type === TIME_EXCEEDED) return `${name} (${this.code === 0 ? 'TTL' : this.code === 1 ? 'reassembly' : `code ${this.code}`})`;
-    return this.code === 0 ? name : `${name} code ${this.code}`;
+    return icmpTypeName(this.type, this.code);
   }
 
   override writeFieldsJson(buf: Uint8Array, pos: number): number {
@@ -172,6 +169,14 @@ const UNREACHABLE_CODES: Readonly<Record<number, string>> = {
   4: 'fragmentation needed', 5: 'source route failed', 9: 'net prohibited', 10: 'host prohibited',
   13: 'administratively prohibited',
 };
+
+/** "echo request", "destination unreachable (fragmentation needed)", "time exceeded (TTL)". */
+export function icmpTypeName(type: number, code: number): string {
+  const name = TYPE_NAMES[type] ?? `type ${type}`;
+  if (type === DEST_UNREACHABLE) return `${name} (${UNREACHABLE_CODES[code] ?? `code ${code}`})`;
+  if (type === TIME_EXCEEDED) return `${name} (${code === 0 ? 'TTL' : code === 1 ? 'reassembly' : `code ${code}`})`;
+  return code === 0 ? name : `${name} code ${code}`;
+}
 
 export function decodeIcmp(ctx: DecodeContext, offset: number, end: number): void {
   const b = ctx.bytes;
