@@ -1,6 +1,7 @@
 import { type Change, type ChangePattern, ChangePatterns, patternChanges, signed, vlanWords } from './changes.js';
 import { packetNameAt } from './describe.js';
 import type { DecidedJourney, Flow } from './flows.js';
+import type { IcmpErrorNote } from './icmp-errors.js';
 import { LatencySample } from './latency.js';
 import { PacketNotes } from './packet-notes.js';
 import { NONE, type SightingStore } from './sighting.js';
@@ -119,8 +120,12 @@ export class PacketDiff {
   resegmentedB = 0;
   /** Packets only in A whose TTL ran out at the router between A and B (traceroute, mtr). */
   expired = 0;
-  readonly onlyAListed: (DiffPacket & { lost: boolean; resegmented: boolean; expired: boolean })[] = [];
-  readonly onlyBListed: (DiffPacket & { resegmented: boolean })[] = [];
+  /**
+   * With the ICMP error sent back about the packet (a router's "fragmentation needed"), if any,
+   * and for an ICMP error the id of the packet it quotes (null if that was not seen).
+   */
+  readonly onlyAListed: (DiffPacket & { lost: boolean; resegmented: boolean; expired: boolean; icmpError: IcmpErrorNote | null; quotes: number | null })[] = [];
+  readonly onlyBListed: (DiffPacket & { resegmented: boolean; quotes: number | null })[] = [];
   private readonly patterns = new ChangePatterns();
   /** Per flow id: its ways of changing, with the first few packets of each. */
   private readonly waysOf: (FlowWays | undefined)[] = [];
@@ -142,12 +147,14 @@ export class PacketDiff {
         if (resegmented !== null) this.resegmented += 1;
         if (expired !== null) this.expired += 1;
         if (this.onlyAListed.length < LISTED) {
-          this.onlyAListed.push({ ...briefOf(journey.id, flow, store, first), lost: lost !== null, resegmented: resegmented !== null, expired: expired !== null });
+          this.onlyAListed.push({ ...briefOf(journey.id, flow, store, first), lost: lost !== null, resegmented: resegmented !== null, expired: expired !== null, icmpError: journey.icmpError, quotes: journey.quotedPacket });
         }
       } else if (point === this.b) {
         this.onlyB += 1;
         if (resegmented !== null) this.resegmentedB += 1;
-        if (this.onlyBListed.length < LISTED) this.onlyBListed.push({ ...briefOf(journey.id, flow, store, first), resegmented: resegmented !== null });
+        if (this.onlyBListed.length < LISTED) {
+          this.onlyBListed.push({ ...briefOf(journey.id, flow, store, first), resegmented: resegmented !== null, quotes: journey.quotedPacket });
+        }
       }
       return;
     }

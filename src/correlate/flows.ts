@@ -1,6 +1,7 @@
 import { type Change, changesBetween, differingColumns, SharedChanges } from './changes.js';
 import { flowNameAt } from './describe.js';
 import { FlowIndex, sameFlowKey } from './flow-index.js';
+import { type IcmpErrorNote, isTtlExceeded } from './icmp-errors.js';
 import { type Journey, JourneyPool } from './journeys.js';
 import { LatencySample } from './latency.js';
 import { orderSightings, sameInstant } from './path.js';
@@ -38,6 +39,10 @@ export interface TracedPacket {
    * `before` routes (it took a TTL off the flow's packets): a traceroute or mtr probe.
    */
   readonly expired: { readonly after: number; readonly before: number } | null;
+  /** The ICMP error a router or host sent back about it: why it went no farther. */
+  readonly icmpError: IcmpErrorNote | null;
+  /** For an ICMP error: the traced packet it quotes, if that was seen. */
+  readonly quotes: number | null;
   /** Points between its first and last sighting where it was not captured. */
   readonly missed: readonly number[];
 }
@@ -109,6 +114,9 @@ export class Flow {
   resegmented = 0;
   /** Its packets whose TTL ran out at a router on the way (traceroute, mtr), which are not lost. */
   expired = 0;
+  /** Its packets an ICMP error was sent back about, and the latest such error. */
+  icmpErrors = 0;
+  icmpError: IcmpErrorNote | null = null;
   firstNs = Infinity;
   lastNs = -Infinity;
   /** VNIs its packets were seen with (almost always one), in the order first seen. */
@@ -562,11 +570,13 @@ export class FlowTable {
   }
 
   /**
-   * Whether the IPv4 packet last seen in `last`, at `from`, would have its TTL run out before
-   * `to`: it has 1 left (or 0), and the guide's packets lost TTL over that hop (for a guide that
-   * went the other way, over the same link the other way). A bridge passes it as it is.
+   * Whether the IPv4 packet of `journey` last seen in `last`, at `from`, had its TTL run out
+   * before `to`: a router said so ("time exceeded" quoting it), or it has 1 left (or 0) and the
+   * guide's packets lost TTL over that hop (for a guide that went the other way, over the same
+   * link the other way). A bridge passes it as it is.
    */
-  private expiresBefore(guide: Flow, last: number, from: number, to: number): boolean {
+  private expiresBefore(journey: Journey, guide: Flow, last: number, from: number, to: number): boolean {
+    if (journey.icmpError !== null && isTtlExceeded(journey.icmpError)) return true;
     const store = this.store;
     if (store.kind[last] !== Kind.Ipv4 || store.ttl[last]! > 1) return false;
     return guide.hopOverLink(from, to)?.routes === true;
@@ -611,7 +621,7 @@ export class FlowTable {
         fragmented = { after: lastPoint, before: next };
       } else if (this.segments.carriedElsewhere(last, lastPoint, next)) {
         resegmented ??= { after: lastPoint, before: next };
-      } else if (this.expiresBefore(guide, last, lastPoint, next)) {
+      } else if (this.expiresBefore(journey, guide, last, lastPoint, next)) {
         expired = { after: lastPoint, before: next };
         flow.expired += 1;
         if (direction !== undefined) direction.expired += 1;
@@ -642,6 +652,10 @@ export class FlowTable {
       }
     }
     if (resegmented !== null) flow.resegmented += 1;
+    if (journey.icmpError !== null) {
+      flow.icmpErrors += 1;
+      flow.icmpError = journey.icmpError;
+    }
     if (this.onDecided === undefined && this.onlyLost && lost === null) return;
     if (this.onDecided !== undefined) {
       const decided = this.decided;
@@ -663,7 +677,7 @@ export class FlowTable {
         changes: previous === NONE ? [] : changesBetween(store, previous, slot),
       };
     });
-    this.onPacket({ id: journey.id, flow, sightings: traced, lost, fragmented, resegmented, expired, missed });
+    this.onPacket({ id: journey.id, flow, sightings: traced, lost, fragmented, resegmented, expired, icmpError: journey.icmpError, quotes: journey.quotedPacket, missed });
   }
 }
 

@@ -1,5 +1,6 @@
 import { differingColumns } from './changes.js';
 import type { Flow } from './flows.js';
+import { type IcmpErrorNote, icmpErrorNote } from './icmp-errors.js';
 import { smallKey } from './identity-hash.js';
 import { KeyTable } from './key-table.js';
 import { NONE, type SightingStore } from './sighting.js';
@@ -32,6 +33,15 @@ export class Journey {
    * or rarely a packet whose identity shares the key's bits.
    */
   twin: Journey | null = null;
+  /** The ICMP error a router or host sent about this packet (JourneyMatcher links them), if any. */
+  icmpError: IcmpErrorNote | null = null;
+  /** For an ICMP error: the id of the journey of the packet it quotes; 0 for none (ids start at 1). */
+  quotes = 0;
+
+  /** `quotes` for reports: null for none. */
+  get quotedPacket(): number | null {
+    return this.quotes === 0 ? null : this.quotes;
+  }
 
   /** Starts it afresh, new or reused, with its first sighting. */
   start(id: number, identity: number, first: number, timeNs: number): this {
@@ -49,6 +59,8 @@ export class Journey {
     this.undetermined = false;
     this.flow = null;
     this.twin = null;
+    this.icmpError = null;
+    this.quotes = 0;
     return this;
   }
 
@@ -173,6 +185,22 @@ export class JourneyMatcher {
     journey.twin = newest ?? null;
     this.open.set(key, journey);
     this.queue.push(journey);
+    const quoted = store.quotedIdentity[slot]!;
+    if (quoted !== NONE) this.linkQuoted(journey, slot, quoted);
+  }
+
+  /**
+   * An ICMP error, first seen in `slot`: the newest open journey with the identity its quote
+   * gives learns why it went no farther, and the error which packet it was about. A packet whose
+   * journey is already complete (a window before the error) is not looked for.
+   */
+  private linkQuoted(error: Journey, slot: number, quoted: number): void {
+    for (let candidate = this.open.get(smallKey(quoted)) ?? null; candidate !== null; candidate = candidate.twin) {
+      if (candidate.identity !== quoted || candidate === error) continue;
+      candidate.icmpError = icmpErrorNote(this.store, slot, error.id);
+      error.quotes = candidate.id;
+      return;
+    }
   }
 
   /** Whether `slot` is the frame `journey` was seen as at `point` again, just after. */

@@ -1,5 +1,6 @@
 import { packetName } from './describe.js';
 import type { DecidedJourney, Flow, TracedPacket } from './flows.js';
+import type { IcmpErrorNote } from './icmp-errors.js';
 import type { Sighting } from './sighting.js';
 
 /** Lost packets listed per group at most; the count goes on beyond. */
@@ -10,6 +11,8 @@ export interface LostPacket {
   /** Frame number at the last point that saw it. */
   frame: number;
   name: string;
+  /** The ICMP error sent back about it (a router's "fragmentation needed"), if one was seen. */
+  icmpError: IcmpErrorNote | null;
 }
 
 /** Packets of one flow lost between the same two points. */
@@ -27,16 +30,16 @@ export class LossLog {
 
   add(packet: TracedPacket): void {
     if (packet.lost === null) return;
-    this.record(packet.id, packet.flow, packet.lost, () => packet.sightings[packet.sightings.length - 1]!.sighting);
+    this.record(packet.id, packet.flow, packet.lost, packet.icmpError, () => packet.sightings[packet.sightings.length - 1]!.sighting);
   }
 
   /** The same from a journey straight out of the sighting store. */
   addDecided({ journey, flow, store, lost }: DecidedJourney): void {
     if (lost === null) return;
-    this.record(journey.id, flow, lost, () => store.snapshot(journey.sightings[journey.sightings.length - 1]!));
+    this.record(journey.id, flow, lost, journey.icmpError, () => store.snapshot(journey.sightings[journey.sightings.length - 1]!));
   }
 
-  private record(id: number, flow: Flow, lost: { after: number; before: number }, lastSighting: () => Sighting): void {
+  private record(id: number, flow: Flow, lost: { after: number; before: number }, icmpError: IcmpErrorNote | null, lastSighting: () => Sighting): void {
     const { after, before } = lost;
     const key = `${flow.id} ${after} ${before}`;
     let group = this.groups.get(key);
@@ -47,7 +50,7 @@ export class LossLog {
     group.count += 1;
     if (group.packets.length < LISTED_PER_GROUP) {
       const last = lastSighting();
-      group.packets.push({ id, frame: last.frame, name: packetName(last) });
+      group.packets.push({ id, frame: last.frame, name: packetName(last), icmpError });
     }
   }
 

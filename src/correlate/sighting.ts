@@ -2,6 +2,7 @@ import { LinkType } from '../capture/linktypes.js';
 import type { Packet } from '../dissect/index.js';
 import type { SllLayer } from '../dissect/sll.js';
 import type { Layer } from '../dissect/layers.js';
+import type { Ipv4Layer } from '../dissect/ipv4.js';
 import { type Ieee8021adLayer, isTagType, type VlanLayer } from '../dissect/vlan.js';
 import { IdentityHash } from './identity-hash.js';
 import { SlotBlocks } from './slot-blocks.js';
@@ -92,6 +93,15 @@ const FIELD_NAMES = [
   'payloadLength',
   /** 1 for an IPv4 fragment (more follow, or not the first): the original was split. */
   'fragment',
+  /**
+   * For an ICMP error: the identity the packet it quotes has (the innermost IPv4 header of the
+   * quote and its transport, hashed as that packet's own sighting hashes them), which finds the
+   * packet the error was about. NONE for other packets, and where the quote is too short to tell
+   * (a TCP header cut before its flags: RFC 792 asks only for 8 bytes; Linux quotes up to 576).
+   */
+  'quotedIdentity',
+  /** The next-hop MTU a "fragmentation needed" error names (RFC 1191); NONE otherwise. */
+  'mtu',
 ] as const;
 
 export type SightingField = (typeof FIELD_NAMES)[number];
@@ -167,6 +177,8 @@ export class SightingStore {
   ack = NO_COLUMN;
   payloadLength = NO_COLUMN;
   fragment = NO_COLUMN;
+  quotedIdentity = NO_COLUMN;
+  mtu = NO_COLUMN;
 
   constructor(initialCapacity = 4096, shared?: { buffer: SharedArrayBuffer; byteOffset: number }) {
     if (shared === undefined) {
@@ -275,6 +287,8 @@ export class SightingStore {
     this.ack[at] = NONE;
     this.payloadLength[at] = NONE;
     this.payloadHash[at] = NONE;
+    this.quotedIdentity[at] = NONE;
+    this.mtu[at] = NONE;
     this.point[at] = point;
     this.frame[at] = packet.frame.index;
     this.timeNs[at] = timeNs;
@@ -354,11 +368,8 @@ export class SightingStore {
   }
 
   /**
-   * The innermost IPv4 header and its transport. Identity takes only what no hop changes: not
-   * the TTL and header checksum (routers), not addresses and ports (NAT), not the TCP/UDP
-   * checksum (NAT, and offload leaves it unfilled at some points and not at others). What is
-   * left (IP ID, length, fragment, protocol, TCP sequence and flags, ICMP type and sequence)
-   * tells a retransmission from the original, since Linux gives the copy a new IP ID.
+   * The innermost IPv4 header and its transport, whose invariant fields make the identity
+   * (mixIpv4Identity).
    *
    * The first bytes of payload tell apart two packets whose headers agree (IP IDs that collide,
    * or are 0, as for UDP with DF). They are kept apart from the identity, in payloadHash: a
@@ -373,14 +384,11 @@ export class SightingStore {
     this.ttl[at] = ip.ttl;
     this.proto[at] = ip.proto;
     this.fragment[at] = ip.mf || ip.fragOffset !== 0 ? 1 : 0;
-    hash.add(ip.proto);
-    hash.add(ip.id);
-    hash.add(ip.totalLength);
-    hash.add((ip.flags << 13) | ip.fragOffset);
+    const transport = packet.transport;
+    mixIpv4Identity(hash, ip, transport, bytes);
 
     // Where the payload ends as the IP header says, captured or not.
     const ipEnd = ip.offset + ip.totalLength;
-    const transport = packet.transport;
     if (transport === undefined) {
       const start = ip.offset + ip.length;
       this.payloadHash[at] = payloadHashOf(bytes, start, ipEnd);
@@ -395,16 +403,12 @@ export class SightingStore {
         this.seq[at] = transport.seq;
         this.ack[at] = transport.ack;
         this.payloadLength[at] = transport.payloadLength;
-        hash.add(transport.seq);
-        hash.add(transport.ack);
-        hash.add(transport.flags);
         payloadStart = transport.offset + transport.length;
         break;
       case 'udp':
         this.srcPort[at] = transport.srcPort;
         this.dstPort[at] = transport.dstPort;
         this.payloadLength[at] = transport.payloadLength;
-        hash.add(transport.udpLength);
         payloadStart = transport.offset + 8;
         break;
       case 'icmp':
@@ -412,20 +416,15 @@ export class SightingStore {
         this.code[at] = transport.code;
         if (transport.hasIdentifier) {
           // The echo identifier stands in for a port (NAT may rewrite it, so it stays out of
-          // the identity); the sequence number does not change.
+          // the identity).
           this.srcPort[at] = transport.ident;
           this.seq[at] = transport.seq;
-          hash.add(transport.seq);
         }
-        hash.add((transport.type << 8) | transport.code);
         payloadStart = transport.offset + 8;
-        // An ICMP error quotes the offending header, which NAT rewrites: only the quoted IP ID
-        // and protocol are kept (bytes 4-5 and 9 of the quote).
         if (transport.isError) {
-          if (payloadStart + 10 <= transport.payloadEnd) {
-            hash.add((bytes[payloadStart + 4]! << 8) | bytes[payloadStart + 5]!);
-            hash.add(bytes[payloadStart + 9]!);
-          }
+          this.quotedIdentity[at] = quotedIdentityOf(packet, bytes);
+          const mtu = transport.mtu;
+          if (mtu >= 0) this.mtu[at] = mtu;
           return;
         }
         break;
@@ -453,6 +452,73 @@ export class SightingStore {
 
 const hash = new IdentityHash();
 const payloadHasher = new IdentityHash();
+const quoteHasher = new IdentityHash();
+
+/**
+ * Mixes into `h` what identifies an IPv4 packet wherever it is seen: no hop changes it. Not the
+ * TTL and header checksum (routers), not addresses and ports (NAT), not the TCP/UDP checksum
+ * (NAT, and offload leaves it unfilled at some points and not at others). What is left (IP ID,
+ * length, fragment, protocol, TCP sequence and flags, ICMP type and sequence) tells a
+ * retransmission from the original, since Linux gives the copy a new IP ID.
+ */
+function mixIpv4Identity(h: IdentityHash, ip: Ipv4Layer, transport: Packet['transport'], bytes: Uint8Array): void {
+  h.add(ip.proto);
+  h.add(ip.id);
+  h.add(ip.totalLength);
+  h.add((ip.flags << 13) | ip.fragOffset);
+  switch (transport?.protocol) {
+    case 'tcp':
+      h.add(transport.seq);
+      h.add(transport.ack);
+      h.add(transport.flags);
+      break;
+    case 'udp':
+      h.add(transport.udpLength);
+      break;
+    case 'icmp': {
+      // The echo sequence number does not change (the identifier may: NAT).
+      if (transport.hasIdentifier) h.add(transport.seq);
+      h.add((transport.type << 8) | transport.code);
+      // An ICMP error quotes the offending header, which NAT rewrites: only the quoted IP ID
+      // and protocol are kept (bytes 4-5 and 9 of the quote).
+      const quote = transport.offset + 8;
+      if (transport.isError && quote + 10 <= transport.payloadEnd) {
+        h.add((bytes[quote + 4]! << 8) | bytes[quote + 5]!);
+        h.add(bytes[quote + 9]!);
+      }
+      break;
+    }
+  }
+}
+
+/**
+ * The identity of the packet an ICMP error quotes: its innermost quoted IPv4 header (for a
+ * VXLAN packet that was too big, the workload's header inside the quoted tunnel) and the
+ * transport header after it, mixed as that packet's own sighting mixes them. NONE when the
+ * quote holds no IPv4 header, or a transport header cut short (no TCP flags).
+ */
+function quotedIdentityOf(packet: Packet, bytes: Uint8Array): number {
+  let ip: Ipv4Layer | undefined;
+  let transport: Packet['transport'];
+  for (const layer of packet.layers) {
+    if (!layer.quoted) continue;
+    if (layer.protocol === 'ip') {
+      ip = layer;
+      transport = undefined;
+    } else if (ip !== undefined && transport === undefined && (layer.protocol === 'tcp' || layer.protocol === 'udp' || layer.protocol === 'icmp')) {
+      transport = layer;
+    }
+  }
+  if (ip === undefined) return NONE;
+  // A packet with a transport header has it in its identity: without one in the quote (cut
+  // short, or a later fragment, which has none), only a later fragment can be told. A TCP
+  // header quoted in 8 bytes (`partial`) lacks the acknowledgement number and flags.
+  if (transport === undefined && ip.fragOffset === 0 && (ip.proto === 6 || ip.proto === 17 || ip.proto === 1)) return NONE;
+  if (transport?.protocol === 'tcp' && transport.partial) return NONE;
+  quoteHasher.reset();
+  mixIpv4Identity(quoteHasher, ip, transport, bytes);
+  return quoteHasher.value();
+}
 
 /**
  * A hash of the first PAYLOAD_BYTES_HASHED bytes of the payload [start, end) (all of a shorter

@@ -1,7 +1,8 @@
 import { type ChangeCount, type DirectionStats, LISTED, type PacketDiff } from '../correlate/diff.js';
 import type { TraceResult } from '../correlate/trace.js';
 import { formatDuration, formatOffset } from './duration.js';
-import { clockJson } from './trace-json.js';
+import { icmpErrorText } from '../correlate/icmp-errors.js';
+import { clockJson, icmpErrorJson } from './trace-json.js';
 import { clockText, duplicatesText, unansweredText } from './trace-text.js';
 import { counted } from './plural.js';
 
@@ -57,7 +58,8 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
   }
   if (diff.onlyA > 0) {
     const fate = (p: (typeof diff.onlyAListed)[number]) => (p.lost ? '  LOST' : p.resegmented ? '  resegmented' : p.expired ? '  expired (TTL ran out)' : '');
-    const lines = diff.onlyAListed.slice(0, SHOWN).map((p) => `    A #${p.frame} ${p.flowName} ${p.name}${fate(p)}`);
+    const why = (p: (typeof diff.onlyAListed)[number]) => (p.icmpError === null ? '' : `  \u21a9 ${icmpErrorText(p.icmpError)}`);
+    const lines = diff.onlyAListed.slice(0, SHOWN).map((p) => `    A #${p.frame} ${p.flowName} ${p.name}${fate(p)}${why(p)}`);
     parts.push([`Only in A (lost or filtered): ${diff.onlyA}`, ...lines, ...more(diff.onlyA, lines.length)].join('\n'));
   }
   if (diff.onlyB > 0) {
@@ -88,6 +90,7 @@ export function diffJson(result: TraceResult, diff: PacketDiff, a: string, b: st
     const p = result.points.find((s) => s.point.label === label)!;
     return { label, file: p.point.file, frames: p.frames, duplicates: p.duplicates };
   };
+  const labels = result.points.map((p) => p.point.label);
   return {
     schema: 'vxdump-diff/1',
     a: point(a),
@@ -95,9 +98,18 @@ export function diffJson(result: TraceResult, diff: PacketDiff, a: string, b: st
     clock: result.clock.map(clockJson),
     forward: directionJson(diff.forward),
     backward: directionJson(diff.backward),
-    onlyA: { count: diff.onlyA, lost: diff.lost, resegmented: diff.resegmented, expired: diff.expired, packets: diff.onlyAListed },
+    onlyA: {
+      count: diff.onlyA,
+      lost: diff.lost,
+      resegmented: diff.resegmented,
+      expired: diff.expired,
+      packets: diff.onlyAListed.map((p) => ({ ...p, icmpError: p.icmpError === null ? null : icmpErrorJson(p.icmpError, labels) })),
+    },
     onlyB: { count: diff.onlyB, resegmented: diff.resegmentedB, packets: diff.onlyBListed },
     odd: diff.odd,
-    unanswered: result.flows.filter((f) => f.unanswered).slice(0, LISTED).map((f) => ({ flow: f.name, lastSeen: result.points[f.path[f.path.length - 1]!]!.point.label })),
+    unanswered: result.flows
+      .filter((f) => f.unanswered)
+      .slice(0, LISTED)
+      .map((f) => ({ flow: f.name, lastSeen: labels[f.path[f.path.length - 1]!], icmpError: f.icmpError === null ? null : icmpErrorJson(f.icmpError, labels) })),
   };
 }

@@ -2,9 +2,11 @@ import { type Change, type ChangePattern, ChangePatterns } from '../correlate/ch
 import type { ClockOffset } from '../correlate/clock.js';
 import { packetNameAt } from '../correlate/describe.js';
 import type { DecidedJourney, Flow } from '../correlate/flows.js';
+import { type IcmpErrorNote, icmpErrorName } from '../correlate/icmp-errors.js';
 import type { LossLog } from '../correlate/losses.js';
 import { NONE } from '../correlate/sighting.js';
 import type { TraceResult } from '../correlate/trace.js';
+import { formatIpv4 } from '../dissect/index.js';
 import { ascii, utf8, writeAscii, writeBytes, writeMacString, writeNumber, writePadded } from '../dissect/json-bytes.js';
 import type { LineOutput } from './output.js';
 
@@ -112,7 +114,20 @@ export class TraceJsonWriter {
       if (i > 0) buf[pos++] = COMMA;
       pos = writeBytes(buf, pos, labels[missed[i]!]!);
     }
-    pos = writeBytes(buf, pos, PACKET_END);
+    pos = writeBytes(buf, pos, ICMP_ERROR);
+    // Rare (a packet a router sent an error about): written through JSON.stringify, its room
+    // reserved here rather than for every packet.
+    if (journey.icmpError === null) pos = writeBytes(buf, pos, NULL);
+    else {
+      const json = utf8(JSON.stringify(icmpErrorJson(journey.icmpError, this.labels())));
+      // reserve() may write out what the buffer holds (this packet's start) and begin afresh.
+      out.used = pos;
+      out.reserve(json.length + PACKET_ROOM);
+      pos = writeBytes(out.bytes, out.used, json);
+    }
+    pos = writeBytes(out.bytes, pos, QUOTES);
+    pos = journey.quotes === 0 ? writeBytes(out.bytes, pos, NULL) : writeNumber(out.bytes, pos, journey.quotes);
+    pos = writeBytes(out.bytes, pos, PACKET_END);
     out.used = pos;
     this.packetsWritten += 1;
   }
@@ -178,7 +193,13 @@ export class TraceJsonWriter {
     // The two totals are a direction by definition.
     this.array('directions', result.directions, (flow) => flowJson(flow, labels, true));
     this.array('flows', result.flows, (flow) => flowJson(flow, labels));
-    this.array('losses', losses.all, (g) => ({ flow: g.flow.id, after: labels[g.after], before: labels[g.before], count: g.count, packets: g.packets }));
+    this.array('losses', losses.all, (g) => ({
+      flow: g.flow.id,
+      after: labels[g.after],
+      before: labels[g.before],
+      count: g.count,
+      packets: g.packets.map((p) => ({ ...p, icmpError: p.icmpError === null ? null : icmpErrorJson(p.icmpError, labels) })),
+    }));
     const unanswered = result.flows.filter((f) => f.unanswered).length;
     const expired = result.flows.reduce((n, f) => n + f.expired, 0);
     this.out.line(`"totals":${JSON.stringify({ packets: result.packets, matched: result.matched, lost: losses.total, expired, unanswered })}}`);
@@ -219,7 +240,9 @@ const FRAGMENTED = ascii(',"fragmented":');
 const RESEGMENTED = ascii(',"resegmented":');
 const EXPIRED = ascii(',"expired":');
 const MISSED = ascii(',"missed":[');
-const PACKET_END = ascii(']}\n');
+const ICMP_ERROR = ascii('],"icmpError":');
+const QUOTES = ascii(',"quotes":');
+const PACKET_END = ascii('}\n');
 const HOP_AFTER = ascii('{"after":');
 const HOP_BEFORE = ascii(',"before":');
 /** Bytes a packet needs besides its name, labels, sightings and changes; and a sighting besides its label and changes. */
@@ -261,6 +284,20 @@ function writeHop(buf: Uint8Array, pos: number, hop: { after: number; before: nu
   return pos + 1;
 }
 
+/** An ICMP error sent back about a packet (packets[].icmpError, flows[].icmpError, losses[].packets[].icmpError). */
+export function icmpErrorJson(note: IcmpErrorNote, labels: readonly string[]): Record<string, unknown> {
+  return {
+    packet: note.packet,
+    type: note.type,
+    code: note.code,
+    name: icmpErrorName(note),
+    from: formatIpv4(note.from),
+    point: labels[note.point],
+    frame: note.frame,
+    mtu: note.mtu,
+  };
+}
+
 export function clockJson(c: ClockOffset): Record<string, unknown> {
   return {
     node: c.node,
@@ -288,6 +325,8 @@ export function flowJson(flow: Flow, labels: readonly string[], directionKnown =
     lost: flow.lost,
     resegmented: flow.resegmented,
     expired: flow.expired,
+    icmpErrors: flow.icmpErrors,
+    icmpError: flow.icmpError === null ? null : icmpErrorJson(flow.icmpError, labels),
     hops: flow.hops.map((hop) => ({
       from: labels[hop.from],
       to: labels[hop.to],

@@ -4,6 +4,7 @@ import type { ClockOffset } from '../correlate/clock.js';
 import { packetName } from '../correlate/describe.js';
 import { DUPLICATE_WITHIN_NS } from '../correlate/journeys.js';
 import type { Flow, TracedPacket } from '../correlate/flows.js';
+import { icmpErrorText } from '../correlate/icmp-errors.js';
 import type { LossGroup, LossLog } from '../correlate/losses.js';
 import type { TraceResult } from '../correlate/trace.js';
 import { formatDuration, formatOffset } from './duration.js';
@@ -78,8 +79,10 @@ export function unansweredText(result: TraceResult): string {
   const unanswered = result.flows.filter((f) => f.unanswered);
   if (unanswered.length === 0) return '';
   const labels = result.points.map((p) => p.point.label);
-  // A probe whose TTL ran out got "time exceeded" rather than a reply: say so beside it.
-  const where = (f: Flow) => `last seen at ${labels[f.path[f.path.length - 1]!]}${f.expired > 0 ? ', its TTL ran out' : ''}`;
+  // A probe whose TTL ran out got "time exceeded" rather than a reply, a packet too big for the
+  // tunnel "fragmentation needed": say so beside it.
+  const why = (f: Flow) => (f.icmpError !== null ? `; ${icmpErrorText(f.icmpError)}` : f.expired > 0 ? ', its TTL ran out' : '');
+  const where = (f: Flow) => `last seen at ${labels[f.path[f.path.length - 1]!]}${why(f)}`;
   const named = unanswered.slice(0, UNANSWERED_NAMES_SHOWN).map((f) => `${f.name} (${where(f)})`);
   const more = unanswered.length > named.length ? `, and ${unanswered.length - named.length} more` : '';
   return `No reply seen to ${counted(unanswered.length, 'flow')} that asked for one (TCP SYN, echo request, DNS query): ${named.join('; ')}${more}.`;
@@ -124,7 +127,16 @@ export function flowText(flow: Flow, labels: readonly string[], losses: readonly
       lines.push(`  ${' '.repeat(width)}  \u2716 ${group.count} lost before ${labels[group.before]}: ${names.join('; ')}${more}`);
     }
   });
+  const errors = icmpErrorsLine(flow);
+  if (errors !== '') lines.push(errors);
   return lines.join('\n');
+}
+
+/** "  ↩ 1 packet drew an ICMP error: 10.244.1.1 sent ICMP ...": why its packets went no farther, as a router said. */
+function icmpErrorsLine(flow: Flow): string {
+  if (flow.icmpError === null) return '';
+  const drew = flow.icmpErrors === 1 ? '1 packet drew an ICMP error' : `${flow.icmpErrors} packets drew ICMP errors, the latest`;
+  return `  \u21a9 ${drew}: ${icmpErrorText(flow.icmpError)}`;
 }
 
 /** The same ladder as a cli-table3 table (`--format table`). */
@@ -143,7 +155,8 @@ export function flowTable(flow: Flow, labels: readonly string[], losses: readonl
       lost === 0 ? '' : String(lost),
     ]);
   });
-  return `${flowHeader(flow)}\n${table.toString()}`;
+  const errors = icmpErrorsLine(flow);
+  return `${flowHeader(flow)}\n${table.toString()}${errors === '' ? '' : `\n${errors}`}`;
 }
 
 /** `--packets`: one line per packet, its sightings with the time between them. */
@@ -158,6 +171,7 @@ export function packetText(packet: TracedPacket, labels: readonly string[], base
   else if (packet.resegmented !== null) fate = `  resegmented before ${labels[packet.resegmented.before]} (GSO/GRO)`;
   else if (packet.expired !== null) fate = `  expired before ${labels[packet.expired.before]} (TTL ran out)`;
   if (packet.missed.length > 0) fate += `  (not captured at ${packet.missed.map((p) => labels[p]).join(', ')})`;
+  if (packet.icmpError !== null) fate += `  \u21a9 ${icmpErrorText(packet.icmpError)}`;
   const time = clockTime(baseNs + BigInt(first.timeNs));
   return `${time} ${packet.flow.name} ${packetName(first)}: ${steps.join(' \u2192 ')}${fate}`;
 }

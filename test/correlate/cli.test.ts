@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packetName } from '../../src/correlate/describe.js';
 import { formatMac } from '../../src/dissect/index.js';
+import { icmpErrorJson } from '../../src/report/trace-json.js';
 import { scratchDir } from '../support/craft.js';
 import { FIXTURES, readManifest, REPO, scenarioFiles, traceScenario, writeEdited, writeStoppedPings } from './support.js';
 
@@ -73,6 +74,8 @@ describe('vxdump trace', () => {
       resegmented: hop(p.resegmented),
       expired: hop(p.expired),
       missed: p.missed.map(label),
+      icmpError: p.icmpError === null ? null : icmpErrorJson(p.icmpError, t.labels),
+      quotes: p.quotes,
     }));
     expect(doc.packets.map(({ name: _, ...rest }: { name: string }) => rest)).toEqual(expected);
     expect(doc.packets.map((p: { name: string }) => p.name)).toEqual(t.packets.map((p) => packetName(p.sightings[0]!.sighting)));
@@ -161,6 +164,52 @@ describe('vxdump trace', () => {
   });
 });
 
+describe('vxdump trace and diff: an ICMP error about a packet', () => {
+  // mtu's ping with DF is 1500 bytes; node1 routes it from br0 into vxlan11 (MTU 1450), drops it,
+  // and answers from its br0 address (node1-br0.pcap frame 7 in tshark's view).
+  const fragNeeded = {
+    type: 3,
+    code: 4,
+    name: 'destination unreachable (fragmentation needed), next-hop MTU 1450',
+    from: '10.244.1.1',
+    point: 'node1/br0',
+    frame: 7,
+    mtu: 1450,
+  };
+
+  it('trace: the text puts the error under the flow whose packet drew it, and beside it in the unanswered line', () => {
+    const run = vxdump('trace', ...scenarioFiles('mtu'));
+    expect(run.stdout).toMatch(
+      /\nICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+: 1 packet, 1 lost, no reply seen\n.*\n.*\n +\u2716 1 lost before node1\/vxlan11: echo request seq 1, ip id 0\n  \u21a9 1 packet drew an ICMP error: 10\.244\.1\.1 sent ICMP destination unreachable \(fragmentation needed\), next-hop MTU 1450\n/,
+    );
+    expect(run.stdout).toMatch(/\(last seen at node1\/br0; 10\.244\.1\.1 sent ICMP destination unreachable \(fragmentation needed\), next-hop MTU 1450\)\.\n/);
+  });
+
+  it('trace --format json: the packet has the error, the error the packet, and so do its flow and its loss', () => {
+    const doc = JSON.parse(vxdump('trace', ...scenarioFiles('mtu'), '-f', 'json').stdout);
+    const ping = doc.packets.find((p: { lost: unknown }) => p.lost !== null);
+    const error = doc.packets.find((p: { quotes: number | null }) => p.quotes !== null);
+    expect(ping.icmpError).toEqual({ packet: error.id, ...fragNeeded });
+    expect(error).toMatchObject({ quotes: ping.id, name: expect.stringMatching(/^destination unreachable \(fragmentation needed\), ip id \d+$/), icmpError: null });
+    expect(doc.packets.filter((p: { icmpError: unknown }) => p.icmpError !== null)).toHaveLength(1);
+    expect(doc.flows.find((f: { id: number }) => f.id === ping.flow)).toMatchObject({ icmpErrors: 1, icmpError: ping.icmpError });
+    expect(doc.losses).toEqual([expect.objectContaining({ packets: [expect.objectContaining({ id: ping.id, icmpError: ping.icmpError })] })]);
+  });
+
+  it('diff: the packet only in A says who sent what back, in text and JSON', () => {
+    const [a, b] = [fixture('mtu', 'ns1-veth1a.pcap'), fixture('mtu', 'node1-vxlan11.pcap')];
+    expect(vxdump('diff', a, b).stdout).toMatch(
+      /\n {4}A #\d+ ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+ echo request seq 1, ip id 0 {2}LOST {2}\u21a9 10\.244\.1\.1 sent ICMP destination unreachable \(fragmentation needed\), next-hop MTU 1450\n/,
+    );
+    const doc = JSON.parse(vxdump('diff', a, b, '-f', 'json').stdout);
+    const ping = doc.onlyA.packets.find((p: { lost: boolean }) => p.lost);
+    const error = doc.onlyA.packets.find((p: { quotes: number | null }) => p.quotes !== null);
+    expect(error.quotes).toBe(ping.id);
+    expect(ping.icmpError).toEqual({ packet: error.id, ...fragNeeded, point: 'ns1/veth1a', frame: error.frame });
+    expect(doc.unanswered).toEqual([{ flow: ping.flowName, lastSeen: 'ns1/veth1a', icmpError: ping.icmpError }]);
+  });
+});
+
 describe('vxdump diff', () => {
   it('--fail-on-no-reply exits 1 where every ping stops at A (node2/eth0), which --fail-on-loss lets pass', () => {
     const stopped = writeStoppedPings(scratchDir('stopped-diff-'));
@@ -170,7 +219,7 @@ describe('vxdump diff', () => {
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/\nNo reply seen to 1 flow that asked for one \(TCP SYN, echo request, DNS query\): ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+ \(last seen at node2\/eth0\)\.\n/);
     const doc = JSON.parse(vxdump('diff', a!, b!, '-f', 'json').stdout);
-    expect(doc.unanswered).toEqual([{ flow: expect.stringMatching(/^ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+$/), lastSeen: 'node2/eth0' }]);
+    expect(doc.unanswered).toEqual([{ flow: expect.stringMatching(/^ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+$/), lastSeen: 'node2/eth0', icmpError: null }]);
     const fine = vxdump('diff', fixture('p2p-4789', 'node2-eth0.pcap'), fixture('p2p-4789', 'node2-vxlan11.pcap'), '--fail-on-no-reply', '-f', 'json');
     expect(fine.status).toBe(0);
     expect(JSON.parse(fine.stdout).unanswered).toEqual([]);
@@ -184,7 +233,7 @@ describe('vxdump diff', () => {
     const run = vxdump('trace', ...scenarioFiles('ttl'), '--fail-on-loss');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('0 lost, 2 expired (their TTL ran out at a router: traceroute, mtr), in ');
-    expect(run.stdout).toMatch(/: ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+ \(last seen at node1\/br0, its TTL ran out\); ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+ \(last seen at node2\/vxlan11, its TTL ran out\)\.\n/);
+    expect(run.stdout).toMatch(/: ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+ \(last seen at node1\/br0; 10\.244\.1\.1 sent ICMP time exceeded \(TTL\)\); ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+ \(last seen at node2\/vxlan11; 10\.244\.2\.0 sent ICMP time exceeded \(TTL\)\)\.\n/);
     const traced = JSON.parse(vxdump('trace', ...scenarioFiles('ttl'), '-f', 'json').stdout);
     expect(traced.totals).toMatchObject({ lost: 0, expired: 2 });
     expect(traced.packets.filter((p: { expired: unknown }) => p.expired !== null).map((p: { expired: unknown }) => p.expired)).toEqual([

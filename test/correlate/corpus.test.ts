@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaptureError } from '../../src/capture/errors.js';
 import { parsePointArgument } from '../../src/correlate/points.js';
 import { trace, TraceError } from '../../src/correlate/trace.js';
 import { CORPUS_DIR, corpusAvailable, corpusIndex } from '../support/corpus.js';
+import { tsharkAvailable } from '../support/tshark.js';
 
 /*
  * Every capture of the peer corpus (odd link types, broken files, nested VXLAN, GBP, VLAN
@@ -38,6 +40,29 @@ describe.skipIf(!corpusAvailable())('trace over the peer corpus', () => {
       }
     }
     expect(finished).toBeGreaterThan(entries.length * 0.9);
+  });
+
+  it.skipIf(!tsharkAvailable())('links each ICMP error to the packet whose IP ID tshark shows it quoting', () => {
+    const withErrors = entries.filter((e) => e.protocols.includes('icmp:ip'));
+    let linked = 0;
+    for (const entry of withErrors) {
+      const file = join(CORPUS_DIR, entry.relpath);
+      const quotedBy = new Map<number, number>();
+      try {
+        trace([parsePointArgument(file)], { vxlanPorts: [4789, 8472], onPacket: (p) => p.icmpError !== null && quotedBy.set(p.icmpError.frame, p.sightings[0]!.sighting.ipId) });
+      } catch (error) {
+        if (error instanceof CaptureError || error instanceof TraceError) continue;
+        throw error;
+      }
+      if (quotedBy.size === 0) continue;
+      // The last IP ID of an ICMP error frame is the quoted header's.
+      const run = spawnSync('tshark', ['-n', '-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'ip.id', '-E', 'occurrence=l'], { encoding: 'utf8' });
+      const tsharkQuoted = new Map(run.stdout.trim().split('\n').map((line) => line.split('\t')).map(([frame, id]) => [Number(frame), Number(id)]));
+      for (const [frame, ipId] of quotedBy) expect(ipId, `${entry.relpath} frame ${frame}`).toBe(tsharkQuoted.get(frame));
+      linked += quotedBy.size;
+    }
+    // tcpdump's afs.pcap (port unreachable), SLL_Simple.pcap and OpenVPN_UDP_tls-auth.pcapng.
+    expect(linked).toBeGreaterThanOrEqual(30);
   });
 
   it('matches every packet of a VXLAN capture with the same capture given as a second point', () => {

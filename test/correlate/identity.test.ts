@@ -112,6 +112,36 @@ function sighting(point: number, timeNs: number, identity: number, fields: { kin
   return slot;
 }
 
+describe('the identity an ICMP error quotes', () => {
+  /** An ICMP error from a router, quoting `quoted` (an IPv4 packet) up to `quoteBytes` of it. */
+  const errorAbout = (type: number, code: number, rest: number, quoted: Uint8Array, quoteBytes = 548) =>
+    eth(0x0800, ipv4({ src: '10.244.1.1', dst: '10.244.1.2', proto: 1, id: 777 }, icmp(type, code, rest, quoted.subarray(0, quoteBytes))));
+  /** The IPv4 packet inside an Ethernet frame. */
+  const ipOf = (frameBytes: Uint8Array) => frameBytes.subarray(14);
+
+  it('is the identity of the packet it quotes, wherever that was seen (time exceeded quoting a TCP segment as the router received it)', () => {
+    const error = slotOf(errorAbout(11, 0, 0, ipOf(segment({ ttl: 1 }))));
+    expect(store.quotedIdentity[error]).toBe(identityOf(segment({ ttl: 64, mac: '02:00:0a:f4:01:99' })));
+    expect(store.quotedIdentity[error]).not.toBe(identityOf(segment({ id: 4243 })));
+    expect(store.mtu[error]).toBe(NONE);
+  });
+
+  it('looks through a quoted VXLAN packet (fragmentation needed on the underlay) to the workload\'s packet inside, and keeps the next-hop MTU', () => {
+    const inside = segment({ ttl: 63, data: new Uint8Array(1400).fill(7) });
+    const error = slotOf(errorAbout(3, 4, 1400, ipOf(vxlanPacket(11, inside))));
+    expect(store.quotedIdentity[error]).toBe(identityOf(segment({ data: new Uint8Array(1400).fill(7) })));
+    expect(store.mtu[error]).toBe(1400);
+  });
+
+  it('is NONE for a quote cut inside the TCP header (RFC 792 asks for 8 bytes: no flags), and for packets that are no ICMP error', () => {
+    const shortQuote = slotOf(errorAbout(3, 3, 0, ipOf(segment({})), 28));
+    expect(store.quotedIdentity[shortQuote]).toBe(NONE);
+    const request = slotOf(eth(0x0800, ipv4({ src: '10.244.1.2', dst: '10.244.2.2', proto: 1 }, icmp(8, 0, (7 << 16) | 1))));
+    expect([store.quotedIdentity[request], store.mtu[request]]).toEqual([NONE, NONE]);
+    expect(store.quotedIdentity[slotOf(segment({}))]).toBe(NONE);
+  });
+});
+
 describe('journey matcher', () => {
   const run = (sightings: number[], windowNs = 1000): Journey[] => {
     const journeys: Journey[] = [];

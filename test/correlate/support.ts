@@ -34,7 +34,7 @@ export interface Manifest {
   scenario: string;
   vxlan: { vni: number; udpPort: number };
   captures: { file: string; point: string | null }[];
-  topology: { interfaces: { namespace: string; name: string; ifindex: number }[] };
+  topology: { interfaces: { namespace: string; name: string; ifindex: number; mtu: number; addresses: string[] }[] };
   flows: { name: string; direction: string; hops: ManifestHop[] }[];
   loss?: { requests: { icmpSeq: number; ipId: number; lostBetween?: [string, string] }[] };
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/capture/frame.js';
@@ -10,7 +10,7 @@ import { NONE, UNRECORDED } from '../../src/correlate/sighting.js';
 import { parsePointArgument } from '../../src/correlate/points.js';
 import type { TracedPacket } from '../../src/correlate/flows.js';
 import { trace } from '../../src/correlate/trace.js';
-import { createDissector, formatMac } from '../../src/dissect/index.js';
+import { createDissector, formatIpv4, formatMac } from '../../src/dissect/index.js';
 import { scratchDir } from '../support/craft.js';
 import {
   FIXTURES,
@@ -604,6 +604,83 @@ describe('trace: an overlay where every ping stops at one hop', () => {
     expect(probes).toHaveLength(2);
     const expected: Record<string, string[]> = { mtu: [mtuPing.name], ttl: probes };
     expect(unanswered).toEqual(Object.fromEntries(SCENARIOS.map((name) => [name, expected[name] ?? []])));
+  });
+});
+
+describe('trace: ICMP errors and the packets they quote', () => {
+  /** tshark's layers for a frame of a scenario's capture at `label` (the lab's tshark view, fixtures/<name>/*.tshark.json). */
+  const tsharkLayers = (name: string, label: string, frame: number) => {
+    const frames = JSON.parse(readFileSync(join(FIXTURES, name, `${label.replace('/', '-')}.pcap.tshark.json`), 'utf8'));
+    return frames[frame - 1]._source.layers;
+  };
+  const isIcmpError = (p: TracedPacket) => p.sightings[0]!.sighting.proto === 1 && [3, 11].includes(p.sightings[0]!.sighting.typeOrFlags);
+
+  it.each([
+    ['mtu', 1],
+    ['ttl', 2],
+  ] as const)('%s: each of its %i ICMP errors is linked to the packet tshark shows it quoting (IP ID, echo id and sequence)', (name, count) => {
+    const t = scenario(name);
+    const byId = new Map(t.packets.map((p) => [p.id, p]));
+    const errors = t.packets.filter(isIcmpError);
+    expect(errors).toHaveLength(count);
+    for (const error of errors) {
+      const first = error.sightings[0]!.sighting;
+      const layers = tsharkLayers(name, t.labels[first.point]!, first.frame);
+      expect(error.quotes).not.toBeNull();
+      const quoted = byId.get(error.quotes!)!.sightings[0]!.sighting;
+      const quote = { ip: layers.icmp.ip, icmp: layers.icmp.icmp };
+      expect({ ipId: quoted.ipId, ident: quoted.srcPort, seq: quoted.seq }).toEqual({
+        ipId: Number(quote.ip['ip.id']),
+        ident: Number(quote.icmp['icmp.ident']),
+        seq: Number(quote.icmp['icmp.seq']),
+      });
+      const note = byId.get(error.quotes!)!.icmpError!;
+      expect({ ...note, from: formatIpv4(note.from), point: t.labels[note.point] }).toEqual({
+        packet: error.id,
+        type: Number(layers.icmp['icmp.type']),
+        code: Number(layers.icmp['icmp.code']),
+        from: layers.ip['ip.src'],
+        point: t.labels[first.point],
+        frame: first.frame,
+        mtu: layers.icmp['icmp.mtu'] === undefined ? null : Number(layers.icmp['icmp.mtu']),
+      });
+    }
+    // Nothing else is said to have drawn an error.
+    expect(t.packets.filter((p) => p.icmpError !== null)).toHaveLength(count);
+  });
+
+  it('mtu: the ping with DF is lost where node1 routes it into vxlan11, and node1\'s br0 address said "fragmentation needed" with vxlan11\'s MTU', () => {
+    const t = scenario('mtu');
+    const manifest = readManifest('mtu');
+    const iface = (name: string) => manifest.topology.interfaces.find((i) => i.namespace === 'node1' && i.name === name)!;
+    const lost = t.packets.filter((p) => p.lost !== null);
+    expect(lost).toHaveLength(1);
+    expect({ after: t.labels[lost[0]!.lost!.after], before: t.labels[lost[0]!.lost!.before] }).toEqual({ after: 'node1/br0', before: 'node1/vxlan11' });
+    const note = lost[0]!.icmpError!;
+    expect({ type: note.type, code: note.code, mtu: note.mtu, from: formatIpv4(note.from) }).toEqual({
+      type: 3,
+      code: 4,
+      mtu: iface('vxlan11').mtu,
+      from: iface('br0').addresses[0]!.split('/')[0],
+    });
+    expect(lost[0]!.flow.icmpError).toBe(note);
+    expect(t.losses.all[0]!.packets[0]!.icmpError).toBe(note);
+  });
+
+  it('ttl captured only at the two pods: both probes expired, the one with TTL 2 at ns1 too, as node2\'s "time exceeded" says', () => {
+    // With a TTL of 2 at its last point, the rule for expiry (TTL 1 left, the next hop routes)
+    // cannot tell: two routers lie between ns1 and ns2. The router's error can.
+    const t = traceFiles(['ns1-veth1a.pcap', 'ns2-veth2a.pcap'].map((f) => join(FIXTURES, 'ttl', f)));
+    const probes = t.packets.filter((p) => p.icmpError !== null);
+    expect(probes.map((p) => [p.sightings[p.sightings.length - 1]!.sighting.ttl, formatIpv4(p.icmpError!.from)])).toEqual([
+      [1, '10.244.1.1'],
+      [2, '10.244.2.0'],
+    ]);
+    expect(probes.map((p) => p.expired && [t.labels[p.expired.after], t.labels[p.expired.before]])).toEqual([
+      ['ns1/veth1a', 'ns2/veth2a'],
+      ['ns1/veth1a', 'ns2/veth2a'],
+    ]);
+    expect(t.losses.total).toBe(0);
   });
 });
 

@@ -19,6 +19,8 @@ export interface CorpusEntry {
   fileType: string;
   linkTypes: string;
   category: string;
+  /** tshark's protocol stacks with their frame counts ("eth:ethertype:ip:icmp:ip:udp (3) | ..."). */
+  protocols: string;
 }
 
 /** INDEX.tsv: one row per capture, made by tshark and capinfos (see the corpus README). */
@@ -37,6 +39,7 @@ export function corpusIndex(): CorpusEntry[] {
       fileType: cells[column('file_type')]!,
       linkTypes: cells[column('link_types')]!,
       category: cells[column('category')]!,
+      protocols: cells[column('protocols_seen')]!,
     };
   });
 }
