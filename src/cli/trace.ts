@@ -110,6 +110,7 @@ function runTrace(points: string[], options: TraceOptions): number {
           : { onLost: onPacket }),
     });
     progress?.done();
+    losses.judgeSizes(result.directions);
     for (const warning of result.warnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
     if (json !== undefined) json.end(result, losses);
     else out.line(textReport(result, losses, options.format === 'table', listed, parseFlowCount(options.flows)));
@@ -172,6 +173,7 @@ function mergeLosses(direction: Flow, groups: readonly LossGroup[]): LossGroup[]
     else {
       known.count += group.count;
       known.packets.push(...named);
+      known.smallestLength = Math.min(known.smallestLength, group.smallestLength);
     }
   }
   return [...merged.values()];

@@ -38,11 +38,14 @@ export interface ChangeCount {
 export class DirectionStats {
   matched = 0;
   readonly latency = new LatencySample(65536);
+  /** The largest matched packet, in bytes where it was seen first. */
+  largestLength = 0;
   /** Packets per way of changing, by pattern id. */
   private readonly perPattern = new Map<number, { pattern: ChangePattern; packets: number }>();
 
-  add(deltaNs: number, pattern: ChangePattern): void {
+  add(deltaNs: number, pattern: ChangePattern, length: number): void {
     this.matched += 1;
+    if (length > this.largestLength) this.largestLength = length;
     this.latency.add(deltaNs);
     const known = this.perPattern.get(pattern.id);
     if (known !== undefined) known.packets += 1;
@@ -120,6 +123,8 @@ export class PacketDiff {
   resegmentedB = 0;
   /** Packets only in A whose TTL ran out at the router between A and B (traceroute, mtr). */
   expired = 0;
+  /** The smallest lost packet, in bytes at A (Infinity while none is lost). */
+  smallestLost = Infinity;
   /**
    * With the ICMP error sent back about the packet (a router's "fragmentation needed"), if any,
    * and for an ICMP error the id of the packet it quotes (null if that was not seen).
@@ -143,7 +148,10 @@ export class PacketDiff {
       const point = store.point[first]!;
       if (point === this.a) {
         this.onlyA += 1;
-        if (lost !== null) this.lost += 1;
+        if (lost !== null) {
+          this.lost += 1;
+          this.smallestLost = Math.min(this.smallestLost, store.length[first]!);
+        }
         if (resegmented !== null) this.resegmented += 1;
         if (expired !== null) this.expired += 1;
         if (this.onlyAListed.length < LISTED) {
@@ -161,7 +169,7 @@ export class PacketDiff {
     const second = sightings[1]!;
     const direction = store.point[first] === this.a ? this.forward : this.backward;
     const pattern = this.patterns.of(store, first, second);
-    direction.add(store.correctedNs[second]! - store.correctedNs[first]!, pattern);
+    direction.add(store.correctedNs[second]! - store.correctedNs[first]!, pattern, store.length[first]!);
     const ways = (this.waysOf[flow.id] ??= new FlowWays(flow));
     const way = ways.find(pattern.id);
     if (way === undefined) {
@@ -175,6 +183,14 @@ export class PacketDiff {
       this.notes.link(way.lastNote, note);
       way.lastNote = note;
     }
+  }
+
+  /**
+   * Whether every lost packet was larger than any that got from A to B: an MTU on the way too
+   * small (see losses.ts, tooBig).
+   */
+  get lostTooBig(): boolean {
+    return this.lost > 0 && this.forward.matched > 0 && this.smallestLost > this.forward.largestLength;
   }
 
   /** Packets whose set of changes is not the most common one of their flow. */

@@ -73,6 +73,8 @@ export class Hop {
   packets = 0;
   /** A packet's TTL went down over it: a router lies between its two points. */
   routes = false;
+  /** The largest packet that crossed it, in bytes at `from`. */
+  maxLength = 0;
   readonly latency: LatencySample;
   /** None when the flow table counts only for loss decisions. */
   private readonly shared: SharedChanges | null;
@@ -91,6 +93,7 @@ export class Hop {
   add(store: SightingStore, before: number, after: number, differing: number): void {
     this.packets += 1;
     this.latency.add(store.correctedNs[after]! - store.correctedNs[before]!);
+    if (store.length[before]! > this.maxLength) this.maxLength = store.length[before]!;
     if (!this.routes && store.ttl[after]! !== NONE && store.ttl[after]! < store.ttl[before]!) this.routes = true;
     this.shared?.add(store, before, after, differing);
   }

@@ -22,6 +22,13 @@ export interface LossGroup {
   before: number;
   count: number;
   packets: LostPacket[];
+  /** The smallest of its packets, in bytes at `after`. */
+  smallestLength: number;
+  /**
+   * The largest packet any flow got over the same hop, in bytes at `after` (judgeSizes), or null
+   * where none did: lost packets all larger than that point to an MTU on the way (see tooBig).
+   */
+  largestCrossed: number | null;
 }
 
 /** Collects the lost packets of a trace, grouped by flow and hop, in the order they were lost. */
@@ -30,27 +37,46 @@ export class LossLog {
 
   add(packet: TracedPacket): void {
     if (packet.lost === null) return;
-    this.record(packet.id, packet.flow, packet.lost, packet.icmpError, () => packet.sightings[packet.sightings.length - 1]!.sighting);
+    const last = packet.sightings[packet.sightings.length - 1]!.sighting;
+    this.record(packet.id, packet.flow, packet.lost, packet.icmpError, last.length, () => last);
   }
 
   /** The same from a journey straight out of the sighting store. */
   addDecided({ journey, flow, store, lost }: DecidedJourney): void {
     if (lost === null) return;
-    this.record(journey.id, flow, lost, journey.icmpError, () => store.snapshot(journey.sightings[journey.sightings.length - 1]!));
+    const last = journey.sightings[journey.sightings.length - 1]!;
+    this.record(journey.id, flow, lost, journey.icmpError, store.length[last]!, () => store.snapshot(last));
   }
 
-  private record(id: number, flow: Flow, lost: { after: number; before: number }, icmpError: IcmpErrorNote | null, lastSighting: () => Sighting): void {
+  private record(id: number, flow: Flow, lost: { after: number; before: number }, icmpError: IcmpErrorNote | null, length: number, lastSighting: () => Sighting): void {
     const { after, before } = lost;
     const key = `${flow.id} ${after} ${before}`;
     let group = this.groups.get(key);
     if (group === undefined) {
-      group = { flow, after, before, count: 0, packets: [] };
+      group = { flow, after, before, count: 0, packets: [], smallestLength: length, largestCrossed: null };
       this.groups.set(key, group);
     }
     group.count += 1;
+    if (length < group.smallestLength) group.smallestLength = length;
     if (group.packets.length < LISTED_PER_GROUP) {
       const last = lastSighting();
       group.packets.push({ id, frame: last.frame, name: packetName(last), icmpError });
+    }
+  }
+
+  /**
+   * Notes for every group the largest packet that crossed its hop, from the traffic along the
+   * path and against it (`directions`, which count every packet seen at two points or more): at
+   * the end, so that packets decided after a loss count too.
+   */
+  judgeSizes(directions: readonly Flow[]): void {
+    for (const group of this.groups.values()) {
+      let largest: number | null = null;
+      for (const direction of directions) {
+        const hop = direction.hopIfAny(group.after, group.before);
+        if (hop !== undefined && hop.packets > 0 && (largest === null || hop.maxLength > largest)) largest = hop.maxLength;
+      }
+      group.largestCrossed = largest;
     }
   }
 
@@ -68,4 +94,14 @@ export class LossLog {
   ofFlow(flow: Flow): LossGroup[] {
     return this.all.filter((g) => g.flow === flow);
   }
+}
+
+/**
+ * Whether every packet of the group was larger than any that crossed its hop: what an MTU too
+ * small on the way does (a bridge drops a frame too big for its port without a word; an
+ * underlay may drop a tunnel packet with DF without sending "fragmentation needed"), while
+ * smaller packets of the same flows get through.
+ */
+export function tooBig(group: LossGroup): boolean {
+  return group.largestCrossed !== null && group.smallestLength > group.largestCrossed;
 }

@@ -38,7 +38,8 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
   const matched = diff.forward.matched + diff.backward.matched;
   parts.push(
     `${matched} matched (${diff.forward.matched} A\u2192B, ${diff.backward.matched} B\u2192A), ` +
-      `${diff.onlyA} only in A (${diff.lost} of them lost: their flow reaches B${diff.resegmented === 0 ? '' : `; ${resegmentedText(diff.resegmented, 'B')}`}` +
+      `${diff.onlyA} only in A (${diff.lost} of them lost: their flow reaches B${diff.lostTooBig ? `, ${tooBigText(diff)}` : ''}` +
+      `${diff.resegmented === 0 ? '' : `; ${resegmentedText(diff.resegmented, 'B')}`}` +
       `${diff.expired === 0 ? '' : `; ${diff.expired} expired: their TTL ran out at the router before B`}), ` +
       `${diff.onlyB} only in B${diff.resegmentedB === 0 ? '' : ` (${resegmentedText(diff.resegmentedB, 'A')})`}`,
   );
@@ -69,6 +70,11 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
   return parts.join('\n\n');
 }
 
+/** "all larger than any packet that got from A to B (...)": see PacketDiff.lostTooBig. */
+function tooBigText(diff: PacketDiff): string {
+  return `${diff.lost === 1 ? 'larger' : 'all larger'} than any packet that got from A to B (at most ${diff.forward.largestLength} bytes at A): an MTU on the way too small?`;
+}
+
 /** "5 resegmented: ...": TCP segments whose bytes the other point saw in other segments (cut or joined). */
 function resegmentedText(count: number, other: 'A' | 'B'): string {
   return `${count} resegmented: their bytes were at ${other} in other segments (GSO/GRO)`;
@@ -80,6 +86,7 @@ function directionJson(stats: DirectionStats): Record<string, unknown> {
   const l = stats.latency;
   return {
     matched: stats.matched,
+    largestLength: stats.matched === 0 ? null : stats.largestLength,
     latency: stats.matched === 0 ? null : { medianNs: l.median, minNs: l.min, maxNs: l.max, exact: l.exact },
     changes: stats.changes.sort((x, y) => y.packets - x.packets || (x.key < y.key ? -1 : 1)),
   };
@@ -103,6 +110,7 @@ export function diffJson(result: TraceResult, diff: PacketDiff, a: string, b: st
       lost: diff.lost,
       resegmented: diff.resegmented,
       expired: diff.expired,
+      smallestLostLength: diff.lost === 0 ? null : diff.smallestLost,
       packets: diff.onlyAListed.map((p) => ({ ...p, icmpError: p.icmpError === null ? null : icmpErrorJson(p.icmpError, labels) })),
     },
     onlyB: { count: diff.onlyB, resegmented: diff.resegmentedB, packets: diff.onlyBListed },

@@ -198,6 +198,8 @@ export class TraceJsonWriter {
       after: labels[g.after],
       before: labels[g.before],
       count: g.count,
+      smallestLength: g.smallestLength,
+      largestCrossed: g.largestCrossed,
       packets: g.packets.map((p) => ({ ...p, icmpError: p.icmpError === null ? null : icmpErrorJson(p.icmpError, labels) })),
     }));
     const unanswered = result.flows.filter((f) => f.unanswered).length;

@@ -5,7 +5,7 @@ import { packetName } from '../correlate/describe.js';
 import { DUPLICATE_WITHIN_NS } from '../correlate/journeys.js';
 import type { Flow, TracedPacket } from '../correlate/flows.js';
 import { icmpErrorText } from '../correlate/icmp-errors.js';
-import type { LossGroup, LossLog } from '../correlate/losses.js';
+import { type LossGroup, type LossLog, tooBig } from '../correlate/losses.js';
 import type { TraceResult } from '../correlate/trace.js';
 import { formatDuration, formatOffset } from './duration.js';
 import { counted } from './plural.js';
@@ -125,11 +125,18 @@ export function flowText(flow: Flow, labels: readonly string[], losses: readonly
       const names = group.packets.slice(0, LOST_NAMES_SHOWN).map((p) => p.name);
       const more = group.count > names.length ? `, and ${group.count - names.length} more` : '';
       lines.push(`  ${' '.repeat(width)}  \u2716 ${group.count} lost before ${labels[group.before]}: ${names.join('; ')}${more}`);
+      if (tooBig(group)) lines.push(`  ${' '.repeat(width)}    ${tooBigText(group, labels)}`);
     }
   });
   const errors = icmpErrorsLine(flow);
   if (errors !== '') lines.push(errors);
   return lines.join('\n');
+}
+
+/** "all larger than any packet that got to node1/vxlan11 (at most 1464 bytes here): ...": see tooBig. */
+function tooBigText(group: LossGroup, labels: readonly string[]): string {
+  const all = group.count === 1 ? 'larger' : 'all larger';
+  return `${all} than any packet that got to ${labels[group.before]} (at most ${group.largestCrossed} bytes here): an MTU on the way too small?`;
 }
 
 /** "  ↩ 1 packet drew an ICMP error: 10.244.1.1 sent ICMP ...": why its packets went no farther, as a router said. */
@@ -155,8 +162,10 @@ export function flowTable(flow: Flow, labels: readonly string[], losses: readonl
       lost === 0 ? '' : String(lost),
     ]);
   });
+  const notes = losses.filter(tooBig).map((g) => `  \u2716 ${g.count} lost after ${labels[g.after]}: ${tooBigText(g, labels)}`);
   const errors = icmpErrorsLine(flow);
-  return `${flowHeader(flow)}\n${table.toString()}${errors === '' ? '' : `\n${errors}`}`;
+  if (errors !== '') notes.push(errors);
+  return [`${flowHeader(flow)}\n${table.toString()}`, ...notes].join('\n');
 }
 
 /** `--packets`: one line per packet, its sightings with the time between them. */

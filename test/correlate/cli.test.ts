@@ -180,9 +180,17 @@ describe('vxdump trace and diff: an ICMP error about a packet', () => {
   it('trace: the text puts the error under the flow whose packet drew it, and beside it in the unanswered line', () => {
     const run = vxdump('trace', ...scenarioFiles('mtu'));
     expect(run.stdout).toMatch(
-      /\nICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+: 1 packet, 1 lost, no reply seen\n.*\n.*\n +\u2716 1 lost before node1\/vxlan11: echo request seq 1, ip id 0\n  \u21a9 1 packet drew an ICMP error: 10\.244\.1\.1 sent ICMP destination unreachable \(fragmentation needed\), next-hop MTU 1450\n/,
+      /\nICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+: 1 packet, 1 lost, no reply seen\n.*\n.*\n +\u2716 1 lost before node1\/vxlan11: echo request seq 1, ip id 0\n.*too small\?\n  \u21a9 1 packet drew an ICMP error: 10\.244\.1\.1 sent ICMP destination unreachable \(fragmentation needed\), next-hop MTU 1450\n/,
     );
     expect(run.stdout).toMatch(/\(last seen at node1\/br0; 10\.244\.1\.1 sent ICMP destination unreachable \(fragmentation needed\), next-hop MTU 1450\)\.\n/);
+  });
+
+  it('trace: the loss says the ping was larger than anything that got to vxlan11, in text and JSON', () => {
+    expect(vxdump('trace', ...scenarioFiles('mtu')).stdout).toMatch(
+      /\n +\u2716 1 lost before node1\/vxlan11: echo request seq 1, ip id 0\n +larger than any packet that got to node1\/vxlan11 \(at most 1464 bytes here\): an MTU on the way too small\?\n/,
+    );
+    const doc = JSON.parse(vxdump('trace', ...scenarioFiles('mtu'), '-f', 'json').stdout);
+    expect(doc.losses).toEqual([expect.objectContaining({ after: 'node1/br0', before: 'node1/vxlan11', smallestLength: 1514, largestCrossed: 1464 })]);
   });
 
   it('trace --format json: the packet has the error, the error the packet, and so do its flow and its loss', () => {
@@ -194,6 +202,19 @@ describe('vxdump trace and diff: an ICMP error about a packet', () => {
     expect(doc.packets.filter((p: { icmpError: unknown }) => p.icmpError !== null)).toHaveLength(1);
     expect(doc.flows.find((f: { id: number }) => f.id === ping.flow)).toMatchObject({ icmpErrors: 1, icmpError: ping.icmpError });
     expect(doc.losses).toEqual([expect.objectContaining({ packets: [expect.objectContaining({ id: ping.id, icmpError: ping.icmpError })] })]);
+  });
+
+  it('diff: lost packets larger than any that got from A to B are said to be, and random losses are not', () => {
+    const [a, b] = [fixture('mtu', 'node1-br0.pcap'), fixture('mtu', 'node1-vxlan11.pcap')];
+    expect(vxdump('diff', a, b).stdout).toContain(
+      '1 of them lost: their flow reaches B, larger than any packet that got from A to B (at most 1464 bytes at A): an MTU on the way too small?)',
+    );
+    const doc = JSON.parse(vxdump('diff', a, b, '-f', 'json').stdout);
+    expect([doc.onlyA.smallestLostLength, doc.forward.largestLength]).toEqual([1514, 1464]);
+    const random = vxdump('diff', fixture('loss', 'node2-eth0.pcap'), fixture('loss', 'node2-vxlan11.pcap'));
+    expect(random.stdout).toContain('(2 of them lost: their flow reaches B), ');
+    const randomDoc = JSON.parse(vxdump('diff', fixture('loss', 'node2-eth0.pcap'), fixture('loss', 'node2-vxlan11.pcap'), '-f', 'json').stdout);
+    expect(randomDoc.onlyA.smallestLostLength).toBe(randomDoc.forward.largestLength);
   });
 
   it('diff: the packet only in A says who sent what back, in text and JSON', () => {

@@ -9,6 +9,7 @@ import { describeChanges } from '../../src/correlate/changes.js';
 import { NONE, UNRECORDED } from '../../src/correlate/sighting.js';
 import { parsePointArgument } from '../../src/correlate/points.js';
 import type { TracedPacket } from '../../src/correlate/flows.js';
+import { tooBig } from '../../src/correlate/losses.js';
 import { trace } from '../../src/correlate/trace.js';
 import { createDissector, formatIpv4, formatMac } from '../../src/dissect/index.js';
 import { scratchDir } from '../support/craft.js';
@@ -681,6 +682,27 @@ describe('trace: ICMP errors and the packets they quote', () => {
       ['ns1/veth1a', 'ns2/veth2a'],
     ]);
     expect(t.losses.total).toBe(0);
+  });
+});
+
+describe('trace: packets lost for being too big', () => {
+  it('mtu: the ping with DF (1500 bytes) is larger than anything that got from br0 into vxlan11 (its MTU, 1450, + 14)', () => {
+    const t = scenario('mtu');
+    t.losses.judgeSizes(t.result.directions);
+    const vxlanMtu = readManifest('mtu').topology.interfaces.find((i) => i.namespace === 'node1' && i.name === 'vxlan11')!.mtu;
+    expect(t.losses.all.map((g) => ({ after: t.labels[g.after], smallest: g.smallestLength, largest: g.largestCrossed, tooBig: tooBig(g) }))).toEqual([
+      { after: 'node1/br0', smallest: 1500 + 14, largest: vxlanMtu + 14, tooBig: true },
+    ]);
+  });
+
+  it('loss: pings dropped at random, the same size as those that got through, are not', () => {
+    const t = scenario('loss');
+    t.losses.judgeSizes(t.result.directions);
+    expect(t.losses.all.length).toBeGreaterThan(0);
+    for (const group of t.losses.all) {
+      expect(group.largestCrossed).toBe(group.smallestLength);
+      expect(tooBig(group)).toBe(false);
+    }
   });
 });
 
