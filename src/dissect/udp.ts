@@ -126,8 +126,10 @@ export function decodeUdp(ctx: DecodeContext, offset: number, end: number): void
   const datagramEnd = offset + length;
   const payloadEnd = Math.min(end, datagramEnd);
   let status: ChecksumStatus;
+  // A datagram quoted whole in an ICMP error (a VXLAN packet refused with "port unreachable") is
+  // verified as Wireshark does; a quote cut short, as most are, is not.
   if (checksum === 0) status = 'not present';
-  else if (!ctx.options.verifyChecksums || ctx.quoted || ctx.ipFragment || datagramEnd > end || length < HEADER || bigDatagram) {
+  else if (!ctx.options.verifyChecksums || ctx.ipFragment || datagramEnd > end || length < HEADER || bigDatagram) {
     status = 'unverified';
   } else {
     const pseudo = pseudoHeaderSum(ctx.ipSrc, ctx.ipDst, IPPROTO_UDP, udpLength);
