@@ -196,7 +196,10 @@ function normalise(pkt) {
   const eths = list(L.eth);
   const ips = list(L.ip);
   const udps = list(L.udp);
-  const vx = list(L.vxlan)[0];
+  // A VXLAN header is the packet's own tunnel only with a UDP header around it at the top: in
+  // an ICMP error quoting a tunnel packet (port unreachable), tshark lists the quoted VXLAN at
+  // the top and the quoted UDP inside the ICMP layer.
+  const vx = udps.length > 0 ? list(L.vxlan)[0] : undefined;
   const ipOf = (ip) =>
     ip && {
       src: ip['ip.src'], dst: ip['ip.dst'], id: int(ip['ip.id']), ttl: int(ip['ip.ttl']), proto: int(ip['ip.proto']),
@@ -230,7 +233,8 @@ function normalise(pkt) {
     };
   }
   if (L.icmp) {
-    const c = L.icmp;
+    // The first ICMP layer is the packet's own (a quoted tunnel's inner ICMP may follow it).
+    const c = list(L.icmp)[0];
     p.icmp = { type: int(c['icmp.type']), code: int(c['icmp.code']), ident: int(c['icmp.ident']), seq: int(c['icmp.seq']), mtu: int(c['icmp.mtu']) };
     if (c.ip) p.icmp.quoted = ipOf(c.ip);
   }

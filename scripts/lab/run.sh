@@ -12,7 +12,7 @@ set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$LAB_DIR/../.." && pwd)
-ALL_SCENARIOS=(p2p-4789 flannel-8472 custom-4899 loss service-nat mtu offload ttl)
+ALL_SCENARIOS=(p2p-4789 flannel-8472 custom-4899 loss service-nat mtu offload ttl reject-4789)
 
 usage() {
   cat <<EOF

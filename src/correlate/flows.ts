@@ -604,7 +604,7 @@ export class FlowTable {
     if (direction !== undefined) this.count(direction, journey, differing);
 
     // Lost: the flow (or another to the same place) goes on past this packet's last point, and
-    // the next point was capturing at the time.
+    // the next point was capturing at the time, or an ICMP error about the packet says so.
     const last = sightings[sightings.length - 1]!;
     const lastPoint = store.point[last]!;
     const lastNs = store.correctedNs[last]!;
@@ -628,7 +628,9 @@ export class FlowTable {
         expired = { after: lastPoint, before: next };
         flow.expired += 1;
         if (direction !== undefined) direction.expired += 1;
-      } else if (span.startNs <= lastNs && span.endNs >= lastNs + this.expectedDelay(guide, lastPoint, next)) {
+      } else if (journey.icmpError !== null || (span.startNs <= lastNs && span.endNs >= lastNs + this.expectedDelay(guide, lastPoint, next))) {
+        // An ICMP error about it says it went no farther, whatever the next capture's span: where
+        // every later packet is refused, that capture's last frame comes before them all.
         lost = { after: lastPoint, before: next };
         flow.lost += 1;
         if (direction !== undefined) direction.lost += 1;

@@ -14,7 +14,7 @@ import { enhancedPacket, interfaceDescription, sectionHeader } from '../support/
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = join(REPO, 'fixtures');
-export const SCENARIOS = ['p2p-4789', 'flannel-8472', 'custom-4899', 'loss', 'service-nat', 'mtu', 'offload', 'ttl'];
+export const SCENARIOS = ['p2p-4789', 'flannel-8472', 'custom-4899', 'loss', 'service-nat', 'mtu', 'offload', 'ttl', 'reject-4789'];
 
 export interface ManifestHop {
   point: string;

@@ -595,7 +595,7 @@ describe('trace: an overlay where every ping stops at one hop', () => {
     expect(t.losses.total).toBe(0);
   });
 
-  it('finds no unanswered flow in the lab scenarios but mtu\'s ping with DF, answered by "fragmentation needed", and ttl\'s probes', () => {
+  it('finds no unanswered flow in the lab scenarios but mtu\'s ping with DF, answered by "fragmentation needed", ttl\'s probes and reject-4789\'s rejected ping', () => {
     const unanswered = Object.fromEntries(SCENARIOS.map((name) => [name, scenario(name).result.flows.filter((f) => f.unanswered).map((f) => f.name)]));
     const mtuPing = scenario('mtu').result.flows.find((f) => f.name.startsWith('ICMP 10.244.1.2 \u2192 10.244.2.2 id') && f.lost > 0)!;
     expect(mtuPing.packets).toBe(1);
@@ -603,7 +603,10 @@ describe('trace: an overlay where every ping stops at one hop', () => {
     // ttl's probes got "time exceeded", not a reply, as traceroute's do.
     const probes = scenario('ttl').result.flows.filter((f) => f.expired > 0).map((f) => f.name);
     expect(probes).toHaveLength(2);
-    const expected: Record<string, string[]> = { mtu: [mtuPing.name], ttl: probes };
+    // reject-4789's second ping, refused at node2 with "port unreachable".
+    const rejected = scenario('reject-4789').result.flows.filter((f) => f.icmpErrors > 0).map((f) => f.name);
+    expect(rejected).toHaveLength(1);
+    const expected: Record<string, string[]> = { mtu: [mtuPing.name], ttl: probes, 'reject-4789': rejected };
     expect(unanswered).toEqual(Object.fromEntries(SCENARIOS.map((name) => [name, expected[name] ?? []])));
   });
 });
@@ -616,9 +619,23 @@ describe('trace: ICMP errors and the packets they quote', () => {
   };
   const isIcmpError = (p: TracedPacket) => p.sightings[0]!.sighting.proto === 1 && [3, 11].includes(p.sightings[0]!.sighting.typeOrFlags);
 
+  /**
+   * The error, its sender and the innermost quoted IPv4 and ICMP headers in tshark's JSON. A quote
+   * holding only IPv4 and ICMP is nested in the error's ICMP layer; one holding a VXLAN packet
+   * (reject-4789's port unreachable) puts the quoted inner headers beside the error's own, in
+   * lists: IPv4 [own, quoted inner] and ICMP [error, quoted inner].
+   */
+  const tsharkError = (layers: Record<string, any>) => {
+    const icmps = [layers.icmp].flat();
+    const ips = [layers.ip].flat();
+    const error = icmps[0];
+    return { error, from: ips[0]['ip.src'], ip: ips.length > 1 ? ips[ips.length - 1] : error.ip, icmp: icmps.length > 1 ? icmps[icmps.length - 1] : error.icmp };
+  };
+
   it.each([
     ['mtu', 1],
     ['ttl', 2],
+    ['reject-4789', 2],
   ] as const)('%s: each of its %i ICMP errors is linked to the packet tshark shows it quoting (IP ID, echo id and sequence)', (name, count) => {
     const t = scenario(name);
     const byId = new Map(t.packets.map((p) => [p.id, p]));
@@ -626,10 +643,10 @@ describe('trace: ICMP errors and the packets they quote', () => {
     expect(errors).toHaveLength(count);
     for (const error of errors) {
       const first = error.sightings[0]!.sighting;
-      const layers = tsharkLayers(name, t.labels[first.point]!, first.frame);
+      const seen = tsharkError(tsharkLayers(name, t.labels[first.point]!, first.frame));
       expect(error.quotes).not.toBeNull();
       const quoted = byId.get(error.quotes!)!.sightings[0]!.sighting;
-      const quote = { ip: layers.icmp.ip, icmp: layers.icmp.icmp };
+      const quote = { ip: seen.ip, icmp: seen.icmp };
       expect({ ipId: quoted.ipId, ident: quoted.srcPort, seq: quoted.seq }).toEqual({
         ipId: Number(quote.ip['ip.id']),
         ident: Number(quote.icmp['icmp.ident']),
@@ -638,12 +655,12 @@ describe('trace: ICMP errors and the packets they quote', () => {
       const note = byId.get(error.quotes!)!.icmpError!;
       expect({ ...note, from: formatIpv4(note.from), point: t.labels[note.point] }).toEqual({
         packet: error.id,
-        type: Number(layers.icmp['icmp.type']),
-        code: Number(layers.icmp['icmp.code']),
-        from: layers.ip['ip.src'],
+        type: Number(seen.error['icmp.type']),
+        code: Number(seen.error['icmp.code']),
+        from: seen.from,
         point: t.labels[first.point],
         frame: first.frame,
-        mtu: layers.icmp['icmp.mtu'] === undefined ? null : Number(layers.icmp['icmp.mtu']),
+        mtu: seen.error['icmp.mtu'] === undefined ? null : Number(seen.error['icmp.mtu']),
       });
     }
     // Nothing else is said to have drawn an error.

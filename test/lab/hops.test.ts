@@ -112,8 +112,8 @@ const scenarios = existsSync(FIXTURES)
   : [];
 
 describe('hop facts of the committed lab fixtures', () => {
-  it('has the eight scenarios', () => {
-    expect(scenarios.sort()).toEqual(['custom-4899', 'flannel-8472', 'loss', 'mtu', 'offload', 'p2p-4789', 'service-nat', 'ttl']);
+  it('has the nine scenarios', () => {
+    expect(scenarios.sort()).toEqual(['custom-4899', 'flannel-8472', 'loss', 'mtu', 'offload', 'p2p-4789', 'reject-4789', 'service-nat', 'ttl']);
   });
 
   it.each(scenarios.map((s) => [s]))('%s: every hop of every flow as the manifest says', (scenario) => {
@@ -157,6 +157,25 @@ describe.skipIf(!canRunLab)('the lab, run now against this kernel', () => {
       expect(ttl.map((c) => (c === undefined ? null : `${c.from}>${c.to}`))).toEqual([null, '64>63', null, null, null, '63>62', null]);
       expect(request.hops.map((h) => h.changes.find((c) => c.field === 'vxlan.vni')?.to ?? null)).toEqual([null, null, 11, null, null, null, null]);
       // The lab leaves nothing behind.
+      expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toMatch(/vxlab-/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('builds reject-4789 afresh: the pings node2 rejects are lost at its eth0, each with the port unreachable node2 sent about it', () => {
+    const out = mkdtempSync(join(tmpdir(), 'vxdump-lab-'));
+    try {
+      const run = spawnSync('bash', [join(REPO, 'scripts/lab/run.sh'), '--scenario', 'reject-4789', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+      expect(run.status, run.stderr + run.stdout).toBe(0);
+      expect(checkScenario(join(out, 'reject-4789'))).toBeGreaterThanOrEqual(16);
+      const traced = traceFiles(scenarioFiles('reject-4789', join(out, 'reject-4789')), { vxlanPorts: [4789] });
+      const lost = traced.packets.filter((p) => p.lost !== null);
+      expect(lost).toHaveLength(2);
+      for (const packet of lost) {
+        expect([traced.labels[packet.lost!.after], traced.labels[packet.lost!.before]]).toEqual(['node2/eth0', 'node2/vxlan11']);
+        expect(packet.icmpError).toMatchObject({ type: 3, code: 3, from: 0x0ad3377b }); // 10.211.55.123, node2's underlay address
+      }
       expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toMatch(/vxlab-/);
     } finally {
       rmSync(out, { recursive: true, force: true });
