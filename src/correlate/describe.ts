@@ -89,7 +89,9 @@ export function packetName(s: NamedFields): string {
     return `[${tcpFlagsText(s.typeOrFlags)}] seq ${s.seq} ack ${s.ack} len ${s.payloadLength}, ${ipId}`;
   }
   if (s.proto === 1 && s.typeOrFlags !== NONE) {
-    const seq = s.seq !== NONE ? ` seq ${s.seq}` : '';
+    // Bytes 6-7 of the header: the echo sequence, or the next-hop MTU of "fragmentation needed".
+    const fragmentationNeeded = s.typeOrFlags === 3 && s.code === 4;
+    const seq = s.seq === NONE ? '' : fragmentationNeeded ? `, next-hop MTU ${s.seq}` : ` seq ${s.seq}`;
     return `${icmpTypeName(s.typeOrFlags, s.code)}${seq}, ${ipId}`;
   }
   if (s.proto === 17) return `len ${s.payloadLength}, ${ipId}`;

@@ -1,5 +1,5 @@
 import { formatIpv4, icmpTypeName } from '../dissect/index.js';
-import { NONE, type SightingStore } from './sighting.js';
+import { NONE, nextHopMtuAt, type SightingStore } from './sighting.js';
 
 /**
  * An ICMP error that quoted a traced packet: a router or host saying why the packet went no
@@ -8,7 +8,7 @@ import { NONE, type SightingStore } from './sighting.js';
  * unreachable" or "administratively prohibited" a closed port or a firewall's REJECT.
  *
  * The matcher links the two when the error is first seen (JourneyMatcher.add): the error's
- * quotedIdentity is the quoted packet's identity, and that packet's journey is still open then,
+ * quotedIdentityAt is the quoted packet's identity, and that packet's journey is still open then,
  * an error coming microseconds to milliseconds after it.
  */
 export interface IcmpErrorNote {
@@ -30,7 +30,7 @@ const TTL_EXCEEDED_IN_TRANSIT = 0;
 
 /** The note for the ICMP error whose first sighting is `slot`, traced as packet `packet`. */
 export function icmpErrorNote(store: SightingStore, slot: number, packet: number): IcmpErrorNote {
-  const mtu = store.mtu[slot]!;
+  const mtu = nextHopMtuAt(store, slot);
   return {
     packet,
     type: store.typeOrFlags[slot]!,

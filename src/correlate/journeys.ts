@@ -3,7 +3,7 @@ import type { Flow } from './flows.js';
 import { type IcmpErrorNote, icmpErrorNote } from './icmp-errors.js';
 import { smallKey } from './identity-hash.js';
 import { KeyTable } from './key-table.js';
-import { NONE, type SightingStore } from './sighting.js';
+import { NONE, quotedIdentityAt, type SightingStore } from './sighting.js';
 
 /**
  * One packet's journey: its sightings (slots of the sighting store) at the capture points, in
@@ -185,7 +185,7 @@ export class JourneyMatcher {
     journey.twin = newest ?? null;
     this.open.set(key, journey);
     this.queue.push(journey);
-    const quoted = store.quotedIdentity[slot]!;
+    const quoted = quotedIdentityAt(store, slot);
     if (quoted !== NONE) this.linkQuoted(journey, slot, quoted);
   }
 

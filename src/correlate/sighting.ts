@@ -1,5 +1,5 @@
 import { LinkType } from '../capture/linktypes.js';
-import type { Packet } from '../dissect/index.js';
+import { isIcmpErrorType, type Packet } from '../dissect/index.js';
 import type { SllLayer } from '../dissect/sll.js';
 import type { Layer } from '../dissect/layers.js';
 import type { Ipv4Layer } from '../dissect/ipv4.js';
@@ -54,6 +54,8 @@ const FIELD_NAMES = [
   /**
    * A hash of the first payload bytes of an IPv4 packet (see addIpv4), NONE where the capture
    * cut the frame before them (a snap length): what tells apart packets whose headers agree.
+   * For an ICMP error, whose payload is the quoted packet: that packet's identity (see
+   * quotedIdentityAt), or NONE where the quote is too short to tell.
    */
   'payloadHash',
   'kind',
@@ -87,21 +89,15 @@ const FIELD_NAMES = [
   /** ICMP type and code, TCP flags, ARP opcode: what the one-line description shows. */
   'typeOrFlags',
   'code',
-  /** ICMP echo sequence, TCP sequence and acknowledgement numbers. */
+  /**
+   * TCP sequence and acknowledgement numbers; ICMP bytes 6-7: the echo sequence number, or the
+   * next-hop MTU of "fragmentation needed" (RFC 1191), which takes the same place.
+   */
   'seq',
   'ack',
   'payloadLength',
   /** 1 for an IPv4 fragment (more follow, or not the first): the original was split. */
   'fragment',
-  /**
-   * For an ICMP error: the identity the packet it quotes has (the innermost IPv4 header of the
-   * quote and its transport, hashed as that packet's own sighting hashes them), which finds the
-   * packet the error was about. NONE for other packets, and where the quote is too short to tell
-   * (a TCP header cut before its flags: RFC 792 asks only for 8 bytes; Linux quotes up to 576).
-   */
-  'quotedIdentity',
-  /** The next-hop MTU a "fragmentation needed" error names (RFC 1191); NONE otherwise. */
-  'mtu',
 ] as const;
 
 export type SightingField = (typeof FIELD_NAMES)[number];
@@ -177,8 +173,6 @@ export class SightingStore {
   ack = NO_COLUMN;
   payloadLength = NO_COLUMN;
   fragment = NO_COLUMN;
-  quotedIdentity = NO_COLUMN;
-  mtu = NO_COLUMN;
 
   constructor(initialCapacity = 4096, shared?: { buffer: SharedArrayBuffer; byteOffset: number }) {
     if (shared === undefined) {
@@ -287,8 +281,6 @@ export class SightingStore {
     this.ack[at] = NONE;
     this.payloadLength[at] = NONE;
     this.payloadHash[at] = NONE;
-    this.quotedIdentity[at] = NONE;
-    this.mtu[at] = NONE;
     this.point[at] = point;
     this.frame[at] = packet.frame.index;
     this.timeNs[at] = timeNs;
@@ -419,12 +411,13 @@ export class SightingStore {
           // the identity).
           this.srcPort[at] = transport.ident;
           this.seq[at] = transport.seq;
+        } else if (transport.mtu >= 0) {
+          this.seq[at] = transport.mtu;
         }
         payloadStart = transport.offset + 8;
         if (transport.isError) {
-          this.quotedIdentity[at] = quotedIdentityOf(packet, bytes);
-          const mtu = transport.mtu;
-          if (mtu >= 0) this.mtu[at] = mtu;
+          // Its payload is the quoted packet: what tells two errors apart, and what they are about.
+          this.payloadHash[at] = quotedIdentityOf(packet, bytes);
           return;
         }
         break;
@@ -489,6 +482,23 @@ function mixIpv4Identity(h: IdentityHash, ip: Ipv4Layer, transport: Packet['tran
       break;
     }
   }
+}
+
+/**
+ * For an ICMP error, the identity of the packet it quotes, which finds the packet the error was
+ * about (the innermost IPv4 header of the quote and its transport, mixed as that packet's own
+ * sighting mixes them). NONE for any other packet, and where the quote is too short to tell (a
+ * TCP header cut before its flags: RFC 792 asks only for 8 bytes; Linux quotes up to 576).
+ */
+export function quotedIdentityAt(store: SightingStore, slot: number): number {
+  if (store.kind[slot] !== Kind.Ipv4 || store.proto[slot] !== 1 || !isIcmpErrorType(store.typeOrFlags[slot]!)) return NONE;
+  return store.payloadHash[slot]!;
+}
+
+/** The next-hop MTU of a "fragmentation needed" error in `slot`, or NONE. */
+export function nextHopMtuAt(store: SightingStore, slot: number): number {
+  const isFragmentationNeeded = store.kind[slot] === Kind.Ipv4 && store.proto[slot] === 1 && store.typeOrFlags[slot] === 3 && store.code[slot] === 4;
+  return isFragmentationNeeded ? store.seq[slot]! : NONE;
 }
 
 /**

@@ -88,7 +88,7 @@ export class IcmpLayer extends LayerBase {
   }
   /** Error messages quote the datagram that caused them. */
   get isError(): boolean {
-    return ERRORS.has(this.type);
+    return isIcmpErrorType(this.type);
   }
   /** "echo request", "destination unreachable (fragmentation needed)", ... for printers. */
   get typeName(): string {
@@ -169,6 +169,11 @@ const UNREACHABLE_CODES: Readonly<Record<number, string>> = {
   4: 'fragmentation needed', 5: 'source route failed', 9: 'net prohibited', 10: 'host prohibited',
   13: 'administratively prohibited',
 };
+
+/** Whether messages of this type are errors, which quote the datagram that caused them. */
+export function isIcmpErrorType(type: number): boolean {
+  return ERRORS.has(type);
+}
 
 /** "echo request", "destination unreachable (fragmentation needed)", "time exceeded (TTL)". */
 export function icmpTypeName(type: number, code: number): string {

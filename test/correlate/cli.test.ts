@@ -198,7 +198,7 @@ describe('vxdump trace and diff: an ICMP error about a packet', () => {
     const ping = doc.packets.find((p: { lost: unknown }) => p.lost !== null);
     const error = doc.packets.find((p: { quotes: number | null }) => p.quotes !== null);
     expect(ping.icmpError).toEqual({ packet: error.id, ...fragNeeded });
-    expect(error).toMatchObject({ quotes: ping.id, name: expect.stringMatching(/^destination unreachable \(fragmentation needed\), ip id \d+$/), icmpError: null });
+    expect(error).toMatchObject({ quotes: ping.id, name: expect.stringMatching(/^destination unreachable \(fragmentation needed\), next-hop MTU 1450, ip id \d+$/), icmpError: null });
     expect(doc.packets.filter((p: { icmpError: unknown }) => p.icmpError !== null)).toHaveLength(1);
     expect(doc.flows.find((f: { id: number }) => f.id === ping.flow)).toMatchObject({ icmpErrors: 1, icmpError: ping.icmpError });
     expect(doc.losses).toEqual([expect.objectContaining({ packets: [expect.objectContaining({ id: ping.id, icmpError: ping.icmpError })] })]);

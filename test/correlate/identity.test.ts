@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { estimateClockOffsets, type PointSample } from '../../src/correlate/clock.js';
 import { type Journey, JourneyMatcher, JourneyPool } from '../../src/correlate/journeys.js';
 import type { CapturePoint } from '../../src/correlate/points.js';
-import { Kind, NONE, SightingStore } from '../../src/correlate/sighting.js';
+import { Kind, nextHopMtuAt, NONE, quotedIdentityAt, SightingStore } from '../../src/correlate/sighting.js';
 import { createDissector } from '../../src/dissect/index.js';
 import { arp, concat, eth, frame, icmp, ipv4, ipv4Tcp, tag, vxlanPacket } from '../dissect/craft.js';
 
@@ -121,24 +121,24 @@ describe('the identity an ICMP error quotes', () => {
 
   it('is the identity of the packet it quotes, wherever that was seen (time exceeded quoting a TCP segment as the router received it)', () => {
     const error = slotOf(errorAbout(11, 0, 0, ipOf(segment({ ttl: 1 }))));
-    expect(store.quotedIdentity[error]).toBe(identityOf(segment({ ttl: 64, mac: '02:00:0a:f4:01:99' })));
-    expect(store.quotedIdentity[error]).not.toBe(identityOf(segment({ id: 4243 })));
-    expect(store.mtu[error]).toBe(NONE);
+    expect(quotedIdentityAt(store, error)).toBe(identityOf(segment({ ttl: 64, mac: '02:00:0a:f4:01:99' })));
+    expect(quotedIdentityAt(store, error)).not.toBe(identityOf(segment({ id: 4243 })));
+    expect(nextHopMtuAt(store, error)).toBe(NONE);
   });
 
   it('looks through a quoted VXLAN packet (fragmentation needed on the underlay) to the workload\'s packet inside, and keeps the next-hop MTU', () => {
     const inside = segment({ ttl: 63, data: new Uint8Array(1400).fill(7) });
     const error = slotOf(errorAbout(3, 4, 1400, ipOf(vxlanPacket(11, inside))));
-    expect(store.quotedIdentity[error]).toBe(identityOf(segment({ data: new Uint8Array(1400).fill(7) })));
-    expect(store.mtu[error]).toBe(1400);
+    expect(quotedIdentityAt(store, error)).toBe(identityOf(segment({ data: new Uint8Array(1400).fill(7) })));
+    expect(nextHopMtuAt(store, error)).toBe(1400);
   });
 
   it('is NONE for a quote cut inside the TCP header (RFC 792 asks for 8 bytes: no flags), and for packets that are no ICMP error', () => {
     const shortQuote = slotOf(errorAbout(3, 3, 0, ipOf(segment({})), 28));
-    expect(store.quotedIdentity[shortQuote]).toBe(NONE);
+    expect(quotedIdentityAt(store, shortQuote)).toBe(NONE);
     const request = slotOf(eth(0x0800, ipv4({ src: '10.244.1.2', dst: '10.244.2.2', proto: 1 }, icmp(8, 0, (7 << 16) | 1))));
-    expect([store.quotedIdentity[request], store.mtu[request]]).toEqual([NONE, NONE]);
-    expect(store.quotedIdentity[slotOf(segment({}))]).toBe(NONE);
+    expect([quotedIdentityAt(store, request), nextHopMtuAt(store, request)]).toEqual([NONE, NONE]);
+    expect(quotedIdentityAt(store, slotOf(segment({})))).toBe(NONE);
   });
 });
 
