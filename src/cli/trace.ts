@@ -110,7 +110,7 @@ function runTrace(points: string[], options: TraceOptions): number {
           : { onLost: onPacket }),
     });
     progress?.done();
-    losses.judgeSizes(result.directions);
+    losses.judgeSizes(result.hopSizes);
     for (const warning of result.warnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
     if (json !== undefined) json.end(result, losses);
     else out.line(textReport(result, losses, options.format === 'table', listed, parseFlowCount(options.flows)));

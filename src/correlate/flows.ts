@@ -73,8 +73,6 @@ export class Hop {
   packets = 0;
   /** A packet's TTL went down over it: a router lies between its two points. */
   routes = false;
-  /** The largest packet that crossed it, in bytes at `from`. */
-  maxLength = 0;
   readonly latency: LatencySample;
   /** None when the flow table counts only for loss decisions. */
   private readonly shared: SharedChanges | null;
@@ -93,7 +91,6 @@ export class Hop {
   add(store: SightingStore, before: number, after: number, differing: number): void {
     this.packets += 1;
     this.latency.add(store.correctedNs[after]! - store.correctedNs[before]!);
-    if (store.length[before]! > this.maxLength) this.maxLength = store.length[before]!;
     if (!this.routes && store.ttl[after]! !== NONE && store.ttl[after]! < store.ttl[before]!) this.routes = true;
     this.shared?.add(store, before, after, differing);
   }
@@ -273,6 +270,37 @@ export class Destination {
   ) {}
 }
 
+/**
+ * The largest packet that went from one point straight on to the next it was seen at, for every
+ * ordered pair of points: what tells lost packets that were too big to cross (losses.ts, tooBig).
+ * Kept once for all traffic rather than on every flow's hops: a field on each of 400k hops cost
+ * 5 to 25 MB of peak memory on 6 x 1M.
+ */
+export class HopSizes {
+  /** Bytes at `from`, at [from * points + to]; 0 where nothing crossed. */
+  private readonly largest: Int32Array;
+
+  constructor(private readonly points: number) {
+    this.largest = new Int32Array(points * points);
+  }
+
+  /** Counts each hop of a journey's sightings, in travel order. */
+  note(store: SightingStore, sightings: readonly number[]): void {
+    for (let i = 1; i < sightings.length; i++) {
+      const before = sightings[i - 1]!;
+      const at = store.point[before]! * this.points + store.point[sightings[i]!]!;
+      const length = store.length[before]!;
+      if (length > this.largest[at]!) this.largest[at] = length;
+    }
+  }
+
+  /** The largest packet that went from `from` straight on to `to` (bytes at `from`); null if none did. */
+  largestCrossed(from: number, to: number): number | null {
+    const largest = this.largest[from * this.points + to]!;
+    return largest === 0 ? null : largest;
+  }
+}
+
 /** When each point's capture started and ended, in corrected ns (end: Infinity while reading). */
 export interface CaptureSpan {
   startNs: number;
@@ -328,6 +356,8 @@ export class FlowTable {
   private pendingHead = 0;
   /** Per inner IPv4 destination, going along the path (ip) and against it (-1 - ip). */
   private readonly destinations = new Map<number, Destination>();
+  /** The largest packet over each hop, all traffic together (not counted with forLossesOnly). */
+  readonly hopSizes: HopSizes;
   /** Scratch: differingColumns of each hop of the journey being decided. */
   private differing = new Int32Array(16);
   /** Recent fragments by point, protocol and IP ID, with when they were seen. */
@@ -362,6 +392,7 @@ export class FlowTable {
     this.journeys = options.journeys;
     this.forLossesOnly = options.forLossesOnly ?? false;
     this.segments = new SegmentLog(store, options.windowNs);
+    this.hopSizes = new HopSizes(options.position.length);
     this.decided = { journey: null as unknown as Journey, flow: this.directions[0], store, lost: null, fragmented: null, resegmented: null, expired: null, missed: NOTHING_MISSED };
   }
 
@@ -601,7 +632,10 @@ export class FlowTable {
     this.count(flow, journey, differing);
     // Packets seen at one point only say nothing about the path.
     const direction = sightings.length > 1 && !this.forLossesOnly ? this.directions[journey.forward ? 0 : 1] : undefined;
-    if (direction !== undefined) this.count(direction, journey, differing);
+    if (direction !== undefined) {
+      this.count(direction, journey, differing);
+      this.hopSizes.note(store, sightings);
+    }
 
     // Lost: the flow (or another to the same place) goes on past this packet's last point, and
     // the next point was capturing at the time, or an ICMP error about the packet says so.

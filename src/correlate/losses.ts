@@ -1,5 +1,5 @@
 import { packetName } from './describe.js';
-import type { DecidedJourney, Flow, TracedPacket } from './flows.js';
+import type { DecidedJourney, Flow, HopSizes, TracedPacket } from './flows.js';
 import type { IcmpErrorNote } from './icmp-errors.js';
 import type { Sighting } from './sighting.js';
 
@@ -65,19 +65,11 @@ export class LossLog {
   }
 
   /**
-   * Notes for every group the largest packet that crossed its hop, from the traffic along the
-   * path and against it (`directions`, which count every packet seen at two points or more): at
-   * the end, so that packets decided after a loss count too.
+   * Notes for every group the largest packet that crossed its hop (TraceResult's hopSizes, all
+   * traffic together): at the end, so that packets decided after a loss count too.
    */
-  judgeSizes(directions: readonly Flow[]): void {
-    for (const group of this.groups.values()) {
-      let largest: number | null = null;
-      for (const direction of directions) {
-        const hop = direction.hopIfAny(group.after, group.before);
-        if (hop !== undefined && hop.packets > 0 && (largest === null || hop.maxLength > largest)) largest = hop.maxLength;
-      }
-      group.largestCrossed = largest;
-    }
+  judgeSizes(sizes: HopSizes): void {
+    for (const group of this.groups.values()) group.largestCrossed = sizes.largestCrossed(group.after, group.before);
   }
 
   get all(): LossGroup[] {

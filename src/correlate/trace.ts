@@ -5,7 +5,7 @@ import type { CaptureWarning } from '../capture/errors.js';
 import { type PcapngInterface, PcapngReader } from '../capture/pcapng.js';
 import { createDissector, type Dissector } from '../dissect/index.js';
 import { type ClockOffset, estimateClockOffsets, type PointSample } from './clock.js';
-import { type CaptureSpan, type DecidedJourney, type Flow, FlowTable, type TracedPacket } from './flows.js';
+import { type CaptureSpan, type DecidedJourney, type Flow, FlowTable, type HopSizes, type TracedPacket } from './flows.js';
 import { type Journey, JourneyMatcher, JourneyPool, sameFrameAgain } from './journeys.js';
 import { givenOrder, inferOrder, type PathOrder } from './path.js';
 import { type CapturePoint, type PointArgument, PointRegistry, type WholeInterface } from './points.js';
@@ -80,6 +80,8 @@ export interface TraceResult {
   readonly flows: readonly Flow[];
   /** All packets seen at two points or more, along the point order and against it. */
   readonly directions: readonly [Flow, Flow];
+  /** The largest packet that went from one point straight on to another, all traffic together. */
+  readonly hopSizes: HopSizes;
   /** Packets followed (journeys), and how many were seen at two points or more. */
   readonly packets: number;
   readonly matched: number;
@@ -220,7 +222,19 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
 
   const flows = [...table.flows].sort((a, b) => a.firstNs - b.firstNs || a.id - b.id);
   const decoder = feed === undefined ? 'main thread' : 'worker thread';
-  return { points: stats, order, clock, flows, directions: table.directions, packets: matcher.started, matched, baseNs, warnings, decoder };
+  return {
+    points: stats,
+    order,
+    clock,
+    flows,
+    directions: table.directions,
+    hopSizes: table.hopSizes,
+    packets: matcher.started,
+    matched,
+    baseNs,
+    warnings,
+    decoder,
+  };
 }
 
 /**

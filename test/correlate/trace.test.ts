@@ -705,7 +705,7 @@ describe('trace: ICMP errors and the packets they quote', () => {
 describe('trace: packets lost for being too big', () => {
   it('mtu: the ping with DF (1500 bytes) is larger than anything that got from br0 into vxlan11 (its MTU, 1450, + 14)', () => {
     const t = scenario('mtu');
-    t.losses.judgeSizes(t.result.directions);
+    t.losses.judgeSizes(t.result.hopSizes);
     const vxlanMtu = readManifest('mtu').topology.interfaces.find((i) => i.namespace === 'node1' && i.name === 'vxlan11')!.mtu;
     expect(t.losses.all.map((g) => ({ after: t.labels[g.after], smallest: g.smallestLength, largest: g.largestCrossed, tooBig: tooBig(g) }))).toEqual([
       { after: 'node1/br0', smallest: 1500 + 14, largest: vxlanMtu + 14, tooBig: true },
@@ -714,7 +714,7 @@ describe('trace: packets lost for being too big', () => {
 
   it('loss: pings dropped at random, the same size as those that got through, are not', () => {
     const t = scenario('loss');
-    t.losses.judgeSizes(t.result.directions);
+    t.losses.judgeSizes(t.result.hopSizes);
     expect(t.losses.all.length).toBeGreaterThan(0);
     for (const group of t.losses.all) {
       expect(group.largestCrossed).toBe(group.smallestLength);
