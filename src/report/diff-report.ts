@@ -111,13 +111,13 @@ export function diffJson(result: TraceResult, diff: PacketDiff, a: string, b: st
       resegmented: diff.resegmented,
       expired: diff.expired,
       smallestLostLength: diff.lost === 0 ? null : diff.smallestLost,
-      packets: diff.onlyAListed.map((p) => ({ ...p, icmpError: p.icmpError === null ? null : icmpErrorJson(p.icmpError, labels) })),
+      packets: diff.onlyAListed.map((p) => ({ ...p, icmpError: icmpErrorJson(p.icmpError, labels) })),
     },
     onlyB: { count: diff.onlyB, resegmented: diff.resegmentedB, packets: diff.onlyBListed },
     odd: diff.odd,
     unanswered: result.flows
       .filter((f) => f.unanswered)
       .slice(0, LISTED)
-      .map((f) => ({ flow: f.name, lastSeen: labels[f.path[f.path.length - 1]!], icmpError: f.icmpError === null ? null : icmpErrorJson(f.icmpError, labels) })),
+      .map((f) => ({ flow: f.name, lastSeen: labels[f.path[f.path.length - 1]!], icmpError: icmpErrorJson(f.icmpError, labels) })),
   };
 }

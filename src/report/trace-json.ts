@@ -200,7 +200,7 @@ export class TraceJsonWriter {
       count: g.count,
       smallestLength: g.smallestLength,
       largestCrossed: g.largestCrossed,
-      packets: g.packets.map((p) => ({ ...p, icmpError: p.icmpError === null ? null : icmpErrorJson(p.icmpError, labels) })),
+      packets: g.packets.map((p) => ({ ...p, icmpError: icmpErrorJson(p.icmpError, labels) })),
     }));
     const unanswered = result.flows.filter((f) => f.unanswered).length;
     const expired = result.flows.reduce((n, f) => n + f.expired, 0);
@@ -286,8 +286,9 @@ function writeHop(buf: Uint8Array, pos: number, hop: { after: number; before: nu
   return pos + 1;
 }
 
-/** An ICMP error sent back about a packet (packets[].icmpError, flows[].icmpError, losses[].packets[].icmpError). */
-export function icmpErrorJson(note: IcmpErrorNote, labels: readonly string[]): Record<string, unknown> {
+/** An ICMP error sent back about a packet (packets[].icmpError, flows[].icmpError, losses[].packets[].icmpError), or null for none. */
+export function icmpErrorJson(note: IcmpErrorNote | null, labels: readonly string[]): Record<string, unknown> | null {
+  if (note === null) return null;
   return {
     packet: note.packet,
     type: note.type,
@@ -328,7 +329,7 @@ export function flowJson(flow: Flow, labels: readonly string[], directionKnown =
     resegmented: flow.resegmented,
     expired: flow.expired,
     icmpErrors: flow.icmpErrors,
-    icmpError: flow.icmpError === null ? null : icmpErrorJson(flow.icmpError, labels),
+    icmpError: icmpErrorJson(flow.icmpError, labels),
     hops: flow.hops.map((hop) => ({
       from: labels[hop.from],
       to: labels[hop.to],

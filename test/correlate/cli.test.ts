@@ -74,7 +74,7 @@ describe('vxdump trace', () => {
       resegmented: hop(p.resegmented),
       expired: hop(p.expired),
       missed: p.missed.map(label),
-      icmpError: p.icmpError === null ? null : icmpErrorJson(p.icmpError, t.labels),
+      icmpError: icmpErrorJson(p.icmpError, t.labels),
       quotes: p.quotes,
     }));
     expect(doc.packets.map(({ name: _, ...rest }: { name: string }) => rest)).toEqual(expected);
