@@ -3,6 +3,7 @@ import { packetNameAt } from './describe.js';
 import type { DecidedJourney, Flow } from './flows.js';
 import type { IcmpErrorNote } from './icmp-errors.js';
 import { LatencySample } from './latency.js';
+import { largerThanAllCrossed } from './losses.js';
 import { PacketNotes } from './packet-notes.js';
 import { NONE, type SightingStore } from './sighting.js';
 
@@ -190,7 +191,7 @@ export class PacketDiff {
    * small (see losses.ts, tooBig).
    */
   get lostTooBig(): boolean {
-    return this.lost > 0 && this.forward.matched > 0 && this.smallestLost > this.forward.largestLength;
+    return this.lost > 0 && largerThanAllCrossed(this.smallestLost, this.forward.matched === 0 ? null : this.forward.largestLength);
   }
 
   /** Packets whose set of changes is not the most common one of their flow. */

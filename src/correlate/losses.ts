@@ -95,5 +95,10 @@ export class LossLog {
  * smaller packets of the same flows get through.
  */
 export function tooBig(group: LossGroup): boolean {
-  return group.largestCrossed !== null && group.smallestLength > group.largestCrossed;
+  return largerThanAllCrossed(group.smallestLength, group.largestCrossed);
+}
+
+/** Whether lost packets whose smallest was `smallestLost` bytes were all larger than the largest that crossed (null: none did). */
+export function largerThanAllCrossed(smallestLost: number, largestCrossed: number | null): boolean {
+  return largestCrossed !== null && smallestLost > largestCrossed;
 }

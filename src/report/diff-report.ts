@@ -3,7 +3,7 @@ import type { TraceResult } from '../correlate/trace.js';
 import { formatDuration, formatOffset } from './duration.js';
 import { icmpErrorText } from '../correlate/icmp-errors.js';
 import { clockJson, icmpErrorJson } from './trace-json.js';
-import { clockText, duplicatesText, unansweredText } from './trace-text.js';
+import { clockText, duplicatesText, tooBigWords, unansweredText } from './trace-text.js';
 import { counted } from './plural.js';
 
 /** `vxdump diff` as text and as JSON (schema "vxdump-diff/1", README "Diff JSON"). */
@@ -72,7 +72,7 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
 
 /** "all larger than any packet that got from A to B (...)": see PacketDiff.lostTooBig. */
 function tooBigText(diff: PacketDiff): string {
-  return `${diff.lost === 1 ? 'larger' : 'all larger'} than any packet that got from A to B (at most ${diff.forward.largestLength} bytes at A): an MTU on the way too small?`;
+  return tooBigWords(diff.lost, 'from A to B', diff.forward.largestLength, 'at A');
 }
 
 /** "5 resegmented: ...": TCP segments whose bytes the other point saw in other segments (cut or joined). */

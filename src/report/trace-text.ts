@@ -135,8 +135,12 @@ export function flowText(flow: Flow, labels: readonly string[], losses: readonly
 
 /** "all larger than any packet that got to node1/vxlan11 (at most 1464 bytes here): ...": see tooBig. */
 function tooBigText(group: LossGroup, labels: readonly string[]): string {
-  const all = group.count === 1 ? 'larger' : 'all larger';
-  return `${all} than any packet that got to ${labels[group.before]} (at most ${group.largestCrossed} bytes here): an MTU on the way too small?`;
+  return tooBigWords(group.count, `to ${labels[group.before]}`, group.largestCrossed!, 'here');
+}
+
+/** The words for lost packets too big to cross (trace's losses, diff's): "all larger than any packet that got {way} (at most N bytes {where}): ...". */
+export function tooBigWords(lost: number, way: string, largestCrossed: number, where: string): string {
+  return `${lost === 1 ? 'larger' : 'all larger'} than any packet that got ${way} (at most ${largestCrossed} bytes ${where}): an MTU on the way too small?`;
 }
 
 /** "  ↩ 1 packet drew an ICMP error: 10.244.1.1 sent ICMP ...": why its packets went no farther, as a router said. */
