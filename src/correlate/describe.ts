@@ -1,4 +1,4 @@
-import { formatIpv4, formatMac, icmpTypeName } from '../dissect/index.js';
+import { formatIpv4, formatMac, icmpTypeName, isFragmentationNeeded } from '../dissect/index.js';
 import { Kind, NONE, type Sighting, type SightingStore } from './sighting.js';
 
 /**
@@ -90,8 +90,7 @@ export function packetName(s: NamedFields): string {
   }
   if (s.proto === 1 && s.typeOrFlags !== NONE) {
     // Bytes 6-7 of the header: the echo sequence, or the next-hop MTU of "fragmentation needed".
-    const fragmentationNeeded = s.typeOrFlags === 3 && s.code === 4;
-    const seq = s.seq === NONE ? '' : fragmentationNeeded ? `, next-hop MTU ${s.seq}` : ` seq ${s.seq}`;
+    const seq = s.seq === NONE ? '' : isFragmentationNeeded(s.typeOrFlags, s.code) ? `, next-hop MTU ${s.seq}` : ` seq ${s.seq}`;
     return `${icmpTypeName(s.typeOrFlags, s.code)}${seq}, ${ipId}`;
   }
   if (s.proto === 17) return `len ${s.payloadLength}, ${ipId}`;

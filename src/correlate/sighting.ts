@@ -1,5 +1,5 @@
 import { LinkType } from '../capture/linktypes.js';
-import { isIcmpErrorType, type Packet } from '../dissect/index.js';
+import { isFragmentationNeeded, isIcmpErrorType, type Packet } from '../dissect/index.js';
 import type { SllLayer } from '../dissect/sll.js';
 import type { Layer } from '../dissect/layers.js';
 import type { Ipv4Layer } from '../dissect/ipv4.js';
@@ -497,8 +497,8 @@ export function quotedIdentityAt(store: SightingStore, slot: number): number {
 
 /** The next-hop MTU of a "fragmentation needed" error in `slot`, or NONE. */
 export function nextHopMtuAt(store: SightingStore, slot: number): number {
-  const isFragmentationNeeded = store.kind[slot] === Kind.Ipv4 && store.proto[slot] === 1 && store.typeOrFlags[slot] === 3 && store.code[slot] === 4;
-  return isFragmentationNeeded ? store.seq[slot]! : NONE;
+  const icmp = store.kind[slot] === Kind.Ipv4 && store.proto[slot] === 1;
+  return icmp && isFragmentationNeeded(store.typeOrFlags[slot]!, store.code[slot]!) ? store.seq[slot]! : NONE;
 }
 
 /**

@@ -80,7 +80,7 @@ export class IcmpLayer extends LayerBase {
   }
   /** Next-hop MTU of "fragmentation needed" (type 3 code 4), else -1. */
   get mtu(): number {
-    return this.type === DEST_UNREACHABLE && this.code === FRAG_NEEDED ? this.rest & 0xffff : -1;
+    return isFragmentationNeeded(this.type, this.code) ? this.rest & 0xffff : -1;
   }
   /** Gateway of a redirect (type 5), else -1. */
   get gateway(): number {
@@ -169,6 +169,11 @@ const UNREACHABLE_CODES: Readonly<Record<number, string>> = {
   4: 'fragmentation needed', 5: 'source route failed', 9: 'net prohibited', 10: 'host prohibited',
   13: 'administratively prohibited',
 };
+
+/** "Fragmentation needed" (RFC 1191), whose header carries the next-hop MTU in bytes 6-7. */
+export function isFragmentationNeeded(type: number, code: number): boolean {
+  return type === DEST_UNREACHABLE && code === FRAG_NEEDED;
+}
 
 /** Whether messages of this type are errors, which quote the datagram that caused them. */
 export function isIcmpErrorType(type: number): boolean {
