@@ -16,7 +16,8 @@
 //   receiving br0     bridge MAC → pod MAC, TTL 62 (routed again)
 //
 // Each hop takes a few to tens of µs (jitter, and queueing: a device never reorders one
-// direction's packets). The node2 files' clock is off by a fixed amount (--skew-ns). A small
+// direction's packets). The node2 files' clock is off by a fixed amount (--skew-ns), and may run
+// fast or slow by --drift-ppm besides (an unsynchronised crystal: tens of ppm). A small
 // deterministic fraction (--loss) of the node1→node2 packets is dropped between node2/eth0 and
 // node2/vxlan11; TCP retransmits what it lost, a lost echo request gets no reply. truth.json,
 // beside the captures, says what a correct `vxdump trace` must find (see writeTruth below).
@@ -25,10 +26,10 @@
 // with the same options write byte-identical files.
 //
 //   node bench/generate-path.mjs [--packets N] [--out DIR] [--seed N] [--skew-ns NS] [--loss F]
-//                                [--microseconds]
+//                                [--drift-ppm PPM] [--microseconds]
 //
 // Defaults: 1M packets, DIR '.', skew +1.75 s (a negative one as --skew-ns=-2500000000), loss
-// 0.001, nanosecond pcap (--microseconds: tcpdump's default resolution; ties then happen).
+// 0.001, no drift, nanosecond pcap (--microseconds: tcpdump's default resolution; ties then happen).
 //
 // --packets is the number of packets in the stream (default 1M): every point gets about that
 // many (the eth0s exactly that many but the local ARP, the points after the loss a few less).
@@ -400,6 +401,7 @@ export function generatePath({
   seed = PATH_DEFAULT_SEED,
   skewNs = DEFAULT_SKEW_NS,
   loss = DEFAULT_LOSS,
+  driftPpm = 0,
   nanosecond = true,
   overwrite = true,
 }) {
@@ -409,6 +411,7 @@ export function generatePath({
   const payload = makePayloadPool(random);
   const skew = Math.trunc(skewNs);
   if (!Number.isSafeInteger(skew) || Math.abs(skew) > 1e15) throw new Error(`--skew-ns ${skewNs}: not a number of ns (negative: --skew-ns=-2500000000)`);
+  if (!(Math.abs(driftPpm) <= 1000)) throw new Error(`--drift-ppm ${driftPpm}: not a rate within ±1000 ppm`);
   if (!(loss >= 0 && loss < 1)) throw new Error(`--loss ${loss}: not a fraction in [0, 1)`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`--seed ${seed}: not a 32-bit unsigned integer`);
 
@@ -438,11 +441,13 @@ export function generatePath({
   const record = { timestampNs: 0n, bytes: views[0], originalLength: 0 };
   const resolution = nanosecond ? 1 : 1000;
   const offsets = [0, skew];
+  /** A node's clock at true time `time`: node2's runs `driftPpm` fast from the start (slow if negative). */
+  const clockOf = (node, time) => time + offsets[node] + (node === 1 ? Math.round(time * driftPpm * 1e-6) : 0);
 
   const writeOne = (point, packet, time) => {
     const position = positionOf[packet.direction][point.index];
     const length = render(scratch, packet, position);
-    const stamp = START_NS + BigInt(time + offsets[point.node]);
+    const stamp = START_NS + BigInt(clockOf(point.node, time));
     record.timestampNs = stamp;
     record.bytes = views[length];
     record.originalLength = length;
@@ -1050,7 +1055,8 @@ export function generatePath({
       // A node's files hold true time + its offset. node1 is the reference.
       offsetsNs: { node1: 0, node2: skew },
       skewNs: skew,
-      meaning: 'timestamp in node2-*.pcap = true time + skewNs; node1-*.pcap hold true time',
+      driftPpm,
+      meaning: 'timestamp in node2-*.pcap = true time + skewNs + true time since the start × driftPpm / 1e6; node1-*.pcap hold true time',
       // What the NTP-style estimate from the minimum one-way eth0→eth0 delays comes to:
       // skew + (min delay node1→node2 - min delay node2→node1) / 2.
       minOneWayNs: { 'node1→node2': wire01, 'node2→node1': wire10 },
@@ -1154,6 +1160,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
         seed: { type: 'string', default: String(PATH_DEFAULT_SEED) },
         'skew-ns': { type: 'string', default: String(DEFAULT_SKEW_NS) },
         loss: { type: 'string', default: String(DEFAULT_LOSS) },
+        'drift-ppm': { type: 'string', default: '0' },
         microseconds: { type: 'boolean', default: false },
       },
     }));
@@ -1174,6 +1181,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
       seed: Number(opts.seed),
       skewNs: Number(opts['skew-ns']),
       loss: Number(opts.loss),
+      driftPpm: Number(opts['drift-ppm']),
       nanosecond: !opts.microseconds,
     });
   } catch (error) {
@@ -1183,7 +1191,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const { packets: _lostList, node2Eth0Frames: _frames, ...lossSummary } = truth.loss;
   console.log(`${packets.toLocaleString('en-US')} stream packets in ${truth.seconds.toFixed(1)} s into ${opts.out}`);
   for (const p of truth.points) console.log(`  ${p.file.padEnd(20)} ${String(p.packets).padStart(9)} packets ${(p.bytes / 1e6).toFixed(1).padStart(8)} MB`);
-  console.log(`clock: node2 = node1 ${truth.clock.skewNs >= 0 ? '+' : ''}${truth.clock.skewNs} ns (NTP-style estimate from the minimum delays: ${truth.clock.ntpEstimateNs} ns)`);
+  console.log(`clock: node2 = node1 ${truth.clock.skewNs >= 0 ? '+' : ''}${truth.clock.skewNs} ns (NTP-style estimate from the minimum delays: ${truth.clock.ntpEstimateNs} ns)${truth.clock.driftPpm === 0 ? '' : `, drifting ${truth.clock.driftPpm} ppm`}`);
   console.log(`loss: ${JSON.stringify(lossSummary)}`);
   console.log(`truth: ${join(opts.out, 'truth.json')}`);
 }
