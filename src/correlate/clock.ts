@@ -1,3 +1,4 @@
+import type { ClockDrift } from './clock-drift.js';
 import type { CapturePoint } from './points.js';
 import { Kind, NONE, type SightingStore } from './sighting.js';
 
@@ -16,8 +17,13 @@ import { Kind, NONE, type SightingStore } from './sighting.js';
  */
 export interface ClockOffset {
   node: string;
-  /** This node's clock minus the reference node's clock, in ns. */
+  /** This node's clock minus the reference node's clock, in ns, at the trace's base time. */
   offsetNs: number;
+  /**
+   * How fast the offset changed over the sample, in ns per ns: a clock drifting (see
+   * driftOverSample); 0 where none showed, or the offset was given or bounded one way only.
+   */
+  rate: number;
   /** Half the gap the estimate comes from; null where it was given or could not be bounded. */
   uncertaintyNs: number | null;
   method: 'reference' | 'two-way' | 'one-way' | 'given' | 'none';
@@ -26,6 +32,11 @@ export interface ClockOffset {
   via: [string, string] | null;
   /** Packets of the pair in each direction. */
   samples: [number, number] | null;
+  /**
+   * How the offset moved while it was followed over the captures (clock-drift.ts); set by the
+   * trace for offsets estimated two-way, `offsetNs` being the first.
+   */
+  drift?: ClockDrift;
 }
 
 /** Sample sightings (store slots) of one point, by identity; NONE for identities seen twice. */
@@ -37,8 +48,10 @@ const PLAUSIBLE_SPREAD_NS = 1e9;
 interface PairEstimate {
   a: CapturePoint;
   b: CapturePoint;
-  /** offset(b's node) - offset(a's node) */
+  /** offset(b's node) - offset(a's node), at time atNs of a's clock, changing by `rate` ns per ns */
   differenceNs: number;
+  atNs: number;
+  rate: number;
   uncertaintyNs: number;
   twoWay: boolean;
   samples: [number, number];
@@ -51,6 +64,8 @@ interface Group {
   /** The same addresses the other way round: a group that must have gone the other way. */
   reverse: string;
   ds: number[];
+  /** When each packet was seen at a (a's clock). */
+  ts: number[];
   min: number;
   max: number;
 }
@@ -60,6 +75,7 @@ function sharedDifferences(a: PointSample, b: PointSample, store: SightingStore)
   // Columns rather than an object per packet: with six points this runs for nine pairs over the
   // whole sample, and the objects (and a key string each) were most of the survey's garbage.
   const ds: number[] = [];
+  const ts: number[] = [];
   const sources: number[] = [];
   const destinations: number[] = [];
   for (const [identity, at] of a) {
@@ -68,6 +84,7 @@ function sharedDifferences(a: PointSample, b: PointSample, store: SightingStore)
     if (bt === undefined || bt === NONE) continue;
     const other = store.kind[at] === Kind.Other;
     ds.push(store.timeNs[bt]! - store.timeNs[at]!);
+    ts.push(store.timeNs[at]!);
     sources.push(other ? -1 : store.ipSrc[at]!);
     destinations.push(other ? -1 : store.ipDst[at]!);
   }
@@ -89,11 +106,12 @@ function sharedDifferences(a: PointSample, b: PointSample, store: SightingStore)
     }
     let group = byDestination.get(dst);
     if (group === undefined) {
-      group = { key: `${src}>${dst}`, reverse: `${dst}>${src}`, ds: [], min: Infinity, max: -Infinity };
+      group = { key: `${src}>${dst}`, reverse: `${dst}>${src}`, ds: [], ts: [], min: Infinity, max: -Infinity };
       byDestination.set(dst, group);
       groups.push(group);
     }
     group.ds.push(d);
+    group.ts.push(ts[i]!);
     if (d < group.min) group.min = d;
     if (d > group.max) group.max = d;
   }
@@ -108,7 +126,7 @@ function sharedDifferences(a: PointSample, b: PointSample, store: SightingStore)
  * a conversation (a request and its reply, x>y and y>x) on opposite sides, and among equals the
  * widest gap wins.
  */
-function estimatePair(a: CapturePoint, b: CapturePoint, groups: Group[]): PairEstimate | null {
+function splitDirections(a: CapturePoint, b: CapturePoint, groups: Group[]): PairEstimate | null {
   if (groups.length === 0) return null;
   // The largest max below each split and the smallest min above it, so that the splits that
   // leave no gap (nearly all of them, with thousands of groups) cost nothing to rule out.
@@ -137,6 +155,8 @@ function estimatePair(a: CapturePoint, b: CapturePoint, groups: Group[]): PairEs
         a,
         b,
         differenceNs: Math.round((lowMax + highMin) / 2),
+        atNs: 0,
+        rate: 0,
         uncertaintyNs: Math.round(gap / 2),
         twoWay: true,
         samples: [count(high), count(low)],
@@ -149,7 +169,87 @@ function estimatePair(a: CapturePoint, b: CapturePoint, groups: Group[]): PairEs
   // of the delay, nothing more. Take it as the offset, flagged.
   const every = groups.flatMap((g) => g.ds);
   const nearest = every.reduce((x, y) => (Math.abs(y) < Math.abs(x) ? y : x));
-  return { a, b, differenceNs: nearest, uncertaintyNs: Infinity, twoWay: false, samples: [every.length, 0] };
+  return { a, b, differenceNs: nearest, atNs: 0, rate: 0, uncertaintyNs: Infinity, twoWay: false, samples: [every.length, 0] };
+}
+
+/** Groups of fewer packets than this show no drift of their own. */
+const MIN_PACKETS_FOR_DRIFT = 8;
+/** Nor do groups whose halves lie nearer in time than this: the noise of a delay would swamp it. */
+const MIN_DRIFT_BASELINE_NS = 20e6;
+/** A steady estimate (the drift taken out) is taken when its gap is this much wider than the plain one. */
+const STEADIER = 2;
+
+/**
+ * The NTP-style bound from the groups of one point pair, with a drifting clock taken into
+ * account. A clock that drifts against the other moves every d with time: over a long sample
+ * (one of sparse traffic can span minutes) by more than the smallest delay, which closes the
+ * gap between the two directions. So the drift over the sample is estimated too, and where
+ * taking it out of every d opens a clearly wider gap (STEADIER), that estimate is the one given,
+ * for the middle of the sample and with the drift as its rate. Without drift, the two agree.
+ */
+function estimatePair(a: CapturePoint, b: CapturePoint, groups: Group[]): PairEstimate | null {
+  const plain = splitDirections(a, b, groups);
+  const rate = driftOverSample(groups);
+  if (rate === 0) return plain;
+  const times = groups.flatMap((g) => g.ts).sort((x, y) => x - y);
+  const atNs = times[times.length >> 1]!;
+  const steady = splitDirections(a, b, withoutDrift(groups, rate, atNs));
+  if (steady === null || !steady.twoWay) return plain;
+  if (plain !== null && plain.twoWay && steady.uncertaintyNs <= STEADIER * plain.uncertaintyNs) return plain;
+  return { ...steady, atNs, rate };
+}
+
+/**
+ * How fast d changed over the sample, in ns per ns. Every group's packets cross the pair one
+ * way, so its smallest d follows the offset difference (plus the smallest delay): the slope of
+ * that from the group's first half to its second; the median over the groups, by packets.
+ */
+function driftOverSample(groups: readonly Group[]): number {
+  const slopes: { slope: number; packets: number }[] = [];
+  for (const { ds, ts } of groups) {
+    const n = ds.length;
+    if (n < MIN_PACKETS_FOR_DRIFT) continue;
+    const half = n >> 1;
+    let firstMin = Infinity;
+    let secondMin = Infinity;
+    let firstTime = 0;
+    let secondTime = 0;
+    for (let i = 0; i < half; i++) {
+      firstMin = Math.min(firstMin, ds[i]!);
+      firstTime += ts[i]!;
+    }
+    for (let i = half; i < n; i++) {
+      secondMin = Math.min(secondMin, ds[i]!);
+      secondTime += ts[i]!;
+    }
+    const baseline = secondTime / (n - half) - firstTime / half;
+    if (baseline >= MIN_DRIFT_BASELINE_NS) slopes.push({ slope: (secondMin - firstMin) / baseline, packets: n });
+  }
+  if (slopes.length === 0) return 0;
+  slopes.sort((x, y) => x.slope - y.slope);
+  const total = slopes.reduce((sum, s) => sum + s.packets, 0);
+  let seen = 0;
+  for (const { slope, packets } of slopes) {
+    seen += packets;
+    if (seen * 2 >= total) return slope;
+  }
+  return 0;
+}
+
+/** The groups with the drift taken out of every d: as it would be at time atNs. */
+function withoutDrift(groups: readonly Group[], rate: number, atNs: number): Group[] {
+  return groups
+    .map((g) => {
+      const ds = g.ds.map((d, i) => d - rate * (g.ts[i]! - atNs));
+      let min = Infinity;
+      let max = -Infinity;
+      for (const d of ds) {
+        if (d < min) min = d;
+        if (d > max) max = d;
+      }
+      return { ...g, ds, min, max };
+    })
+    .sort((x, y) => x.min - y.min || x.max - y.max);
 }
 
 function count(groups: readonly Group[]): number {
@@ -186,11 +286,11 @@ export function estimateClockOffsets(
   // each node is reached over the tightest chain of estimates.
   const result = new Map<string, ClockOffset>();
   const cost = new Map<string, number>();
-  result.set(reference, { node: reference, offsetNs: 0, uncertaintyNs: 0, method: 'reference', reference, via: null, samples: null });
+  result.set(reference, { node: reference, offsetNs: 0, rate: 0, uncertaintyNs: 0, method: 'reference', reference, via: null, samples: null });
   cost.set(reference, 0);
   for (const [node, offsetNs] of given) {
     if (!nodes.includes(node) || node === reference) continue;
-    result.set(node, { node, offsetNs, uncertaintyNs: null, method: 'given', reference, via: null, samples: null });
+    result.set(node, { node, offsetNs, rate: 0, uncertaintyNs: null, method: 'given', reference, via: null, samples: null });
     cost.set(node, 0);
   }
   const done = new Set<string>();
@@ -212,7 +312,7 @@ export function estimateClockOffsets(
       const chainUncertainty = from.uncertaintyNs === null ? 0 : from.uncertaintyNs;
       result.set(other, {
         node: other,
-        offsetNs: from.offsetNs + (forward ? estimate.differenceNs : -estimate.differenceNs),
+        ...chained(from, estimate, forward),
         uncertaintyNs: estimate.twoWay ? chainUncertainty + estimate.uncertaintyNs : null,
         method: estimate.twoWay ? (from.method === 'one-way' ? 'one-way' : 'two-way') : 'one-way',
         reference,
@@ -222,8 +322,21 @@ export function estimateClockOffsets(
     }
   }
   return nodes.map(
-    (node) => result.get(node) ?? { node, offsetNs: 0, uncertaintyNs: null, method: 'none', reference, via: null, samples: null },
+    (node) => result.get(node) ?? { node, offsetNs: 0, rate: 0, uncertaintyNs: null, method: 'none', reference, via: null, samples: null },
   );
+}
+
+/**
+ * The offset at the base time, and its rate, of the node a pair's estimate leads to from `from`
+ * (`forward`: from a's node to b's). The estimate holds at time atNs of a's clock, which is the
+ * reference clock's time plus a's node's offset: over 1.75 s of offset, 300 ppm of drift make
+ * half a millisecond.
+ */
+function chained(from: ClockOffset, estimate: PairEstimate, forward: boolean): { offsetNs: number; rate: number } {
+  const { differenceNs, atNs, rate } = estimate;
+  if (forward) return { offsetNs: Math.round(from.offsetNs + differenceNs + rate * (from.offsetNs - atNs)), rate: from.rate + rate };
+  // a's clock is the new node's: its offset o at time 0 is from.offsetNs - (differenceNs + rate * (o - atNs)).
+  return { offsetNs: Math.round((from.offsetNs - differenceNs + rate * atNs) / (1 + rate)), rate: from.rate - rate };
 }
 
 function better(x: PairEstimate, y: PairEstimate): boolean {

@@ -138,6 +138,8 @@ export class JourneyMatcher {
   private nextId = 1;
   /** Per point, the sightings left out as duplicates of one just before (DUPLICATE_WITHIN_NS). */
   readonly duplicates: number[] = [];
+  /** The open journey the last sighting added joined; null when it started one or was a duplicate. */
+  joined: Journey | null = null;
 
   constructor(
     private readonly store: SightingStore,
@@ -161,6 +163,7 @@ export class JourneyMatcher {
     this.completeBefore(now - this.windowNs);
     const key = smallKey(identity);
     const newest = this.open.get(key);
+    this.joined = null;
     // Complete journeys are cut out of the chains (completeBefore): every candidate is open.
     for (let candidate = newest ?? null; candidate !== null; candidate = candidate.twin) {
       // Another packet whose identity shares the key's bits, or whose headers agree but its
@@ -172,6 +175,7 @@ export class JourneyMatcher {
       if (!candidate.seenAt(point, store) && candidate.accepts(slot, store)) {
         candidate.add(slot, now);
         if (candidate.payloadHash === NONE) candidate.payloadHash = payload;
+        this.joined = candidate;
         return;
       }
       if (this.duplicateOf(candidate, slot, point)) {

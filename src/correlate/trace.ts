@@ -5,6 +5,7 @@ import type { CaptureWarning } from '../capture/errors.js';
 import { type PcapngInterface, PcapngReader } from '../capture/pcapng.js';
 import { createDissector, type Dissector } from '../dissect/index.js';
 import { type ClockOffset, estimateClockOffsets, type PointSample } from './clock.js';
+import { ClockFollower } from './clock-drift.js';
 import { type CaptureSpan, type DecidedJourney, type Flow, FlowTable, type HopSizes, type TracedPacket } from './flows.js';
 import { type Journey, JourneyMatcher, JourneyPool, sameFrameAgain } from './journeys.js';
 import { givenOrder, inferOrder, type PathOrder } from './path.js';
@@ -136,8 +137,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   const sampleFrames = options.sampleFrames ?? DEFAULT_SAMPLE_FRAMES;
   const { baseNs, clock, order, tickNs } = survey(args, registry, dissect, sampleFrames, windowNs, options);
   const points = registry.points;
-  const offsetOfNode = new Map(clock.map((c) => [c.node, c.offsetNs]));
-  const offsets = points.map((p) => offsetOfNode.get(p.node) ?? 0);
+  const clocks = new ClockFollower(points, clock, tickNs);
   const position: number[] = [];
   order.points.forEach((point, at) => (position[point] = at));
   options.onStart?.({ labels: points.map((p) => p.label), baseNs, order, clock });
@@ -173,7 +173,8 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
       const slot = stream.source.next();
       stream.head = slot;
       if (slot !== NONE) {
-        stream.headNs = store.correctedNs[slot] = store.timeNs[slot]! - offsets[stream.point.index]!;
+        const timeNs = store.timeNs[slot]!;
+        stream.headNs = store.correctedNs[slot] = timeNs - clocks.offsetAt(stream.point.index, timeNs);
         return;
       }
       stream.headNs = Infinity;
@@ -189,7 +190,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
       advance(stream);
       // The point's span starts at its first frame, identified or not.
       const firstFrameNs = stream.source.firstFrameNs;
-      if (!Number.isNaN(firstFrameNs)) stats[stream.point.index]!.span.startNs = firstFrameNs - offsets[stream.point.index]!;
+      if (!Number.isNaN(firstFrameNs)) stats[stream.point.index]!.span.startNs = firstFrameNs - clocks.offsetAt(stream.point.index, firstFrameNs);
     }
     // Each stream's share read, averaged: a multi-interface file is read once per interface.
     const fractionRead = () => streams.reduce((sum, s) => sum + (s.bytes > 0 ? s.source.position / s.bytes : 1), 0) / streams.length;
@@ -210,6 +211,8 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
       const now = earliestNs;
       earliest.lastNs = now;
       matcher.add(slot);
+      const joined = matcher.joined;
+      if (joined !== null) clocks.observe(joined, slot, store);
       table.decideBefore(now);
       advance(earliest);
     }
@@ -225,7 +228,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   return {
     points: stats,
     order,
-    clock,
+    clock: clocks.result(),
     flows,
     directions: table.directions,
     hopSizes: table.hopSizes,
@@ -316,8 +319,8 @@ function survey(
   });
   const points = registry.points;
   const clock = estimateClockOffsets(points, samples, store, options.clockOffsets);
-  const offsetOfNode = new Map(clock.map((c) => [c.node, c.offsetNs]));
-  for (const slot of sampleSightings) store.correctedNs[slot] = store.timeNs[slot]! - offsetOfNode.get(points[store.point[slot]!]!.node)!;
+  const clocks = new ClockFollower(points, clock, tickNs);
+  for (const slot of sampleSightings) store.correctedNs[slot] = store.timeNs[slot]! - clocks.offsetAt(store.point[slot]!, store.timeNs[slot]!);
   let order: PathOrder;
   if (options.fixedOrder) {
     order = { points: points.map((p) => p.index), source: 'given' };

@@ -310,6 +310,10 @@ export function clockJson(c: ClockOffset): Record<string, unknown> {
     method: c.method,
     via: c.via,
     samples: c.samples,
+    drift:
+      c.drift === undefined
+        ? null
+        : { corrections: c.drift.corrections, endOffsetNs: String(c.drift.endOffsetNs), spanNs: c.drift.spanNs, ppm: Math.round(c.drift.nsPerSecond) / 1000 },
   };
 }
 

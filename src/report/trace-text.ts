@@ -60,10 +60,26 @@ export function clockText(clock: readonly ClockOffset[]): string {
         const via = c.via === null ? '' : `, from ${c.via[0]} \u2194 ${c.via[1]}`;
         const samples = c.samples === null ? '' : ` (${c.samples[0]} + ${c.samples[1]} packets)`;
         lines.push(`  ${name}  ${formatOffset(c.offsetNs)} ${bound}${via}${samples}`);
+        const drift = driftText(c);
+        if (drift !== '') lines.push(`  ${' '.repeat(width)}  ${drift}`);
       }
     }
   }
   return lines.join('\n');
+}
+
+/**
+ * "drifted +95 µs over 1.9 s (+50.0 ppm), to +1.750095 s at the last packet; corrected 14
+ * times by the traffic": how a followed offset moved (clock-drift.ts); '' for a steady one.
+ */
+export function driftText(c: ClockOffset): string {
+  const drift = c.drift;
+  if (drift === undefined || (drift.corrections === 0 && c.rate === 0)) return '';
+  const moved = (drift.nsPerSecond * drift.spanNs) / 1e9;
+  const ppm = drift.nsPerSecond / 1000;
+  const corrected = drift.corrections === 0 ? 'as the sample showed it' : `corrected ${counted(drift.corrections, 'time')} by the traffic`;
+  const span = drift.spanNs >= 1e9 ? `${(drift.spanNs / 1e9).toFixed(1)} s` : formatDuration(drift.spanNs);
+  return `drifted ${formatOffset(moved)} over ${span} (${ppm >= 0 ? '+' : '\u2212'}${Math.abs(ppm).toFixed(1)} ppm), to ${formatOffset(drift.endOffsetNs)} at the last packet; ${corrected}`;
 }
 
 export function totalsText(result: TraceResult, losses: LossLog): string {

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scratchDir } from '../support/craft.js';
+import { clockJson } from '../../src/report/trace-json.js';
+import { clockText } from '../../src/report/trace-text.js';
 import { traceFiles } from './support.js';
 
 /*
@@ -12,7 +14,8 @@ import { traceFiles } from './support.js';
  */
 
 interface Truth {
-  clock: { skewNs: number; ntpEstimateNs: number };
+  clock: { skewNs: number; ntpEstimateNs: number; driftPpm: number };
+  durationNs: string;
   points: { point: string; packets: number }[];
   loss: { count: number; after: string; before: string; node2Eth0Frames: number[] };
   tcp: { retransmissions: number };
@@ -20,7 +23,7 @@ interface Truth {
 
 // The generator is plain JavaScript over the built writers (npm test builds dist/ first).
 const generator = (await import('../../bench/generate-path.mjs')) as unknown as {
-  generatePath: (options: { packets: number; dir: string; skewNs?: number; seed?: number }) => Truth;
+  generatePath: (options: { packets: number; dir: string; skewNs?: number; seed?: number; driftPpm?: number }) => Truth;
   POINT_FILES: string[];
 };
 
@@ -63,5 +66,48 @@ describe('trace on the synthetic path of the bench', () => {
     const partial = t.packets.filter((p) => p.sightings.length > 1 && p.sightings.length < 6 && p.lost === null);
     expect(partial.map((p) => p.flow.name).filter((name) => !name.startsWith('ARP'))).toEqual([]);
     expect(full).toBeGreaterThan(29_000 - truth.loss.count);
+  });
+});
+
+describe('trace on the synthetic path with node2\'s clock drifting', () => {
+  const dir = scratchDir('drift-');
+
+  it.each([
+    // 0.95 s: the first 20,000 frames show too little drift to tell, the rest 76 µs of it,
+    // several times the smallest delay across the underlay: the trace follows it.
+    ['+80 ppm', 80, 100_000],
+    // 0.28 s: 85 µs of drift within the sample already, which the survey estimates.
+    ['\u2212300 ppm', -300, 30_000],
+  ])('node2 %s: exactly the lost packets, and the drift found', (_, driftPpm, packets) => {
+    const out = join(dir, String(driftPpm));
+    const truth = generator.generatePath({ packets, dir: out, driftPpm, seed: 0xd21f7 });
+    const files = generator.POINT_FILES.map((f) => join(out, f));
+    const t = traceFiles(files);
+
+    // Every packet the right way round: no packet called lost but the generator's drops, and
+    // every other one seen at all six points in order.
+    const lost = t.losses.all.flatMap((g) => g.packets.map((p) => ({ at: `${t.labels[g.after]} > ${t.labels[g.before]}`, frame: p.frame })));
+    expect(lost.map((l) => l.at)).toEqual(Array(truth.loss.count).fill(`${truth.loss.after} > ${truth.loss.before}`));
+    expect(lost.map((l) => l.frame).sort((a, b) => a - b)).toEqual([...truth.loss.node2Eth0Frames].sort((a, b) => a - b));
+    const partial = t.packets.filter((p) => p.sightings.length > 1 && p.sightings.length < 6 && p.lost === null);
+    expect(partial.map((p) => p.flow.name).filter((name) => !name.startsWith('ARP'))).toEqual([]);
+    // No hop took less than no time by more than the clocks' stated uncertainty.
+    const node2 = t.result.clock.find((c) => c.node === 'node2')!;
+    expect(node2.method).toBe('two-way');
+    const shortest = t.packets.reduce((min, p) => p.sightings.reduce((m, s) => Math.min(m, s.deltaNs ?? 0), min), 0);
+    expect(shortest).toBeGreaterThan(-node2.uncertaintyNs!);
+
+    // The drift, from the first packet followed to the last.
+    expect(Math.abs(node2.drift!.nsPerSecond / 1000 - driftPpm)).toBeLessThan(5);
+    const durationNs = Number(truth.durationNs);
+    expect(Math.abs(node2.drift!.endOffsetNs - (truth.clock.skewNs + (driftPpm * durationNs) / 1e6))).toBeLessThan(20_000);
+    // And as the reports say it.
+    expect(clockText(t.result.clock)).toMatch(/\n {9}drifted [+\u2212][\d.]+ \u00b5s over [\d.]+ ms \([+\u2212][\d.]+ ppm\), to \+1\.7\d+ s at the last packet; (corrected \d+ times? by the traffic|as the sample showed it)$/);
+    expect(clockJson(node2).drift).toEqual({
+      corrections: node2.drift!.corrections,
+      endOffsetNs: String(node2.drift!.endOffsetNs),
+      spanNs: node2.drift!.spanNs,
+      ppm: Math.round(node2.drift!.nsPerSecond) / 1000,
+    });
   });
 });
