@@ -35,7 +35,10 @@ export interface ClockDrift {
   endOffsetNs: number;
   /** Over how long it was followed, in ns. */
   spanNs: number;
-  /** The change from the first offset to the last, in ns per second of capture (ppm × 1000). */
+  /**
+   * The drift at the end, in ns per second of capture (ppm × 1000); where none was found, the
+   * change from the first offset to the last over the span.
+   */
   nsPerSecond: number;
 }
 
@@ -383,9 +386,12 @@ export class ClockFollower {
       if (Number.isNaN(pair.firstNs)) return { ...c, drift: { corrections: 0, endOffsetNs: c.offsetNs, spanNs: 0, nsPerSecond: 0 } };
       const endOffsetNs = Math.round(this.nodeOffset(c.node, pair.lastNs));
       const spanNs = pair.lastNs - pair.firstNs;
-      // From the offset the survey gave for the first packet followed.
+      // The drift the estimate has at the end; where none was found, what the moves came to from
+      // the offset the survey gave for the first packet followed (which holds for its sample as a
+      // whole, and so is off by the drift over half the sample).
+      const [, slope] = this.nodeLine(c.node, pair.lastNs);
       const firstOffsetNs = c.offsetNs + c.rate * pair.firstNs;
-      const nsPerSecond = spanNs <= 0 ? 0 : ((endOffsetNs - firstOffsetNs) / spanNs) * 1e9;
+      const nsPerSecond = slope !== 0 ? slope * 1e9 : spanNs <= 0 ? 0 : ((endOffsetNs - firstOffsetNs) / spanNs) * 1e9;
       return { ...c, drift: { corrections: pair.corrections, endOffsetNs, spanNs, nsPerSecond } };
     });
   }

@@ -176,16 +176,21 @@ function splitDirections(a: CapturePoint, b: CapturePoint, groups: Group[]): Pai
 const MIN_PACKETS_FOR_DRIFT = 8;
 /** Nor do groups whose halves lie nearer in time than this: the noise of a delay would swamp it. */
 const MIN_DRIFT_BASELINE_NS = 20e6;
-/** A steady estimate (the drift taken out) is taken when its gap is this much wider than the plain one. */
+/**
+ * A steady estimate (the drift taken out) is taken over a two-way plain one when its gap is this
+ * much wider, and the sample spans this long at least.
+ */
 const STEADIER = 2;
+const MIN_SPAN_FOR_DRIFT_NS = 1e9;
 
 /**
  * The NTP-style bound from the groups of one point pair, with a drifting clock taken into
  * account. A clock that drifts against the other moves every d with time: over a long sample
  * (one of sparse traffic can span minutes) by more than the smallest delay, which closes the
  * gap between the two directions. So the drift over the sample is estimated too, and where
- * taking it out of every d opens a clearly wider gap (STEADIER), that estimate is the one given,
- * for the middle of the sample and with the drift as its rate. Without drift, the two agree.
+ * taking it out of every d opens a clearly wider gap (STEADIER) over a long enough sample, or the
+ * only two-way one, that estimate is the one given, with the drift as its rate. Without drift,
+ * the two agree.
  */
 function estimatePair(a: CapturePoint, b: CapturePoint, groups: Group[]): PairEstimate | null {
   const plain = splitDirections(a, b, groups);
@@ -195,7 +200,12 @@ function estimatePair(a: CapturePoint, b: CapturePoint, groups: Group[]): PairEs
   const atNs = times[times.length >> 1]!;
   const steady = splitDirections(a, b, withoutDrift(groups, rate, atNs));
   if (steady === null || !steady.twoWay) return plain;
-  if (plain !== null && plain.twoWay && steady.uncertaintyNs <= STEADIER * plain.uncertaintyNs) return plain;
+  if (plain !== null && plain.twoWay) {
+    // Over a short sample, a few µs of jitter look like tens of ppm: the follower (clock-drift.ts)
+    // finds a real drift from there.
+    if (times[times.length - 1]! - times[0]! < MIN_SPAN_FOR_DRIFT_NS) return plain;
+    if (steady.uncertaintyNs <= STEADIER * plain.uncertaintyNs) return plain;
+  }
   return { ...steady, atNs, rate };
 }
 

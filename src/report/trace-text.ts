@@ -69,17 +69,16 @@ export function clockText(clock: readonly ClockOffset[]): string {
 }
 
 /**
- * "drifted +95 µs over 1.9 s (+50.0 ppm), to +1.750095 s at the last packet; corrected 14
- * times by the traffic": how a followed offset moved (clock-drift.ts); '' for a steady one.
+ * "drifting +49.9 ppm: +1.750099 s at the last packet, 1.9 s on; corrected 4 times by the
+ * traffic": how a followed offset moved (clock-drift.ts); '' for a steady one.
  */
 export function driftText(c: ClockOffset): string {
   const drift = c.drift;
   if (drift === undefined || (drift.corrections === 0 && c.rate === 0)) return '';
-  const moved = (drift.nsPerSecond * drift.spanNs) / 1e9;
   const ppm = drift.nsPerSecond / 1000;
-  const corrected = drift.corrections === 0 ? 'as the sample showed it' : `corrected ${counted(drift.corrections, 'time')} by the traffic`;
   const span = drift.spanNs >= 1e9 ? `${(drift.spanNs / 1e9).toFixed(1)} s` : formatDuration(drift.spanNs);
-  return `drifted ${formatOffset(moved)} over ${span} (${ppm >= 0 ? '+' : '\u2212'}${Math.abs(ppm).toFixed(1)} ppm), to ${formatOffset(drift.endOffsetNs)} at the last packet; ${corrected}`;
+  const corrected = drift.corrections === 0 ? 'as the sample showed it' : `corrected ${counted(drift.corrections, 'time')} by the traffic`;
+  return `drifting ${ppm >= 0 ? '+' : '\u2212'}${Math.abs(ppm).toFixed(1)} ppm: ${formatOffset(drift.endOffsetNs)} at the last packet, ${span} on; ${corrected}`;
 }
 
 export function totalsText(result: TraceResult, losses: LossLog): string {
