@@ -36,8 +36,8 @@ export interface ClockDrift {
   /** Over how long it was followed, in ns. */
   spanNs: number;
   /**
-   * The drift at the end, in ns per second of capture (ppm × 1000); where none was found, the
-   * change from the first offset to the last over the span.
+   * The drift in ns per second of capture (ppm × 1000): the change from the first offset to the
+   * last over the span, or over a span under AVERAGE_OVER_NS the drift at the end.
    */
   nsPerSecond: number;
 }
@@ -51,6 +51,8 @@ const INTERVAL_NS = 20e6;
 const RATE_WINDOW_INTERVALS = 32;
 /** A drift beyond this is noise, not a clock (NTP slews at 500 ppm at most). */
 const MAX_RATE = 1000e-6;
+/** Followed this long at least, a clock's drift is told as its average (see ClockFollower.result). */
+const AVERAGE_OVER_NS = 2e9;
 /** A move is made over this much time, not at once (see FollowedPair). */
 const SLEW_NS = 10e6;
 /** A d this far from the estimate is a chance match, not a packet (as clock.ts has it). */
@@ -386,12 +388,14 @@ export class ClockFollower {
       if (Number.isNaN(pair.firstNs)) return { ...c, drift: { corrections: 0, endOffsetNs: c.offsetNs, spanNs: 0, nsPerSecond: 0 } };
       const endOffsetNs = Math.round(this.nodeOffset(c.node, pair.lastNs));
       const spanNs = pair.lastNs - pair.firstNs;
-      // The drift the estimate has at the end; where none was found, what the moves came to from
-      // the offset the survey gave for the first packet followed (which holds for its sample as a
-      // whole, and so is off by the drift over half the sample).
+      // From the offset the survey gave for the first packet followed to the last one's: over a
+      // short run, that first offset (which holds for the sample as a whole, so is off by the
+      // drift over half of it) weighs too much, and the drift the estimate has at the end is told
+      // instead, if it found one.
       const [, slope] = this.nodeLine(c.node, pair.lastNs);
       const firstOffsetNs = c.offsetNs + c.rate * pair.firstNs;
-      const nsPerSecond = slope !== 0 ? slope * 1e9 : spanNs <= 0 ? 0 : ((endOffsetNs - firstOffsetNs) / spanNs) * 1e9;
+      const average = spanNs <= 0 ? 0 : ((endOffsetNs - firstOffsetNs) / spanNs) * 1e9;
+      const nsPerSecond = spanNs < AVERAGE_OVER_NS && slope !== 0 ? slope * 1e9 : average;
       return { ...c, drift: { corrections: pair.corrections, endOffsetNs, spanNs, nsPerSecond } };
     });
   }
