@@ -412,3 +412,31 @@ describe('vxdump diff', () => {
     expect(run.stderr).toMatch(/take one of a file's points by its label: node1\/br0=FILE/);
   });
 });
+
+// The bench's path generator is plain JavaScript over the built writers (npm test builds dist/ first).
+const generator = (await import('../../bench/generate-path.mjs')) as unknown as {
+  generatePath: (options: { packets: number; dir: string; seed?: number; driftPpm?: number }) => unknown;
+};
+
+describe('vxdump diff: a node whose clock drifts', () => {
+  const dir = scratchDir('drift-cli-');
+
+  it('matches the eth0s of a path with node2 300 ppm slow as those of the same path without drift, and says how it drifted', () => {
+    const eth0s = (driftPpm: number) => {
+      const out = join(dir, String(driftPpm));
+      generator.generatePath({ packets: 30_000, dir: out, seed: 0x5eed, driftPpm });
+      return [join(out, 'node1-eth0.pcap'), join(out, 'node2-eth0.pcap')];
+    };
+    const steady = JSON.parse(vxdump('diff', ...eth0s(0), '-f', 'json').stdout);
+    const drifting = eth0s(-300);
+    const doc = JSON.parse(vxdump('diff', ...drifting, '-f', 'json').stdout);
+    expect([doc.forward.matched, doc.backward.matched, doc.onlyA.count, doc.onlyB.count]).toEqual([steady.forward.matched, steady.backward.matched, 0, 0]);
+    expect(doc.forward.latency.minNs).toBeGreaterThan(0);
+    expect(doc.backward.latency.minNs).toBeGreaterThan(0);
+    expect(steady.clock[1].drift).toMatchObject({ corrections: 0 });
+    // Told from 0.28 s of traffic: within a few percent.
+    expect(Math.abs(doc.clock[1].drift.ppm + 300)).toBeLessThan(10);
+    expect(vxdump('diff', ...drifting).stdout).toMatch(/\n  node2  \+1\.7\d+ s \u00b1 [\d.]+ \u00b5s, from node1\/eth0 \u2194 node2\/eth0 \(\d+ \+ \d+ packets\)\n {9}drifting \u2212\d+\.\d ppm: \+1\.7499\d+ s at the last packet, \d+ ms on; /);
+  });
+});
+
