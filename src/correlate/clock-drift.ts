@@ -1,4 +1,4 @@
-import type { ClockOffset } from './clock.js';
+import { type ClockOffset, PLAUSIBLE_SPREAD_NS } from './clock.js';
 import type { Journey } from './journeys.js';
 import type { CapturePoint } from './points.js';
 import { Kind, NONE, type SightingStore } from './sighting.js';
@@ -55,8 +55,6 @@ const MAX_RATE = 1000e-6;
 const AVERAGE_OVER_NS = 2e9;
 /** A move is made over this much time, not at once (see FollowedPair). */
 const SLEW_NS = 10e6;
-/** A d this far from the estimate is a chance match, not a packet (as clock.ts has it). */
-const PLAUSIBLE_SPREAD_NS = 1e9;
 /** Which way packets from a source address go between the two points: a → b, b → a, or not known yet. */
 const A_TO_B = 1;
 const B_TO_A = -1;

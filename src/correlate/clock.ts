@@ -42,8 +42,8 @@ export interface ClockOffset {
 /** Sample sightings (store slots) of one point, by identity; NONE for identities seen twice. */
 export type PointSample = Map<number, number>;
 
-/** Shared packets farther than this from the median difference are taken for chance matches. */
-const PLAUSIBLE_SPREAD_NS = 1e9;
+/** Shared packets farther than this from the estimate (here: the median difference) are taken for chance matches. */
+export const PLAUSIBLE_SPREAD_NS = 1e9;
 
 interface PairEstimate {
   a: CapturePoint;
