@@ -135,9 +135,8 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
 
   // 1-3. Sample, clocks, order.
   const sampleFrames = options.sampleFrames ?? DEFAULT_SAMPLE_FRAMES;
-  const { baseNs, clock, order, tickNs } = survey(args, registry, dissect, sampleFrames, windowNs, options);
+  const { baseNs, clock, clocks, order, tickNs } = survey(args, registry, dissect, sampleFrames, windowNs, options);
   const points = registry.points;
-  const clocks = new ClockFollower(points, clock, tickNs);
   const position: number[] = [];
   order.points.forEach((point, at) => (position[point] = at));
   options.onStart?.({ labels: points.map((p) => p.label), baseNs, order, clock });
@@ -299,7 +298,8 @@ function openStreams(
 
 /**
  * The first frames of every capture (the sample) give the points, the base time, the clock
- * offsets and, without --path, the order. The sample is dropped before streaming starts.
+ * offsets (and the follower that keeps them while streaming; the sample's sightings leave it
+ * as it starts) and, without --path, the order. The sample is dropped before streaming starts.
  */
 function survey(
   args: readonly PointArgument[],
@@ -308,7 +308,7 @@ function survey(
   sampleFrames: number,
   windowNs: number,
   options: TraceOptions,
-): { baseNs: bigint; clock: ClockOffset[]; order: PathOrder; tickNs: number[] } {
+): { baseNs: bigint; clock: ClockOffset[]; clocks: ClockFollower; order: PathOrder; tickNs: number[] } {
   const store = new SightingStore();
   const { baseNs, samples, sampleSightings, tickNs } = sampleCaptures(args, registry, dissect, sampleFrames, store);
   args.forEach((arg, capture) => {
@@ -331,7 +331,7 @@ function survey(
   } else {
     order = inferOrder(points.length, sampleJourneys(sampleSightings, store, windowNs), store, tickNs);
   }
-  return { baseNs, clock, order, tickNs };
+  return { baseNs, clock, clocks, order, tickNs };
 }
 
 /**
