@@ -140,6 +140,12 @@ export class Flow {
   sightingsCheckedForNat = 0;
   /** Its first packet asked for an answer: a TCP SYN, an ICMP echo request, a DNS query (see asksForReply). */
   asksForReply = false;
+  /**
+   * It asked, got no reply and no ICMP error, and every capture on its path stopped less than the
+   * window after its first packet: the reply may simply have come after the captures ended, so
+   * it is not called unanswered (set by FlowTable.finish).
+   */
+  askedAtCaptureEnd = false;
   /** Its hops, found by a linear search: a path has a handful. */
   private hopList: readonly Hop[] = [];
   /** pathBack()'s answer and the path it was made from. */
@@ -188,10 +194,11 @@ export class Flow {
    * It asked for an answer and no flow the other way was seen: the replies never came, or never
    * came past a capture point. When every request stops at the same hop (a VNI or port that
    * does not match, a firewall on the underlay), nothing is lost by the rule for losses, as no
-   * packet of the flow shows where it should have gone next: this says so instead.
+   * packet of the flow shows where it should have gone next: this says so instead. Not said of
+   * a flow that asked just before the captures stopped (askedAtCaptureEnd).
    */
   get unanswered(): boolean {
-    return this.asksForReply && this.reverse === null;
+    return this.asksForReply && this.reverse === null && !this.askedAtCaptureEnd;
   }
 
   /** Its path from the far end: the way its replies should go. */
@@ -543,6 +550,13 @@ export class FlowTable {
 
   finish(): void {
     this.decideBefore(Infinity);
+    // A request near the end of the captures may have been answered after they stopped. An
+    // ICMP error about it is an answer of its own: that flow is judged whenever it asked.
+    for (const flow of this.flows) {
+      if (flow.asksForReply && flow.reverse === null && flow.icmpErrors === 0) {
+        flow.askedAtCaptureEnd = !flow.path.some((point) => this.spans[point]!.endNs >= flow.firstNs + this.windowNs);
+      }
+    }
   }
 
   /** A packet's share of a flow's counts: packets, times, VNIs, and each hop it made. */

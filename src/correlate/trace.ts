@@ -91,6 +91,8 @@ export interface TraceResult {
   readonly warnings: readonly CaptureWarning[];
   /** Who read and dissected the single-point captures: a worker thread when they are large (decode-feed.ts). */
   readonly decoder: 'worker thread' | 'main thread';
+  /** The longest time between two sightings of one packet, and the wait for a reply at the captures' end. */
+  readonly windowNs: number;
 }
 
 export const DEFAULT_WINDOW_NS = 200e6;
@@ -236,6 +238,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
     baseNs,
     warnings,
     decoder,
+    windowNs,
   };
 }
 

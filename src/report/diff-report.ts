@@ -119,5 +119,9 @@ export function diffJson(result: TraceResult, diff: PacketDiff, a: string, b: st
       .filter((f) => f.unanswered)
       .slice(0, LISTED)
       .map((f) => ({ flow: f.name, lastSeen: labels[f.path[f.path.length - 1]!], icmpError: icmpErrorJson(f.icmpError, labels) })),
+    askedAtCaptureEnd: result.flows
+      .filter((f) => f.askedAtCaptureEnd)
+      .slice(0, LISTED)
+      .map((f) => ({ flow: f.name, lastSeen: labels[f.path[f.path.length - 1]!] })),
   };
 }

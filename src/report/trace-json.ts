@@ -328,6 +328,7 @@ export function flowJson(flow: Flow, labels: readonly string[], directionKnown =
     path: flow.path.map((p) => labels[p]),
     reverse: flow.reverse?.id ?? null,
     unanswered: flow.unanswered,
+    askedAtCaptureEnd: flow.askedAtCaptureEnd,
     packets: flow.packets,
     lost: flow.lost,
     resegmented: flow.resegmented,

@@ -89,10 +89,21 @@ export function totalsText(result: TraceResult, losses: LossLog): string {
   return unanswered === '' ? totals : `${totals}\n${unanswered}`;
 }
 
-/** "No reply seen to 1 flow that asked for one (...): ICMP ... (last seen at node2/eth0)."; empty when every such flow was answered. */
+/**
+ * "No reply seen to 1 flow that asked for one (...): ICMP ... (last seen at node2/eth0).", and
+ * the flows that asked too near the captures' end to tell; empty when there are neither.
+ */
 export function unansweredText(result: TraceResult): string {
   const unanswered = result.flows.filter((f) => f.unanswered);
-  if (unanswered.length === 0) return '';
+  const late = result.flows.filter((f) => f.askedAtCaptureEnd);
+  const lateText =
+    late.length === 0
+      ? ''
+      : `Too late to tell: ${counted(late.length, 'flow')} asked less than ${formatDuration(result.windowNs)} (--window) before the captures stopped, and no reply came before then: ${late
+          .slice(0, UNANSWERED_NAMES_SHOWN)
+          .map((f) => f.name)
+          .join('; ')}${late.length > UNANSWERED_NAMES_SHOWN ? `, and ${late.length - UNANSWERED_NAMES_SHOWN} more` : ''}.`;
+  if (unanswered.length === 0) return lateText;
   const labels = result.points.map((p) => p.point.label);
   // A probe whose TTL ran out got "time exceeded" rather than a reply, a packet too big for the
   // tunnel "fragmentation needed": say so beside it.
@@ -100,7 +111,8 @@ export function unansweredText(result: TraceResult): string {
   const where = (f: Flow) => `last seen at ${labels[f.path[f.path.length - 1]!]}${why(f)}`;
   const named = unanswered.slice(0, UNANSWERED_NAMES_SHOWN).map((f) => `${f.name} (${where(f)})`);
   const more = unanswered.length > named.length ? `, and ${unanswered.length - named.length} more` : '';
-  return `No reply seen to ${counted(unanswered.length, 'flow')} that asked for one (TCP SYN, echo request, DNS query): ${named.join('; ')}${more}.`;
+  const text = `No reply seen to ${counted(unanswered.length, 'flow')} that asked for one (TCP SYN, echo request, DNS query): ${named.join('; ')}${more}.`;
+  return lateText === '' ? text : `${text}\n${lateText}`;
 }
 
 /** Unanswered flows named in the totals; the flows' own ladders say it too. */
@@ -112,7 +124,7 @@ function flowHeader(flow: Flow): string {
   const lost = flow.lost > 0 ? `, ${flow.lost} lost` : '';
   const resegmented = flow.resegmented > 0 ? `, ${flow.resegmented} resegmented on the way (GSO/GRO)` : '';
   const expired = flow.expired > 0 ? `, ${flow.expired} expired (TTL ran out)` : '';
-  const unanswered = flow.unanswered ? ', no reply seen' : '';
+  const unanswered = flow.unanswered ? ', no reply seen' : flow.askedAtCaptureEnd ? ', no reply seen before the captures stopped' : '';
   return `${flow.name}${vni}: ${counted(flow.packets, 'packet')}${lost}${resegmented}${expired}${unanswered}`;
 }
 

@@ -6,7 +6,7 @@ import { packetName } from '../../src/correlate/describe.js';
 import { formatMac } from '../../src/dissect/index.js';
 import { icmpErrorJson } from '../../src/report/trace-json.js';
 import { scratchDir } from '../support/craft.js';
-import { FIXTURES, readManifest, REPO, scenarioFiles, traceScenario, writeEdited, writeStoppedPings } from './support.js';
+import { FIXTURES, readManifest, REPO, scenarioFiles, traceScenario, writeEdited, writeStoppedBeforeFirstReply, writeStoppedPings } from './support.js';
 
 /*
  * `vxdump trace` and `vxdump diff` as users and CI scripts run them: the documented JSON, the
@@ -110,6 +110,26 @@ describe('vxdump trace', () => {
     expect(clean.stdout).toContain('┌');
     expect(clean.stdout).toMatch(/\nPackets:\n/);
     expect(clean.stdout).toMatch(/echo request seq 1, ip id \d+: ns1\/veth1a #3 → \+[\d.]+ µs node1\/br0 #3 →/);
+  });
+
+  it('--fail-on-no-reply exits 0 when the captures stopped before the first reply could be seen, and says it is too late to tell', () => {
+    const stopped = writeStoppedBeforeFirstReply(scratchDir('stopped-before-reply-cli-'));
+    const run = vxdump('trace', ...stopped, '--fail-on-no-reply');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/\nToo late to tell: 1 flow asked less than 200 ms \(--window\) before the captures stopped, and no reply came before then: ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+\.\n/);
+    expect(run.stdout).toMatch(/\nICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+, VNI 11: 1 packet, no reply seen before the captures stopped\n/);
+    expect(run.stdout).not.toContain('No reply seen to');
+    const doc = JSON.parse(vxdump('trace', ...stopped, '--format', 'json').stdout);
+    expect(doc.totals.unanswered).toBe(0);
+    const late = doc.flows.filter((f: { askedAtCaptureEnd: boolean }) => f.askedAtCaptureEnd);
+    expect(late).toHaveLength(1);
+    expect(late[0]).toMatchObject({ name: expect.stringMatching(/^ICMP 10\.244\.1\.2 /), unanswered: false, reverse: null });
+    const [a, b] = ['ns1-veth1a.pcap', 'node1-br0.pcap'].map((name) => stopped.find((f) => f.endsWith(`/${name}`))!);
+    const diff = vxdump('diff', a!, b!, '--fail-on-no-reply', '-f', 'json');
+    expect(diff.status).toBe(0);
+    const diffDoc = JSON.parse(diff.stdout);
+    expect(diffDoc.unanswered).toEqual([]);
+    expect(diffDoc.askedAtCaptureEnd).toEqual([{ flow: late[0].name, lastSeen: expect.any(String) }]);
   });
 
   it('--fail-on-no-reply exits 1 when every ping stops at node2/eth0, and 0 on p2p-4789; the JSON names the flow', () => {

@@ -128,6 +128,26 @@ export function writeStoppedPings(dir: string): string[] {
 }
 
 /**
+ * p2p-4789 with every capture stopped just as the first echo reply was sent (at ns2/veth2a, the
+ * reply's first point): the first request is in every capture, no reply in any. Captures named
+ * in `runOn` go on to their end instead, with the echo replies cut out. Returns the files.
+ */
+export function writeStoppedBeforeFirstReply(dir: string, runOn: readonly string[] = []): string[] {
+  const dissect = createDissector({ vxlanPorts: [4789] });
+  const isEchoReply = (frame: Frame) => {
+    const icmp = dissect(frame).transport;
+    return icmp?.protocol === 'icmp' && icmp.hasIdentifier && icmp.type === 0;
+  };
+  const firstReply = [...openCapture(join(FIXTURES, 'p2p-4789', 'ns2-veth2a.pcap'))].find(isEchoReply)!.timestampNs;
+  return scenarioFiles('p2p-4789').map((file) => {
+    const copy = join(dir, basename(file));
+    const runs = runOn.includes(basename(file));
+    writeEdited(file, copy, (frame) => (isEchoReply(frame) || (!runs && frame.timestampNs >= firstReply) ? null : frame));
+    return copy;
+  });
+}
+
+/**
  * Merges single-interface pcaps into one pcapng in time order, as a writer that describes each
  * interface only when its first packet comes (an Interface Description Block just before it),
  * so that all but the first interface are described after packets. Interfaces are named after

@@ -12,6 +12,7 @@ import type { TracedPacket } from '../../src/correlate/flows.js';
 import { tooBig } from '../../src/correlate/losses.js';
 import { trace } from '../../src/correlate/trace.js';
 import { createDissector, formatIpv4, formatMac } from '../../src/dissect/index.js';
+import { unansweredText } from '../../src/report/trace-text.js';
 import { scratchDir } from '../support/craft.js';
 import {
   FIXTURES,
@@ -25,6 +26,7 @@ import {
   writeEdited,
   writeLateInterfacePcapng,
   writeShifted,
+  writeStoppedBeforeFirstReply,
   writeStoppedPings,
 } from './support.js';
 
@@ -608,6 +610,35 @@ describe('trace: an overlay where every ping stops at one hop', () => {
     expect(rejected).toHaveLength(1);
     const expected: Record<string, string[]> = { mtu: [mtuPing.name], ttl: probes, 'reject-4789': rejected };
     expect(unanswered).toEqual(Object.fromEntries(SCENARIOS.map((name) => [name, expected[name] ?? []])));
+  });
+});
+
+describe('trace: a request the captures stopped before any reply could be seen', () => {
+  // p2p-4789's captures stopped as ns2 sent the first echo reply: the request is everywhere, the
+  // reply nowhere, and every capture ends some µs after the request. Whether a reply came after
+  // the captures stopped, they cannot tell; calling the flow unanswered would fail a CI run
+  // (--fail-on-no-reply) that only stopped tcpdump at an unlucky moment.
+  const pingsOf = (t: Traced) => t.result.flows.filter((f) => f.name.startsWith('ICMP 10.244.1.2 \u2192 10.244.2.2'));
+
+  it('is too late to tell, not unanswered, when every capture on its path stopped within the window', () => {
+    const t = traceFiles(writeStoppedBeforeFirstReply(scratchDir('stopped-before-reply-')), { vxlanPorts: [4789] });
+    const pings = pingsOf(t);
+    expect(pings).toHaveLength(1);
+    expect(pings[0]).toMatchObject({ packets: 1, asksForReply: true, reverse: null, askedAtCaptureEnd: true, unanswered: false });
+    expect(pings[0]!.path.map((p) => t.labels[p])).toContain('ns2/veth2a');
+    expect(t.result.flows.filter((f) => f.unanswered)).toEqual([]);
+    expect(unansweredText(t.result)).toBe(
+      `Too late to tell: 1 flow asked less than 200 ms (--window) before the captures stopped, and no reply came before then: ${pings[0]!.name}.`,
+    );
+  });
+
+  it('is unanswered when one capture on its path ran on for the window and saw no reply', () => {
+    // ns1's capture goes on to its end (two more requests, 200 and 400 ms later), with no reply.
+    const t = traceFiles(writeStoppedBeforeFirstReply(scratchDir('ns1-ran-on-'), ['ns1-veth1a.pcap']), { vxlanPorts: [4789] });
+    const pings = pingsOf(t);
+    expect(pings).toHaveLength(1);
+    expect(pings[0]).toMatchObject({ packets: 3, reverse: null, askedAtCaptureEnd: false, unanswered: true });
+    expect(unansweredText(t.result)).toMatch(/^No reply seen to 1 flow that asked for one .*: ICMP 10\.244\.1\.2 \u2192 10\.244\.2\.2 id \d+ \(last seen at [^)]+\)\.$/);
   });
 });
 
