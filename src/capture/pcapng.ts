@@ -26,6 +26,7 @@ const BlockType = {
   INTERFACE_DESCRIPTION: 0x00000001,
   PACKET: 0x00000002, // obsolete, still written by old tools
   SIMPLE_PACKET: 0x00000003,
+  INTERFACE_STATISTICS: 0x00000005,
   ENHANCED_PACKET: 0x00000006,
   CUSTOM: 0x00000bad,
   CUSTOM_DO_NOT_COPY: 0x40000bad,
@@ -36,6 +37,48 @@ const BLOCK_FRAMING_BYTES = 12; // type + length + trailing length
 
 /** Interface Description option codes vxdump uses. */
 const IdbOption = { END: 0, NAME: 2, TSRESOL: 9, TSOFFSET: 14 } as const;
+
+/** Section Header option codes vxdump uses. */
+const ShbOption = { USERAPPL: 4 } as const;
+
+/**
+ * dumpcap (Wireshark's and tshark's capture engine) writes an Interface Statistics Block's times
+ * in microseconds whatever the interface's resolution (writecap/pcapio.c takes them from
+ * gettimeofday): a nanosecond capture's statistics would read as January 1970.
+ */
+const MICROSECOND_CLOCK = new TickClock(1_000_000n);
+
+/** Interface Statistics option codes: the two times, then the counters. */
+const IsbOption = { STARTTIME: 2, ENDTIME: 3, IFRECV: 4, IFDROP: 5, FILTERACCEPT: 6, OSDROP: 7, USRDELIV: 8 } as const;
+
+/**
+ * What an interface's Interface Statistics Blocks said: for each value, the latest block that
+ * gave it (a writer may write several, and a last one without options, as the pcapng test
+ * suite's test102 does); null where none did. dumpcap writes one at the end of every capture.
+ */
+export interface InterfaceStatistics {
+  /** When the latest statistics were taken (the latest block timestamp), ns since 1970. */
+  takenNs: bigint | null;
+  /** When the capture started and stopped (isb_starttime, isb_endtime), ns since 1970. */
+  startNs: bigint | null;
+  endNs: bigint | null;
+  /** Packets the interface received (isb_ifrecv), and dropped for lack of buffers (isb_ifdrop). */
+  received: number | null;
+  interfaceDrops: number | null;
+  /** Packets the capture filter accepted (isb_filteraccept), the OS dropped (isb_osdrop), and the capture got (isb_usrdeliv). */
+  filterAccepted: number | null;
+  osDrops: number | null;
+  delivered: number | null;
+}
+
+/** Which count each counter option gives. */
+const ISB_COUNTERS = new Map<number, 'received' | 'interfaceDrops' | 'filterAccepted' | 'osDrops' | 'delivered'>([
+  [IsbOption.IFRECV, 'received'],
+  [IsbOption.IFDROP, 'interfaceDrops'],
+  [IsbOption.FILTERACCEPT, 'filterAccepted'],
+  [IsbOption.OSDROP, 'osDrops'],
+  [IsbOption.USRDELIV, 'delivered'],
+]);
 
 /** One interface of the capture, as its Interface Description Block describes it. */
 export interface PcapngInterface {
@@ -51,6 +94,8 @@ export interface PcapngInterface {
   /** Seconds added to timestamps (if_tsoffset). */
   offsetSeconds: bigint;
   clock: TickClock;
+  /** Its Interface Statistics Blocks read so far, if any (they usually come last in the file). */
+  statistics?: InterfaceStatistics;
 }
 
 export class PcapngReader implements FrameSource {
@@ -67,6 +112,8 @@ export class PcapngReader implements FrameSource {
   /** Number of the block being read, for error locations (built only when something is wrong). */
   private blockNumber = 0;
   private sectionsRead = 0;
+  /** The current section was written by dumpcap (shb_userappl), which has its own way with statistics' times. */
+  private dumpcapSection = false;
 
   constructor(
     private readonly input: ChunkedInput,
@@ -132,6 +179,9 @@ export class PcapngReader implements FrameSource {
       case BlockType.PACKET:
         frame = this.readObsoletePacket(length);
         break;
+      case BlockType.INTERFACE_STATISTICS:
+        this.readInterfaceStatistics(length);
+        break;
       case BlockType.CUSTOM:
       case BlockType.CUSTOM_DO_NOT_COPY:
         // Not a packet, but Wireshark lists custom blocks as frames: count them so that our frame
@@ -139,7 +189,7 @@ export class PcapngReader implements FrameSource {
         this.framesRead += 1;
         break;
       default:
-        break; // name resolution, statistics, custom, decryption secrets, unknown: not ours
+        break; // name resolution, decryption secrets, unknown: not ours
     }
     input.skip(length);
     return frame;
@@ -197,6 +247,10 @@ export class PcapngReader implements FrameSource {
     }
     this.sectionInterfaces = []; // interface numbers start again in every section
     this.sectionsRead += 1;
+    this.dumpcapSection = false;
+    this.forEachOption(24, length - 4, (code, valueAt, valueLength) => {
+      if (code === ShbOption.USERAPPL) this.dumpcapSection = /^dumpcap\b/i.test(this.text(valueAt, valueLength));
+    });
   }
 
   /*
@@ -225,6 +279,38 @@ export class PcapngReader implements FrameSource {
     description.clock = new TickClock(description.ticksPerSecond, description.offsetSeconds);
     this.interfaces.push(description);
     this.sectionInterfaces.push(description);
+  }
+
+  /*
+   *  | Interface ID | Timestamp (High) | Timestamp (Low) | Options... |
+   *
+   * The start and end times are timestamps of the interface's resolution, high word first; the
+   * counters are 64-bit (read as numbers: exact below 2^53 packets).
+   */
+  private readInterfaceStatistics(length: number): void {
+    if (length < 24) throw new CaptureError(this.file, `interface statistics block is ${length} bytes, less than 24`, this.where());
+    const iface = this.sectionInterfaces[this.u32(8)];
+    if (iface === undefined) {
+      this.warnings.push({ file: this.file, message: `interface statistics for interface ${this.u32(8)}, which its section does not describe: left out`, location: this.where() });
+      return;
+    }
+    // Its start, end and own time in the interface's resolution; dumpcap's in microseconds.
+    const clock = this.dumpcapSection ? MICROSECOND_CLOCK : iface.clock;
+    const statistics = (iface.statistics ??= { takenNs: null, startNs: null, endNs: null, received: null, interfaceDrops: null, filterAccepted: null, osDrops: null, delivered: null });
+    // The latest; a block whose timestamp is 0 (test102's writer leaves it so) says nothing of when.
+    const high = this.u32(12);
+    const low = this.u32(16);
+    const takenNs = high === 0 && low === 0 ? null : clock.toNanoseconds(high, low);
+    if (takenNs !== null && (statistics.takenNs === null || takenNs > statistics.takenNs)) statistics.takenNs = takenNs;
+    this.forEachOption(20, length - 4, (code, valueAt, valueLength) => {
+      if (valueLength !== 8) return;
+      if (code === IsbOption.STARTTIME) statistics.startNs = clock.toNanoseconds(this.u32(valueAt), this.u32(valueAt + 4));
+      else if (code === IsbOption.ENDTIME) statistics.endNs = clock.toNanoseconds(this.u32(valueAt), this.u32(valueAt + 4));
+      else {
+        const counter = ISB_COUNTERS.get(code);
+        if (counter !== undefined) statistics[counter] = Number(this.u64(valueAt));
+      }
+    });
   }
 
   /*
@@ -346,6 +432,12 @@ export class PcapngReader implements FrameSource {
     const buffer = this.input.buffer;
     const at = this.input.start + offset;
     return this.littleEndian ? buffer.readBigInt64LE(at) : buffer.readBigInt64BE(at);
+  }
+
+  private u64(offset: number): bigint {
+    const buffer = this.input.buffer;
+    const at = this.input.start + offset;
+    return this.littleEndian ? buffer.readBigUInt64LE(at) : buffer.readBigUInt64BE(at);
   }
 
   private text(offset: number, length: number): string {

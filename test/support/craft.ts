@@ -166,6 +166,32 @@ export function enhancedPacket(
   return block(littleEndian, 6, body);
 }
 
+/**
+ * Interface Statistics Block: taken at `ticks`, with the start and end of the capture (ticks,
+ * high word first as the spec has timestamps) and counters, each given or left out.
+ */
+export function interfaceStatistics(
+  littleEndian: boolean,
+  interfaceId: number,
+  ticks: bigint,
+  values: { startTicks?: bigint; endTicks?: bigint; received?: bigint; interfaceDrops?: bigint; osDrops?: bigint } = {},
+): Buffer {
+  const time = (t: bigint) => new Bytes(littleEndian).u32(Number(t >> 32n)).u32(Number(t & 0xffffffffn)).build();
+  const count = (n: bigint) => new Bytes(littleEndian).i64(n).build();
+  const list: Option[] = [];
+  if (values.startTicks !== undefined) list.push({ code: 2, value: time(values.startTicks) });
+  if (values.endTicks !== undefined) list.push({ code: 3, value: time(values.endTicks) });
+  if (values.received !== undefined) list.push({ code: 4, value: count(values.received) });
+  if (values.interfaceDrops !== undefined) list.push({ code: 5, value: count(values.interfaceDrops) });
+  if (values.osDrops !== undefined) list.push({ code: 7, value: count(values.osDrops) });
+  const body = new Bytes(littleEndian)
+    .u32(interfaceId)
+    .raw(time(ticks))
+    .raw(options(littleEndian, list))
+    .build();
+  return block(littleEndian, 5, body);
+}
+
 export function simplePacket(littleEndian: boolean, data: Uint8Array, originalLength = data.length): Buffer {
   return block(littleEndian, 3, new Bytes(littleEndian).u32(originalLength).raw(data).build());
 }
