@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { CaptureError, type CaptureWarning } from '../capture/errors.js';
+import type { InterfaceStatistics } from '../capture/pcapng.js';
 import type { SightingStore } from './sighting.js';
 import { NONE } from './sighting.js';
 import { BYTES_READ, CONSUMED, type DecodeTask, ENDED, FIRST_FRAME_NS, FREED, RING_SLOTS, SIGNAL, SightingRings, STOP, type StreamEnd, WRITTEN } from './sighting-rings.js';
@@ -113,6 +114,7 @@ class WorkerSource implements SightingSource {
   unidentified = 0;
   cut = 0;
   warnings: CaptureWarning[] = [];
+  statistics: InterfaceStatistics | null = null;
   /** Slots copied out so far, and those the worker has filled beyond them. */
   private consumed = 0;
   private available = 0;
@@ -223,6 +225,7 @@ class WorkerSource implements SightingSource {
     this.unidentified = end.unidentified;
     this.cut = end.cut;
     this.warnings = end.warnings;
+    this.statistics = end.statistics;
     const error = end.error;
     if (error === undefined) return;
     if (error.file !== undefined && error.problem !== undefined) throw new CaptureError(error.file, error.problem, error.location);

@@ -2,6 +2,7 @@ import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { CaptureError } from '../capture/errors.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
 import { createDissector, isTruncated } from '../dissect/index.js';
+import { StreamInterfaces } from './capture-statistics.js';
 import { frameInterface, onInterface, sectionOf, type WholeInterface } from './points.js';
 import type { SightingStore } from './sighting.js';
 import { LateInterfaces, traceTimeNs } from './sighting-sources.js';
@@ -34,6 +35,8 @@ interface Stream {
   /** For a pcapng of one interface: that interface, and the others it describes later. */
   readonly wholeInterface: WholeInterface | undefined;
   readonly late: LateInterfaces;
+  /** The interfaces its frames came from, for their statistics at the end. */
+  readonly interfaces: StreamInterfaces;
   written: number;
   frames: number;
   unidentified: number;
@@ -49,7 +52,8 @@ function decodeAll(task: DecodeTask): void {
   task.streams.forEach(({ file, point, wholeInterface }, index) => {
     try {
       const late = new LateInterfaces(file, task.sampleFrames);
-      streams.push({ index, reader: openCapture(file), point, ring: rings.rings[index]!, wholeInterface, late, written: 0, frames: 0, unidentified: 0, cut: 0, ended: false });
+      const reader = openCapture(file);
+      streams.push({ index, reader, point, ring: rings.rings[index]!, wholeInterface, late, interfaces: new StreamInterfaces(reader), written: 0, frames: 0, unidentified: 0, cut: 0, ended: false });
     } catch (error) {
       end({ index, frames: 0, unidentified: 0, cut: 0 }, [], error);
     }
@@ -65,8 +69,9 @@ function decodeAll(task: DecodeTask): void {
   }
 
   /** Tells the main thread the stream is over: the message first, then the flag it waits on. */
-  function end(stream: Pick<Stream, 'index' | 'frames' | 'unidentified' | 'cut'>, warnings: StreamEnd['warnings'], error?: unknown): void {
-    const message: StreamEnd = { stream: stream.index, frames: stream.frames, unidentified: stream.unidentified, cut: stream.cut, warnings };
+  function end(stream: Pick<Stream, 'index' | 'frames' | 'unidentified' | 'cut'> & { interfaces?: StreamInterfaces }, warnings: StreamEnd['warnings'], error?: unknown): void {
+    const statistics = stream.interfaces?.statistics() ?? null;
+    const message: StreamEnd = { stream: stream.index, frames: stream.frames, unidentified: stream.unidentified, cut: stream.cut, warnings, statistics };
     if (error instanceof CaptureError) message.error = { file: error.file, problem: error.problem, location: { ...error.location }, message: error.message };
     else if (error !== undefined) message.error = { message: error instanceof Error ? error.message : String(error) };
     port.postMessage(message);
@@ -90,6 +95,7 @@ function decodeAll(task: DecodeTask): void {
           continue;
         }
         stream.frames += 1;
+        stream.interfaces.note(frame);
         const timeNs = traceTimeNs(frame, task.base);
         if (stream.frames === 1) values[rings.value(stream.index, FIRST_FRAME_NS)] = timeNs;
         const packet = dissect(frame);

@@ -1,4 +1,5 @@
 import type { CaptureLocation, CaptureWarning } from '../capture/errors.js';
+import type { InterfaceStatistics } from '../capture/pcapng.js';
 import { SightingStore } from './sighting.js';
 import type { TimeBase } from './sighting-sources.js';
 import type { WholeInterface } from './points.js';
@@ -115,6 +116,8 @@ export interface StreamEnd {
   /** Frames the snap length cut inside their headers. */
   cut: number;
   warnings: CaptureWarning[];
+  /** What the pcapng's statistics blocks said of the stream's interface (SightingSource.statistics). */
+  statistics: InterfaceStatistics | null;
   /** The capture could not be read on (a CaptureError, rebuilt by the main thread), or decoding failed. */
   error?: { file?: string; problem?: string; location?: CaptureLocation; message: string };
 }

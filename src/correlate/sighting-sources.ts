@@ -1,7 +1,9 @@
 import { type Frame, frameNanosecondOfSecond, frameSeconds } from '../capture/frame.js';
 import type { CaptureReader } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
+import type { InterfaceStatistics } from '../capture/pcapng.js';
 import { type Dissector, isTruncated } from '../dissect/index.js';
+import { StreamInterfaces } from './capture-statistics.js';
 import { type CapturePoint, frameInterface, LATE, type PointRegistry } from './points.js';
 import { NONE, type SightingStore } from './sighting.js';
 
@@ -24,6 +26,8 @@ export interface SightingSource {
   readonly cut: number;
   /** The reader's warnings, complete once next() has returned NONE. */
   readonly warnings: readonly CaptureWarning[];
+  /** What the pcapng's statistics blocks said of the point's interface, once next() has returned NONE; null if nothing. */
+  readonly statistics: InterfaceStatistics | null;
   close(): void;
 }
 
@@ -79,6 +83,7 @@ export class InlineSource implements SightingSource {
   cut = 0;
   firstFrameNs = NaN;
   private readonly late: LateInterfaces;
+  private readonly interfaces: StreamInterfaces;
 
   constructor(
     private readonly reader: CaptureReader,
@@ -94,6 +99,11 @@ export class InlineSource implements SightingSource {
     private readonly filter: { registry: PointRegistry; capture: number; sampleFrames: number } | undefined,
   ) {
     this.late = new LateInterfaces(point.file, filter?.sampleFrames ?? 0);
+    this.interfaces = new StreamInterfaces(reader);
+  }
+
+  get statistics(): InterfaceStatistics | null {
+    return this.interfaces.statistics();
   }
 
   get position(): number {
@@ -108,6 +118,7 @@ export class InlineSource implements SightingSource {
     const { reader, filter } = this;
     for (let frame = reader.next(); frame !== null; frame = reader.next()) {
       if (filter !== undefined && this.pointOf(frame, filter) !== this.point) continue;
+      this.interfaces.note(frame);
       const timeNs = traceTimeNs(frame, this.base);
       this.frames += 1;
       if (this.frames === 1) this.firstFrameNs = timeNs;

@@ -2,8 +2,9 @@ import { statSync } from 'node:fs';
 import { type Frame, frameNanosecondOfSecond } from '../capture/frame.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
-import { type PcapngInterface, PcapngReader } from '../capture/pcapng.js';
+import { type InterfaceStatistics, type PcapngInterface, PcapngReader } from '../capture/pcapng.js';
 import { createDissector, type Dissector } from '../dissect/index.js';
+import { statedEndNs } from './capture-statistics.js';
 import { type ClockOffset, estimateClockOffsets, type PointSample } from './clock.js';
 import { ClockFollower } from './clock-drift.js';
 import { type CaptureSpan, type DecidedJourney, type Flow, FlowTable, type HopSizes, type TracedPacket } from './flows.js';
@@ -71,7 +72,13 @@ export interface PointStats {
   cut: number;
   /** Frames left out as the same frame again just after it (a port mirror's second copy; see DUPLICATE_WITHIN_NS). */
   duplicates: number;
+  /**
+   * When the capture started and ended, on the trace's clock: its first frame and last sighting,
+   * or the end its pcapng statistics give, where they do and hold its frames.
+   */
   span: CaptureSpan;
+  /** What the pcapng's statistics blocks said of the capture (drops, start, end); null if nothing. */
+  statistics: InterfaceStatistics | null;
 }
 
 export interface TraceResult {
@@ -107,6 +114,8 @@ interface Stream {
   /** The head's corrected time (Infinity once ended), and the last merged one's. */
   headNs: number;
   lastNs: number;
+  /** The head's time as the capture recorded it (once ended: the last sighting's). */
+  headRawNs: number;
   /** The capture's size in bytes, for progress. */
   readonly bytes: number;
   /** Its capture's warnings are told at its end (one stream per multi-interface capture does). */
@@ -144,7 +153,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   options.onStart?.({ labels: points.map((p) => p.label), baseNs, order, clock });
 
   // 4. Stream.
-  const stats: PointStats[] = points.map((point) => ({ point, frames: 0, unidentified: 0, cut: 0, duplicates: 0, span: { startNs: Infinity, endNs: Infinity } }));
+  const stats: PointStats[] = points.map((point) => ({ point, frames: 0, unidentified: 0, cut: 0, duplicates: 0, span: { startNs: Infinity, endNs: Infinity }, statistics: null }));
   const store = new SightingStore();
   const journeys = new JourneyPool();
   const table = new FlowTable(store, {
@@ -175,13 +184,32 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
       stream.head = slot;
       if (slot !== NONE) {
         const timeNs = store.timeNs[slot]!;
+        stream.headRawNs = timeNs;
         stream.headNs = store.correctedNs[slot] = timeNs - clocks.offsetAt(stream.point.index, timeNs);
         return;
       }
       stream.headNs = Infinity;
-      // The capture has ended: the point's span ends at its last packet.
+      // The capture has ended: the point's span ends at its last packet, or later if the capture says it ran on.
       const stat = stats[stream.point.index]!;
       stat.span.endNs = stream.lastNs;
+      stat.statistics = stream.source.statistics;
+      const statedEnd = statedEndNs(stat.statistics, baseNs, stream.source.firstFrameNs, stream.headRawNs);
+      if (statedEnd === 'inconsistent') {
+        const { startNs, endNs } = stat.statistics!;
+        const when = (ns: bigint | null): string => {
+          if (ns === null) return 'an unstated time';
+          const date = new Date(Number(ns / 1_000_000n));
+          // Statistics may state times no calendar holds (the corpus's SyncE_bidirectional: 300,000 years).
+          return Number.isNaN(date.getTime()) ? `${ns} ns since 1970` : date.toISOString();
+        };
+        warnings.push({
+          file: stream.point.file,
+          location: {},
+          message: `${stream.point.label}: its capture statistics say it ran from ${when(startNs)} to ${when(endNs)}, which does not hold its frames (their times changed after the capture?): its end is taken from its last frame`,
+        });
+      } else if (statedEnd !== null) {
+        stat.span.endNs = Math.max(stream.lastNs, statedEnd - clocks.offsetAt(stream.point.index, statedEnd));
+      }
       stat.frames = stream.source.frames;
       stat.unidentified = stream.source.unidentified;
       stat.cut = stream.source.cut;
@@ -275,7 +303,7 @@ function openStreams(
     own.forEach((point, i) => {
       const filter = { registry, capture, sampleFrames };
       const source = new InlineSource(openCapture(arg.file), store, dissect, base, point, filter);
-      ordered.push({ point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, bytes, tellsWarnings: i === 0 });
+      ordered.push({ point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, headRawNs: NaN, bytes, tellsWarnings: i === 0 });
     });
   });
   let feed: DecodeFeed | undefined;
@@ -290,7 +318,7 @@ function openStreams(
       // A pcapng of one interface so far is held to it: another one it describes later is left out.
       const filter = wholeInterface === undefined ? undefined : { registry, capture, sampleFrames };
       const source = feed?.sources[i] ?? new InlineSource(openCapture(args[capture]!.file), store, dissect, base, point, filter);
-      ordered[stream] = { point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, bytes, tellsWarnings: true };
+      ordered[stream] = { point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, headRawNs: NaN, bytes, tellsWarnings: true };
     });
   } finally {
     // Whatever opened is the caller's to close, also when opening one of them failed.

@@ -2,8 +2,8 @@ import { type ChangeCount, type DirectionStats, LISTED, type PacketDiff } from '
 import type { TraceResult } from '../correlate/trace.js';
 import { formatDuration, formatOffset } from './duration.js';
 import { icmpErrorText } from '../correlate/icmp-errors.js';
-import { clockJson, icmpErrorJson } from './trace-json.js';
-import { clockText, duplicatesText, tooBigWords, unansweredText } from './trace-text.js';
+import { clockJson, icmpErrorJson, statisticsJson } from './trace-json.js';
+import { capturesDroppedText, clockText, droppedText, duplicatesText, tooBigWords, unansweredText } from './trace-text.js';
 import { counted } from './plural.js';
 
 /** `vxdump diff` as text and as JSON (schema "vxdump-diff/1", README "Diff JSON"). */
@@ -30,7 +30,7 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
   const parts: string[] = [];
   const frames = (label: string) => {
     const p = result.points.find((s) => s.point.label === label)!;
-    return `${counted(p.frames, 'frame')}${p.duplicates > 0 ? `, ${duplicatesText(p.duplicates)}` : ''}`;
+    return `${counted(p.frames, 'frame')}${p.duplicates > 0 ? `, ${duplicatesText(p.duplicates)}` : ''}${droppedText(p)}`;
   };
   parts.push(`A ${a}: ${frames(a)}\nB ${b}: ${frames(b)}`);
   const clock = clockText(result.clock);
@@ -45,6 +45,9 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
   );
   const unanswered = unansweredText(result);
   if (unanswered !== '') parts.push(unanswered);
+  const indexOf = (label: string) => result.points.findIndex((s) => s.point.label === label);
+  const dropped = diff.lost === 0 ? '' : capturesDroppedText(result, [indexOf(a), indexOf(b)]);
+  if (dropped !== '') parts.push(dropped);
   const forward = direction(`A\u2192B (${a} \u2192 ${b})`, diff.forward);
   if (forward.length > 0) parts.push(forward.join('\n'));
   const backward = direction(`B\u2192A (${b} \u2192 ${a})`, diff.backward);
@@ -95,7 +98,7 @@ function directionJson(stats: DirectionStats): Record<string, unknown> {
 export function diffJson(result: TraceResult, diff: PacketDiff, a: string, b: string): Record<string, unknown> {
   const point = (label: string) => {
     const p = result.points.find((s) => s.point.label === label)!;
-    return { label, file: p.point.file, frames: p.frames, duplicates: p.duplicates };
+    return { label, file: p.point.file, frames: p.frames, duplicates: p.duplicates, statistics: statisticsJson(p.statistics) };
   };
   const labels = result.points.map((p) => p.point.label);
   return {

@@ -6,6 +6,7 @@ import { type IcmpErrorNote, icmpErrorName } from '../correlate/icmp-errors.js';
 import type { LossLog } from '../correlate/losses.js';
 import { NONE } from '../correlate/sighting.js';
 import type { TraceResult } from '../correlate/trace.js';
+import type { InterfaceStatistics } from '../capture/pcapng.js';
 import { formatIpv4 } from '../dissect/index.js';
 import { ascii, utf8, writeAscii, writeBytes, writeMacString, writeNumber, writePadded } from '../dissect/json-bytes.js';
 import type { LineOutput } from './output.js';
@@ -186,6 +187,7 @@ export class TraceJsonWriter {
       unidentified: p.unidentified,
       cut: p.cut,
       duplicates: p.duplicates,
+      statistics: statisticsJson(p.statistics),
     }));
     // Close the packets array, then the remaining members of the same object.
     this.out.line(`],"points":${JSON.stringify(points)},"order":${JSON.stringify(result.order.points.map((i) => labels[i]))},`);
@@ -298,6 +300,22 @@ export function icmpErrorJson(note: IcmpErrorNote | null, labels: readonly strin
     point: labels[note.point],
     frame: note.frame,
     mtu: note.mtu,
+  };
+}
+
+/** A point's pcapng statistics (points[].statistics, diff's a.statistics and b.statistics): times as ns strings, counts; null if none. */
+export function statisticsJson(s: InterfaceStatistics | null): Record<string, unknown> | null {
+  if (s === null) return null;
+  const time = (ns: bigint | null) => (ns === null ? null : String(ns));
+  return {
+    startNs: time(s.startNs),
+    endNs: time(s.endNs),
+    takenNs: time(s.takenNs),
+    received: s.received,
+    interfaceDrops: s.interfaceDrops,
+    osDrops: s.osDrops,
+    filterAccepted: s.filterAccepted,
+    delivered: s.delivered,
   };
 }
 

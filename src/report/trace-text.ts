@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { captureDrops } from '../correlate/capture-statistics.js';
 import { describeChanges } from '../correlate/changes.js';
 import type { ClockOffset } from '../correlate/clock.js';
 import { packetName } from '../correlate/describe.js';
@@ -6,7 +7,7 @@ import { DUPLICATE_WITHIN_NS } from '../correlate/journeys.js';
 import type { Flow, TracedPacket } from '../correlate/flows.js';
 import { icmpErrorText } from '../correlate/icmp-errors.js';
 import { type LossGroup, type LossLog, tooBig } from '../correlate/losses.js';
-import type { TraceResult } from '../correlate/trace.js';
+import type { PointStats, TraceResult } from '../correlate/trace.js';
 import { formatDuration, formatOffset } from './duration.js';
 import { counted } from './plural.js';
 import { clockTime } from './time.js';
@@ -29,9 +30,27 @@ export function pointsText(result: TraceResult): string {
     let odd = unidentified > 0 ? `, ${unidentified} without an Ethernet header` : '';
     if (cut > 0) odd += `, ${cut} cut inside their headers by the snap length, which match no other point's`;
     if (duplicates > 0) odd += `, ${duplicatesText(duplicates)}`;
+    odd += droppedText(result.points[index]!);
     lines.push(`  ${String(at + 1).padStart(2)}  ${point.label.padEnd(width)}  ${counted(frames, 'frame')}${odd}  (${point.file})`);
   });
   return lines.join('\n');
+}
+
+/** ", 125 dropped by the capture itself (pcapng statistics)"; empty where it dropped none or does not say. */
+export function droppedText(point: PointStats): string {
+  const drops = captureDrops(point.statistics);
+  return drops === null || drops === 0 ? '' : `, ${drops} dropped by the capture itself (pcapng statistics)`;
+}
+
+/**
+ * Where packets were lost next to a point whose capture dropped packets itself: those losses may
+ * be the capture's (tcpdump's "dropped by kernel"), not the network's. Empty where none was.
+ */
+export function capturesDroppedText(result: TraceResult, pointsNextToLosses: readonly number[]): string {
+  const dropped = [...new Set(pointsNextToLosses)].map((i) => result.points[i]!).filter((p) => (captureDrops(p.statistics) ?? 0) > 0);
+  if (dropped.length === 0) return '';
+  const named = dropped.map((p) => `${p.point.label} (${captureDrops(p.statistics)})`).join(', ');
+  return `The capture dropped packets itself at ${named}, by its pcapng statistics: losses next to it may be the capture's, not the network's.`;
 }
 
 /** "8 duplicates (...)": frames left out as the same frame again at the same point (JourneyMatcher). */
@@ -85,8 +104,8 @@ export function totalsText(result: TraceResult, losses: LossLog): string {
   const expired = result.flows.reduce((n, f) => n + f.expired, 0);
   const expiredText = expired === 0 ? '' : `, ${expired} expired (their TTL ran out at a router: traceroute, mtr)`;
   const totals = `${counted(result.packets, 'packet')} followed, ${result.matched} of them seen at two points or more, ${losses.total} lost${expiredText}, in ${counted(result.flows.length, 'flow')}.`;
-  const unanswered = unansweredText(result);
-  return unanswered === '' ? totals : `${totals}\n${unanswered}`;
+  const lines = [totals, unansweredText(result), capturesDroppedText(result, losses.all.flatMap((g) => [g.after, g.before]))];
+  return lines.filter((line) => line !== '').join('\n');
 }
 
 /**

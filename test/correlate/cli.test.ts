@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packetName } from '../../src/correlate/describe.js';
 import { formatMac } from '../../src/dissect/index.js';
+import { openCapture } from '../../src/capture/open.js';
 import { icmpErrorJson } from '../../src/report/trace-json.js';
 import { scratchDir } from '../support/craft.js';
-import { FIXTURES, readManifest, REPO, scenarioFiles, traceScenario, writeEdited, writeStoppedBeforeFirstReply, writeStoppedPings } from './support.js';
+import { FIXTURES, readManifest, REPO, scenarioFiles, traceScenario, writeEdited, writePcapngWithStatistics, writeStoppedBeforeFirstReply, writeStoppedPings } from './support.js';
 
 /*
  * `vxdump trace` and `vxdump diff` as users and CI scripts run them: the documented JSON, the
@@ -130,6 +131,31 @@ describe('vxdump trace', () => {
     const diffDoc = JSON.parse(diff.stdout);
     expect(diffDoc.unanswered).toEqual([]);
     expect(diffDoc.askedAtCaptureEnd).toEqual([{ flow: late[0].name, lastSeen: expect.any(String) }]);
+  });
+
+  it('a pcapng capture\'s own statistics: in the JSON points, and the drops beside the losses in trace and diff', () => {
+    const pcapng = join(scratchDir('statistics-cli-'), 'node2-eth0.pcapng');
+    writePcapngWithStatistics(fixture('loss', 'node2-eth0.pcap'), pcapng, { endAfterLastNs: 2_000_000n, interfaceDrops: 3n, osDrops: 2n });
+    const files = scenarioFiles('loss').map((file) => (file.endsWith('/node2-eth0.pcap') ? pcapng : file));
+    const doc = JSON.parse(vxdump('trace', ...files, '--format', 'json').stdout);
+    const eth0 = doc.points.find((p: { label: string }) => p.label === 'node2/eth0');
+    const lastFrameNs = [...openCapture(fixture('loss', 'node2-eth0.pcap'))].pop()!.timestampNs;
+    expect(eth0.statistics).toEqual({
+      startNs: expect.stringMatching(/^\d{19}$/),
+      endNs: String(lastFrameNs + 2_000_000n),
+      takenNs: String(lastFrameNs + 2_000_000n),
+      received: 17,
+      interfaceDrops: 3,
+      osDrops: 2,
+      filterAccepted: null,
+      delivered: null,
+    });
+    expect(doc.points.filter((p: { statistics: unknown }) => p.statistics !== null)).toHaveLength(1);
+    const diff = vxdump('diff', pcapng, fixture('loss', 'node2-vxlan11.pcap'));
+    expect(diff.stdout).toMatch(/^A node2\/eth0: 12 frames, 5 dropped by the capture itself \(pcapng statistics\)\nB node2\/vxlan11: 8 frames\n/);
+    expect(diff.stdout).toContain("The capture dropped packets itself at node2/eth0 (5), by its pcapng statistics: losses next to it may be the capture's, not the network's.");
+    const diffDoc = JSON.parse(vxdump('diff', pcapng, fixture('loss', 'node2-vxlan11.pcap'), '-f', 'json').stdout);
+    expect([diffDoc.a.statistics, diffDoc.b.statistics]).toEqual([eth0.statistics, null]);
   });
 
   it('--fail-on-no-reply exits 1 when every ping stops at node2/eth0, and 0 on p2p-4789; the JSON names the flow', () => {

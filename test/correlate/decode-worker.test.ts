@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/open.js';
 import { scratchDir } from '../support/craft.js';
-import { FIXTURES, readManifest, REPO, SCENARIOS, scenarioFiles, writeLateInterfacePcapng } from './support.js';
+import { FIXTURES, readManifest, REPO, SCENARIOS, scenarioFiles, writeLateInterfacePcapng, writePcapngWithStatistics } from './support.js';
 
 /*
  * trace's decode worker (src/correlate/decode-worker.ts) must change nothing but the speed: the
@@ -80,6 +80,16 @@ describe('trace decodes in a worker thread exactly as on the main thread', () =>
     const { result } = expectSameTrace(generator.POINT_FILES.map((f) => join(out, f)));
     // 12,000 sightings per point pass through rings of 8,192 slots.
     expect(Math.min(...result.points.map((p) => p.frames))).toBeGreaterThan(8192);
+  });
+
+  it('a pcapng whose statistics say it dropped packets and ran on: the same statistics, spans and losses', () => {
+    const pcapng = join(dir, 'node2-eth0.pcapng');
+    writePcapngWithStatistics(join(FIXTURES, 'loss', 'node2-eth0.pcap'), pcapng, { endAfterLastNs: 1_000_000_000n, interfaceDrops: 7n });
+    const files = scenarioFiles('loss').map((file) => (file.endsWith('/node2-eth0.pcap') ? pcapng : file));
+    const { result } = expectSameTrace(files, [4789]);
+    const eth0 = result.points.find((p) => p.point.label === 'node2/eth0')!;
+    expect(eth0.statistics).toMatchObject({ interfaceDrops: 7, osDrops: null });
+    expect(eth0.span.endNs).toBeGreaterThan(Math.max(...result.points.filter((p) => p !== eth0).map((p) => p.span.endNs)) + 0.9e9);
   });
 
   it('a capture cut short: the same packets before the cut and the same warning', () => {

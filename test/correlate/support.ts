@@ -10,7 +10,7 @@ import { LossLog } from '../../src/correlate/losses.js';
 import { parsePointArgument } from '../../src/correlate/points.js';
 import { trace, type TraceOptions, type TraceResult } from '../../src/correlate/trace.js';
 import { createDissector } from '../../src/dissect/index.js';
-import { enhancedPacket, interfaceDescription, sectionHeader } from '../support/craft.js';
+import { enhancedPacket, interfaceDescription, interfaceStatistics, sectionHeader } from '../support/craft.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = join(REPO, 'fixtures');
@@ -145,6 +145,30 @@ export function writeStoppedBeforeFirstReply(dir: string, runOn: readonly string
     writeEdited(file, copy, (frame) => (isEchoReply(frame) || (!runs && frame.timestampNs >= firstReply) ? null : frame));
     return copy;
   });
+}
+
+/**
+ * Copies a pcap into a pcapng of one nanosecond interface that ends, as dumpcap's do, with an
+ * Interface Statistics Block: the capture's end `endAfterLastNs` after its last frame (negative:
+ * before it, as in a file retimed after the capture), and what it dropped.
+ */
+export function writePcapngWithStatistics(from: string, to: string, statistics: { endAfterLastNs: bigint; interfaceDrops?: bigint; osDrops?: bigint }): void {
+  const frames = [...openCapture(from)].map((frame) => ({ linkType: frame.linkType, timestampNs: frame.timestampNs, bytes: new Uint8Array(frame.bytes), originalLength: frame.originalLength }));
+  const first = frames[0]!.timestampNs;
+  const last = frames[frames.length - 1]!.timestampNs;
+  const blocks = [sectionHeader(true), interfaceDescription(true, frames[0]!.linkType, { name: labelOf(basename(from).replace(/\.pcap$/, '')).split('/')[1]!, tsresol: 9 })];
+  for (const frame of frames) blocks.push(enhancedPacket(true, 0, frame.timestampNs, frame.bytes, frame.originalLength));
+  const endNs = last + statistics.endAfterLastNs;
+  blocks.push(
+    interfaceStatistics(true, 0, endNs, {
+      startTicks: first - 1_000_000n,
+      endTicks: endNs,
+      received: BigInt(frames.length) + (statistics.interfaceDrops ?? 0n) + (statistics.osDrops ?? 0n),
+      interfaceDrops: statistics.interfaceDrops ?? 0n,
+      osDrops: statistics.osDrops,
+    }),
+  );
+  writeFileSync(to, Buffer.concat(blocks));
 }
 
 /**

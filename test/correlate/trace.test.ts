@@ -12,7 +12,7 @@ import type { TracedPacket } from '../../src/correlate/flows.js';
 import { tooBig } from '../../src/correlate/losses.js';
 import { trace } from '../../src/correlate/trace.js';
 import { createDissector, formatIpv4, formatMac } from '../../src/dissect/index.js';
-import { unansweredText } from '../../src/report/trace-text.js';
+import { pointsText, totalsText, unansweredText } from '../../src/report/trace-text.js';
 import { scratchDir } from '../support/craft.js';
 import {
   FIXTURES,
@@ -26,6 +26,7 @@ import {
   writeEdited,
   writeLateInterfacePcapng,
   writeShifted,
+  writePcapngWithStatistics,
   writeStoppedBeforeFirstReply,
   writeStoppedPings,
 } from './support.js';
@@ -909,5 +910,59 @@ describe('trace: clocks', () => {
     const t = traceFiles(scenarioFiles('p2p-4789'), { vxlanPorts: [4789], clockOffsets: new Map([['node2', 7000]]) });
     const node2 = t.result.clock.find((c) => c.node === 'node2')!;
     expect(node2).toMatchObject({ method: 'given', offsetNs: 7000, uncertaintyNs: null });
+  });
+});
+
+describe('trace: what a pcapng capture says of itself (interface statistics)', () => {
+  const pingsOf = (t: Traced) => t.result.flows.filter((f) => f.name.startsWith('ICMP 10.244.1.2 \u2192 10.244.2.2'));
+  /** The captures stopped before the first reply, node1/br0's as a pcapng whose statistics end `endAfterLastNs` after its last frame. */
+  function stoppedWithStatistics(prefix: string, endAfterLastNs: bigint): Traced {
+    const dir = scratchDir(prefix);
+    const files = writeStoppedBeforeFirstReply(dir).map((file) => {
+      if (!file.endsWith('/node1-br0.pcap')) return file;
+      const pcapng = file.replace(/\.pcap$/, '.pcapng');
+      writePcapngWithStatistics(file, pcapng, { endAfterLastNs });
+      return pcapng;
+    });
+    return traceFiles(files, { vxlanPorts: [4789] });
+  }
+
+  it('a capture that says it ran on for a second after its last frame was capturing then: the request got no reply', () => {
+    const t = stoppedWithStatistics('ran-on-', 1_000_000_000n);
+    const br0 = t.result.points.find((p) => p.point.label === 'node1/br0')!;
+    expect(br0.statistics).toMatchObject({ interfaceDrops: 0 });
+    expect(br0.span.endNs).toBe(Number(br0.statistics!.endNs! - t.result.baseNs));
+    expect(pingsOf(t)[0]).toMatchObject({ askedAtCaptureEnd: false, unanswered: true });
+    expect(t.result.warnings).toEqual([]);
+  });
+
+  it('statistics that end before the last frame (frames retimed after the capture) are not used, and are warned of', () => {
+    const t = stoppedWithStatistics('retimed-', -1_000_000_000n);
+    const br0 = t.result.points.find((p) => p.point.label === 'node1/br0')!;
+    // Its last frame's time, which the statistics put a second after their end (node1 is the reference clock).
+    expect(br0.span.endNs).toBe(Number(br0.statistics!.endNs! - t.result.baseNs) + 1e9);
+    expect(pingsOf(t)[0]).toMatchObject({ askedAtCaptureEnd: true, unanswered: false });
+    expect(t.result.warnings.map((w) => w.message)).toEqual([
+      expect.stringMatching(/^node1\/br0: its capture statistics say it ran from \S+Z to \S+Z, which does not hold its frames \(their times changed after the capture\?\): its end is taken from its last frame$/),
+    ]);
+  });
+
+  it('loss: a capture at node2/eth0 that dropped 5 packets itself is named beside the losses next to it', () => {
+    const dir = scratchDir('dropped-');
+    const files = scenarioFiles('loss').map((file) => {
+      if (!file.endsWith('/node2-eth0.pcap')) return file;
+      const pcapng = join(dir, 'node2-eth0.pcapng');
+      writePcapngWithStatistics(file, pcapng, { endAfterLastNs: 1_000_000n, interfaceDrops: 3n, osDrops: 2n });
+      return pcapng;
+    });
+    const t = traceFiles(files, { vxlanPorts: [4789] });
+    expect(t.losses.total).toBe(2);
+    expect(t.result.points.find((p) => p.point.label === 'node2/eth0')!.statistics).toMatchObject({ interfaceDrops: 3, osDrops: 2 });
+    expect(pointsText(t.result)).toMatch(/ node2\/eth0 +12 frames, 5 dropped by the capture itself \(pcapng statistics\) +\(/);
+    expect(totalsText(t.result, t.losses).split('\n')).toContain(
+      "The capture dropped packets itself at node2/eth0 (5), by its pcapng statistics: losses next to it may be the capture's, not the network's.",
+    );
+    // The same captures without the drops: no such line.
+    expect(totalsText(traceScenario('loss').result, traceScenario('loss').losses)).not.toContain('dropped packets itself');
   });
 });
