@@ -36,6 +36,11 @@ export class ChunkedInput {
   constructor(
     private readonly fd: number,
     chunkSize = 4 * 1024 * 1024,
+    /**
+     * Called before every read: on a pipe fed live (tcpdump -w - | vxdump analyze -) the read
+     * waits for the next packets, and whoever shows the ones before them must do it now.
+     */
+    private readonly beforeRead?: () => void,
   ) {
     this.buffer = Buffer.allocUnsafe(chunkSize);
     this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
@@ -70,6 +75,7 @@ export class ChunkedInput {
     if (this.reachedEof) return false;
     this.makeRoomFor(count);
     while (this.end - this.start < count && !this.reachedEof) {
+      this.beforeRead?.();
       const read = readChunk(this.fd, this.buffer, this.end, this.buffer.length - this.end);
       if (read === 0) this.reachedEof = true;
       this.end += read;

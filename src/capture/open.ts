@@ -86,6 +86,8 @@ export class CaptureReader implements Iterable<Frame> {
 export interface OpenCaptureOptions {
   /** Bytes read at a time (default 4 MiB); records larger than this still read whole. */
   chunkSize?: number;
+  /** Called before every read of the input, which on a live pipe may wait (see ChunkedInput). */
+  beforeRead?: () => void;
 }
 
 /**
@@ -96,7 +98,7 @@ export interface OpenCaptureOptions {
 export function openCapture(path: string, options: OpenCaptureOptions = {}): CaptureReader {
   const fd = path === STDIN_NAME ? 0 : openFile(path);
   try {
-    const input = new ChunkedInput(fd, options.chunkSize);
+    const input = new ChunkedInput(fd, options.chunkSize, options.beforeRead);
     return new CaptureReader(sourceFor(input, path), input, fd);
   } catch (error) {
     if (fd !== 0) closeSync(fd);

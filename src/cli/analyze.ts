@@ -60,7 +60,7 @@ Examples:
   vxdump analyze eth0.pcap --vxlan-port 8472
   vxdump analyze eth0.pcap --vxlan-port 4789,4899 --summary
   vxdump analyze node1-eth0.pcap node2-eth0.pcap --format ndjson | jq -c '.layers[].protocol'
-  tcpdump -i eth0 -w - udp port 8472 | vxdump analyze - --vxlan-port 8472`,
+  tcpdump -i eth0 --immediate-mode -U -w - udp port 8472 | vxdump analyze - --vxlan-port 8472`,
     )
     .action((files: string[], options: AnalyzeOptions) => {
       process.exitCode = runAnalyze(files, options);
@@ -103,10 +103,11 @@ function runAnalyze(files: string[], options: AnalyzeOptions): number {
   const laterWarnings: CaptureWarning[] = [];
   try {
     const settings = parseSettings(options);
-    for (const file of files) captures.push(openCapture(file));
+    const out = new LineOutput();
+    // Before a read waits (a pipe from tcpdump running live), the packets so far are shown.
+    for (const file of files) captures.push(openCapture(file, { beforeRead: () => out.flush() }));
     const dissect = createDissector({ vxlanPorts: settings.vxlanPorts, vxlanHeuristic: options.vxlanHeuristic === true });
     const summary = new CaptureSummary({ mtu: settings.mtu, strictChecksums: options.strictChecksums === true });
-    const out = new LineOutput();
     const printer: PacketPrinter | undefined = options.summary ? undefined : printerFor(
           settings.format,
           out,

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,5 +125,41 @@ describe('vxdump analyze', () => {
     expect(missing).toMatchObject({ status: 2, stderr: 'vxdump: nope.pcap: no such file\n' });
     expect(vxdump('analyze', join(REPO, 'package.json')).stderr).toMatch(/not a pcap or pcapng capture/);
     expect(vxdump('--version').stdout.trim()).toBe(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
+  });
+
+  it('shows each packet of a live pipe (tcpdump -w - | vxdump analyze -) as it comes, not when the pipe closes', async () => {
+    // p2p-4789's node1-eth0.pcap fed a record at a time, the pipe left open in between: each
+    // packet's line must come out before the next record is written.
+    const capture = readFileSync(fixture('p2p-4789/node1-eth0.pcap'));
+    const records: Buffer[] = [];
+    for (let at = 24; at < capture.length; at += 16 + capture.readUInt32LE(at + 8)) records.push(capture.subarray(at, at + 16 + capture.readUInt32LE(at + 8)));
+    const child = spawn('node', [join(REPO, 'bin/vxdump'), 'analyze', '-', '--format', 'ndjson'], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (stdout += chunk));
+    const linesOut = () => stdout.split('\n').filter((line) => line !== '').length;
+    const waitForLines = async (count: number) => {
+      for (const started = Date.now(); linesOut() < count; ) {
+        if (Date.now() - started > 10_000) throw new Error(`after 10 s, ${linesOut()} lines out of ${count}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      child.stdin.write(capture.subarray(0, 24));
+      for (const [i, record] of records.slice(0, 3).entries()) {
+        child.stdin.write(record);
+        await waitForLines(i + 1);
+        expect(linesOut()).toBe(i + 1);
+      }
+      child.stdin.end(Buffer.concat(records.slice(3)));
+    } finally {
+      if (!child.stdin.writableEnded) child.kill();
+    }
+    const status = await closed;
+    expect(status).toBe(0);
+    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.map((l) => l.type)).toEqual([...records.map(() => 'packet'), 'summary']);
+    expect(lines.slice(0, 3).map((l) => l.frame.number)).toEqual([1, 2, 3]);
   });
 });
