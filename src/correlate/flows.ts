@@ -117,6 +117,8 @@ export class Flow {
   /** Its packets an ICMP error was sent back about, and the latest such error. */
   icmpErrors = 0;
   icmpError: IcmpErrorNote | null = null;
+  /** For a flow of ICMP errors: the flows whose packets they quote (almost always one), in the order first seen. */
+  quotedFlows: readonly Flow[] = [];
   firstNs = Infinity;
   lastNs = -Infinity;
   /** VNIs its packets were seen with (almost always one), in the order first seen. */
@@ -431,6 +433,11 @@ export class FlowTable {
       if (store.fragment[slot] === 1) this.fragments.set(fragmentKey(store, store.point[slot]!, slot), store.correctedNs[slot]!);
     }
     if (sightings.length < flow.path.length) this.segments.note(journey);
+    // An ICMP error: the flow of the packet it quotes, which completed before it (it started earlier).
+    const quoted = journey.quotedJourney;
+    if (quoted !== null && quoted.id === journey.quotes && quoted.flow !== null && !flow.quotedFlows.includes(quoted.flow)) {
+      flow.quotedFlows = grown(flow.quotedFlows, quoted.flow);
+    }
     journey.flow = flow;
     this.pending.push(journey);
   }

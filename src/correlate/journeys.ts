@@ -37,6 +37,11 @@ export class Journey {
   icmpError: IcmpErrorNote | null = null;
   /** For an ICMP error: the id of the journey of the packet it quotes; 0 for none (ids start at 1). */
   quotes = 0;
+  /**
+   * That journey, while it is the same one: journeys are reused once decided, so whoever reads
+   * it checks that its id is still `quotes`.
+   */
+  quotedJourney: Journey | null = null;
 
   /** `quotes` for reports: null for none. */
   get quotedPacket(): number | null {
@@ -61,6 +66,7 @@ export class Journey {
     this.twin = null;
     this.icmpError = null;
     this.quotes = 0;
+    this.quotedJourney = null;
     return this;
   }
 
@@ -203,6 +209,7 @@ export class JourneyMatcher {
       if (candidate.identity !== quoted || candidate === error) continue;
       candidate.icmpError = icmpErrorNote(this.store, slot, error.id);
       error.quotes = candidate.id;
+      error.quotedJourney = candidate;
       return;
     }
   }

@@ -353,6 +353,7 @@ export function flowJson(flow: Flow, labels: readonly string[], directionKnown =
     expired: flow.expired,
     icmpErrors: flow.icmpErrors,
     icmpError: icmpErrorJson(flow.icmpError, labels),
+    quotedFlows: flow.quotedFlows.map((f) => f.id),
     hops: flow.hops.map((hop) => ({
       from: labels[hop.from],
       to: labels[hop.to],

@@ -176,6 +176,7 @@ export function flowText(flow: Flow, labels: readonly string[], losses: readonly
   });
   const errors = icmpErrorsLine(flow);
   if (errors !== '') lines.push(errors);
+  if (flow.quotedFlows.length > 0) lines.push(quotedFlowsLine(flow));
   return lines.join('\n');
 }
 
@@ -188,6 +189,15 @@ function tooBigText(group: LossGroup, labels: readonly string[]): string {
 export function tooBigWords(lost: number, way: string, largestCrossed: number, where: string): string {
   return `${lost === 1 ? 'larger' : 'all larger'} than any packet that got ${way} (at most ${largestCrossed} bytes ${where}): an MTU on the way too small?`;
 }
+
+/** "  ↪ about ICMP 10.244.1.2 → 10.244.2.2 id 19575": the flows an ICMP error flow's packets were sent back about. */
+function quotedFlowsLine(flow: Flow): string {
+  const names = flow.quotedFlows.slice(0, QUOTED_FLOWS_SHOWN).map((f) => f.name);
+  const more = flow.quotedFlows.length > names.length ? `, and ${flow.quotedFlows.length - names.length} more` : '';
+  return `  \u21aa about ${names.join('; ')}${more}`;
+}
+
+const QUOTED_FLOWS_SHOWN = 3;
 
 /** "  ↩ 1 packet drew an ICMP error: 10.244.1.1 sent ICMP ...": why its packets went no farther, as a router said. */
 function icmpErrorsLine(flow: Flow): string {

@@ -12,7 +12,7 @@ import type { TracedPacket } from '../../src/correlate/flows.js';
 import { tooBig } from '../../src/correlate/losses.js';
 import { trace } from '../../src/correlate/trace.js';
 import { createDissector, formatIpv4, formatMac } from '../../src/dissect/index.js';
-import { pointsText, totalsText, unansweredText } from '../../src/report/trace-text.js';
+import { flowText, pointsText, totalsText, unansweredText } from '../../src/report/trace-text.js';
 import { scratchDir } from '../support/craft.js';
 import {
   FIXTURES,
@@ -697,6 +697,19 @@ describe('trace: ICMP errors and the packets they quote', () => {
     }
     // Nothing else is said to have drawn an error.
     expect(t.packets.filter((p) => p.icmpError !== null)).toHaveLength(count);
+  });
+
+  it.each(['mtu', 'ttl', 'reject-4789'])('%s: each flow of ICMP errors names the flows of the packets they quote, and no other flow names any', (name) => {
+    const t = scenario(name);
+    const byId = new Map(t.packets.map((p) => [p.id, p]));
+    const errorFlows = new Set(t.packets.filter(isIcmpError).map((p) => p.flow));
+    expect(errorFlows.size).toBeGreaterThan(0);
+    for (const flow of t.result.flows) {
+      const quoted = t.packets.filter((p) => p.flow === flow && p.quotes !== null).map((p) => byId.get(p.quotes!)!.flow);
+      expect(flow.quotedFlows).toEqual([...new Set(quoted)]);
+      expect(flow.quotedFlows.length > 0).toBe(errorFlows.has(flow));
+      if (flow.quotedFlows.length > 0) expect(flowText(flow, t.labels, t.losses.all)).toContain(`\n  \u21aa about ${flow.quotedFlows[0]!.name}`);
+    }
   });
 
   it('mtu: the ping with DF is lost where node1 routes it into vxlan11, and node1\'s br0 address said "fragmentation needed" with vxlan11\'s MTU', () => {
