@@ -1,6 +1,8 @@
+import type { CaptureWarning } from '../capture/errors.js';
 import type { Frame } from '../capture/frame.js';
 import type { CaptureReader } from '../capture/open.js';
 import { type InterfaceStatistics, PcapngReader } from '../capture/pcapng.js';
+import type { CapturePoint } from './points.js';
 
 /*
  * What a capture says of itself in pcapng Interface Statistics Blocks (dumpcap writes one per
@@ -72,4 +74,20 @@ export function statedEndNs(statistics: InterfaceStatistics | null, baseNs: bigi
   const endNs = Number(statistics.endNs - baseNs);
   const startNs = statistics.startNs === null ? -Infinity : Number(statistics.startNs - baseNs);
   return startNs <= firstFrameNs && endNs >= lastFrameNs ? endNs : 'inconsistent';
+}
+
+/** The warning for a point whose statistics' times do not hold its frames (statedEndNs: 'inconsistent'). */
+export function statisticsOutsideFrames(point: CapturePoint, statistics: InterfaceStatistics): CaptureWarning {
+  return {
+    file: point.file,
+    location: {},
+    message: `${point.label}: its capture statistics say it ran from ${dateOf(statistics.startNs)} to ${dateOf(statistics.endNs)}, which does not hold its frames (their times changed after the capture?): its end is taken from its last frame`,
+  };
+}
+
+function dateOf(ns: bigint | null): string {
+  if (ns === null) return 'an unstated time';
+  const date = new Date(Number(ns / 1_000_000n));
+  // Statistics may state times no calendar holds (the corpus's SyncE_bidirectional: 300,000 years).
+  return Number.isNaN(date.getTime()) ? `${ns} ns since 1970` : date.toISOString();
 }

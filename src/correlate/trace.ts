@@ -4,7 +4,7 @@ import { type CaptureReader, openCapture } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
 import { type InterfaceStatistics, type PcapngInterface, PcapngReader } from '../capture/pcapng.js';
 import { createDissector, type Dissector } from '../dissect/index.js';
-import { statedEndNs } from './capture-statistics.js';
+import { statedEndNs, statisticsOutsideFrames } from './capture-statistics.js';
 import { type ClockOffset, estimateClockOffsets, type PointSample } from './clock.js';
 import { ClockFollower } from './clock-drift.js';
 import { type CaptureSpan, type DecidedJourney, type Flow, FlowTable, type HopSizes, type TracedPacket } from './flows.js';
@@ -194,20 +194,8 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
       stat.span.endNs = stream.lastNs;
       stat.statistics = stream.source.statistics;
       const statedEnd = statedEndNs(stat.statistics, baseNs, stream.source.firstFrameNs, stream.headRawNs);
-      if (statedEnd === 'inconsistent') {
-        const { startNs, endNs } = stat.statistics!;
-        const when = (ns: bigint | null): string => {
-          if (ns === null) return 'an unstated time';
-          const date = new Date(Number(ns / 1_000_000n));
-          // Statistics may state times no calendar holds (the corpus's SyncE_bidirectional: 300,000 years).
-          return Number.isNaN(date.getTime()) ? `${ns} ns since 1970` : date.toISOString();
-        };
-        warnings.push({
-          file: stream.point.file,
-          location: {},
-          message: `${stream.point.label}: its capture statistics say it ran from ${when(startNs)} to ${when(endNs)}, which does not hold its frames (their times changed after the capture?): its end is taken from its last frame`,
-        });
-      } else if (statedEnd !== null) {
+      if (statedEnd === 'inconsistent') warnings.push(statisticsOutsideFrames(stream.point, stat.statistics!));
+      else if (statedEnd !== null) {
         stat.span.endNs = Math.max(stream.lastNs, statedEnd - clocks.offsetAt(stream.point.index, statedEnd));
       }
       stat.frames = stream.source.frames;
