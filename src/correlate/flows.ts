@@ -671,7 +671,10 @@ export class FlowTable {
     let expired: TracedPacket['expired'] = null;
     // Cut or joined on the way (GSO/GRO): the first hop over which its bytes went in other packets.
     let resegmented = this.resegmentedBefore(journey, flow);
-    if (at >= 0 && at < path.length - 1) {
+    // Seen at its ends at once, a packet no flow has shown the way of keeps the order in time,
+    // which may be against its flow's (guessed) path: its last point is then the path's first,
+    // and the next point one it was seen at. It went no less far than that.
+    if (at >= 0 && at < path.length - 1 && !journey.seenAt(path[at + 1]!, store)) {
       const next = path[at + 1]!;
       const span = this.spans[next]!;
       const fragmentSeen = this.fragments.get(fragmentKey(store, next, last));

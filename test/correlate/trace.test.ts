@@ -614,6 +614,26 @@ describe('trace: an overlay where every ping stops at one hop', () => {
   });
 });
 
+describe('trace: a packet is never lost (or fragmented or expired) before a point it was seen at', () => {
+  // reject-4789 with node2's clock taken 250-750 ns early: node2's port unreachable is then seen
+  // at both eth0s at once, and no flow shows which way it went. A clean-clone CI run met this
+  // on a fresh lab capture: the error, in the order of its times, came "last" to node1/eth0,
+  // the first point of its flow's guessed path, and was called lost before node2/eth0.
+  // (A resegmented piece may name the point it was first seen at: its bytes came there in other packets.)
+  const before = (p: TracedPacket) => [p.lost, p.fragmented, p.expired].filter((hop) => hop !== null).map((hop) => hop!.before);
+  it.each([
+    ...SCENARIOS.map((name) => [name, 0] as const),
+    ['reject-4789', -250],
+    ['reject-4789', -500],
+    ['reject-4789', -750],
+  ])('%s, node2 %i ns', (name, offsetNs) => {
+    const t = traceScenario(name, offsetNs === 0 ? {} : { clockOffsets: new Map([['node2', offsetNs]]) });
+    const wrong = t.packets.filter((p) => before(p).some((point) => p.sightings.some((s) => s.sighting.point === point)));
+    expect(wrong.map((p) => `${p.flow.name}: ${p.sightings.map((s) => t.labels[s.sighting.point]).join(' ')} lost before ${t.labels[p.lost?.before ?? -1]}`)).toEqual([]);
+    expect(t.packets.length).toBeGreaterThan(0);
+  });
+});
+
 describe('trace: a request the captures stopped before any reply could be seen', () => {
   // p2p-4789's captures stopped as ns2 sent the first echo reply: the request is everywhere, the
   // reply nowhere, and every capture ends some µs after the request. Whether a reply came after
