@@ -115,22 +115,19 @@ export function totalsText(result: TraceResult, losses: LossLog): string {
 export function unansweredText(result: TraceResult): string {
   const unanswered = result.flows.filter((f) => f.unanswered);
   const late = result.flows.filter((f) => f.askedAtCaptureEnd);
+  const lateNames = nameList(late.slice(0, UNANSWERED_NAMES_SHOWN).map((f) => f.name), late.length);
   const lateText =
     late.length === 0
       ? ''
-      : `Too late to tell: ${counted(late.length, 'flow')} asked less than ${formatDuration(result.windowNs)} (--window) before the captures stopped, and no reply came before then: ${late
-          .slice(0, UNANSWERED_NAMES_SHOWN)
-          .map((f) => f.name)
-          .join('; ')}${late.length > UNANSWERED_NAMES_SHOWN ? `, and ${late.length - UNANSWERED_NAMES_SHOWN} more` : ''}.`;
+      : `Too late to tell: ${counted(late.length, 'flow')} asked less than ${formatDuration(result.windowNs)} (--window) before the captures stopped, and no reply came before then: ${lateNames}.`;
   if (unanswered.length === 0) return lateText;
   const labels = result.points.map((p) => p.point.label);
   // A probe whose TTL ran out got "time exceeded" rather than a reply, a packet too big for the
   // tunnel "fragmentation needed": say so beside it.
   const why = (f: Flow) => (f.icmpError !== null ? `; ${icmpErrorText(f.icmpError)}` : f.expired > 0 ? ', its TTL ran out' : '');
   const where = (f: Flow) => `last seen at ${labels[f.path[f.path.length - 1]!]}${why(f)}`;
-  const named = unanswered.slice(0, UNANSWERED_NAMES_SHOWN).map((f) => `${f.name} (${where(f)})`);
-  const more = unanswered.length > named.length ? `, and ${unanswered.length - named.length} more` : '';
-  const text = `No reply seen to ${counted(unanswered.length, 'flow')} that asked for one (TCP SYN, echo request, DNS query): ${named.join('; ')}${more}.`;
+  const named = nameList(unanswered.slice(0, UNANSWERED_NAMES_SHOWN).map((f) => `${f.name} (${where(f)})`), unanswered.length);
+  const text = `No reply seen to ${counted(unanswered.length, 'flow')} that asked for one (TCP SYN, echo request, DNS query): ${named}.`;
   return lateText === '' ? text : `${text}\n${lateText}`;
 }
 
@@ -168,9 +165,8 @@ export function flowText(flow: Flow, labels: readonly string[], losses: readonly
     }
     for (const group of losses) {
       if (group.after !== point) continue;
-      const names = group.packets.slice(0, LOST_NAMES_SHOWN).map((p) => p.name);
-      const more = group.count > names.length ? `, and ${group.count - names.length} more` : '';
-      lines.push(`  ${' '.repeat(width)}  \u2716 ${group.count} lost before ${labels[group.before]}: ${names.join('; ')}${more}`);
+      const names = nameList(group.packets.slice(0, LOST_NAMES_SHOWN).map((p) => p.name), group.count);
+      lines.push(`  ${' '.repeat(width)}  \u2716 ${group.count} lost before ${labels[group.before]}: ${names}`);
       if (tooBig(group)) lines.push(`  ${' '.repeat(width)}    ${tooBigText(group, labels)}`);
     }
   });
@@ -192,9 +188,12 @@ export function tooBigWords(lost: number, way: string, largestCrossed: number, w
 
 /** "  ↪ about ICMP 10.244.1.2 → 10.244.2.2 id 19575": the flows an ICMP error flow's packets were sent back about. */
 function quotedFlowsLine(flow: Flow): string {
-  const names = flow.quotedFlows.slice(0, QUOTED_FLOWS_SHOWN).map((f) => f.name);
-  const more = flow.quotedFlows.length > names.length ? `, and ${flow.quotedFlows.length - names.length} more` : '';
-  return `  \u21aa about ${names.join('; ')}${more}`;
+  return `  \u21aa about ${nameList(flow.quotedFlows.slice(0, QUOTED_FLOWS_SHOWN).map((f) => f.name), flow.quotedFlows.length)}`;
+}
+
+/** "a; b; c, and 4 more": the names shown out of `total`. */
+function nameList(shown: readonly string[], total: number): string {
+  return total > shown.length ? `${shown.join('; ')}, and ${total - shown.length} more` : shown.join('; ');
 }
 
 const QUOTED_FLOWS_SHOWN = 3;
