@@ -2,7 +2,7 @@ import type { CaptureWarning } from '../capture/errors.js';
 import type { Frame } from '../capture/frame.js';
 import type { CaptureReader } from '../capture/open.js';
 import { type InterfaceStatistics, PcapngReader } from '../capture/pcapng.js';
-import type { CapturePoint } from './points.js';
+import { type CapturePoint, interfaceKey } from './points.js';
 
 /*
  * What a capture says of itself in pcapng Interface Statistics Blocks (dumpcap writes one per
@@ -14,7 +14,7 @@ import type { CapturePoint } from './points.js';
 /** The interfaces of a pcapng whose frames one capture point got, and their statistics. */
 export class StreamInterfaces {
   private readonly pcapng: PcapngReader | undefined;
-  /** section · 65536 + interface id, as points.ts keys interfaces. */
+  /** Their interfaceKey()s. */
   private readonly keys = new Set<number>();
   private lastKey = -1;
 
@@ -26,7 +26,7 @@ export class StreamInterfaces {
   note(frame: Frame): void {
     const pcapng = this.pcapng;
     if (pcapng === undefined) return;
-    const key = pcapng.currentSection * 65536 + frame.interfaceId;
+    const key = interfaceKey(pcapng.currentSection, frame.interfaceId);
     if (key === this.lastKey) return;
     this.keys.add(key);
     this.lastKey = key;
@@ -39,7 +39,7 @@ export class StreamInterfaces {
   statistics(): InterfaceStatistics | null {
     const pcapng = this.pcapng;
     if (pcapng === undefined) return null;
-    const all = pcapng.interfaces.filter((i) => this.keys.has(i.section * 65536 + i.id) && i.statistics !== undefined).map((i) => i.statistics!);
+    const all = pcapng.interfaces.filter((i) => this.keys.has(interfaceKey(i.section, i.id)) && i.statistics !== undefined).map((i) => i.statistics!);
     if (all.length === 0) return null;
     const earliest = (values: (bigint | null)[]) => values.reduce<bigint | null>((a, b) => (b === null ? a : a === null || b < a ? b : a), null);
     const latest = (values: (bigint | null)[]) => values.reduce<bigint | null>((a, b) => (b === null ? a : a === null || b > a ? b : a), null);

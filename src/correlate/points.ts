@@ -95,7 +95,7 @@ export function sectionOf(reader: CaptureReader): number {
 }
 
 /** A pcapng interface as one number: ids restart in every section. */
-function interfaceKey(section: number, id: number): number {
+export function interfaceKey(section: number, id: number): number {
   return section * 65536 + id;
 }
 
