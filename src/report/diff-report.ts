@@ -28,11 +28,12 @@ function direction(title: string, stats: DirectionStats): string[] {
 
 export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: string): string {
   const parts: string[] = [];
-  const frames = (label: string) => {
-    const p = result.points.find((s) => s.point.label === label)!;
+  const [pointA, pointB] = [a, b].map((label) => result.points.findIndex((s) => s.point.label === label)) as [number, number];
+  const frames = (index: number) => {
+    const p = result.points[index]!;
     return `${counted(p.frames, 'frame')}${p.duplicates > 0 ? `, ${duplicatesText(p.duplicates)}` : ''}${droppedText(p)}`;
   };
-  parts.push(`A ${a}: ${frames(a)}\nB ${b}: ${frames(b)}`);
+  parts.push(`A ${a}: ${frames(pointA)}\nB ${b}: ${frames(pointB)}`);
   const clock = clockText(result.clock);
   if (clock !== '') parts.push(clock);
   const matched = diff.forward.matched + diff.backward.matched;
@@ -45,8 +46,7 @@ export function diffText(result: TraceResult, diff: PacketDiff, a: string, b: st
   );
   const unanswered = unansweredText(result);
   if (unanswered !== '') parts.push(unanswered);
-  const indexOf = (label: string) => result.points.findIndex((s) => s.point.label === label);
-  const dropped = diff.lost === 0 ? '' : capturesDroppedText(result, [indexOf(a), indexOf(b)]);
+  const dropped = diff.lost === 0 ? '' : capturesDroppedText(result, [pointA, pointB]);
   if (dropped !== '') parts.push(dropped);
   const forward = direction(`A\u2192B (${a} \u2192 ${b})`, diff.forward);
   if (forward.length > 0) parts.push(forward.join('\n'));
