@@ -63,6 +63,37 @@ const FIELDS: readonly Field[] = [
   { column: 'length', name: always('frame.len'), format: num, byDifference: true },
 ];
 
+/** How a field's values are written: as a MAC, an IPv4 address or a number; null where absent. */
+export type ValueType = 'mac' | 'ip' | 'number';
+const VALUE_TYPES: readonly ValueType[] = FIELDS.map((f) => (f.format === mac ? 'mac' : f.format === ip ? 'ip' : 'number'));
+
+/** Fields compared, for writers that go through them by index. */
+export const FIELD_COUNT = FIELDS.length;
+
+export function valueTypeOf(field: number): ValueType {
+  return VALUE_TYPES[field]!;
+}
+
+/** FIELDS[field]'s name for a packet of this kind and IP protocol (null: it has no such field). */
+export function fieldNameOf(field: number, kind: number, proto: number): string | null {
+  return FIELDS[field]!.name(kind, proto);
+}
+
+/**
+ * Changes as numbers, without a Change record each: what a writer needs to write them (see
+ * report/change-bytes.ts) exactly as changesOf would have made them.
+ */
+export interface ChangeValues {
+  /** Bit i set: FIELDS[i] is one of the changes. */
+  readonly mask: number;
+  /** The fields `values` holds a from and a to for, in field order: mask and maybe more. */
+  readonly valueMask: number;
+  readonly values: readonly number[];
+  /** The packet's kind and IP protocol, which name its fields (tcp.srcport, icmp.ident). */
+  readonly kind: number;
+  readonly proto: number;
+}
+
 /** The columns of FIELDS, looked up again only when the store has grown (new columns). */
 let cached: { store: SightingStore; generation: number; columns: Float64Array[] } | undefined;
 function columnsOf(store: SightingStore): Float64Array[] {
@@ -122,15 +153,30 @@ function namedOf(differing: number, kind: number, proto: number): number {
   return differing === 0 ? 0 : differing & namedFields(kind, proto);
 }
 
-function changesOf(values: (i: number) => [number, number], mask: number, kind: number, proto: number): Change[] {
+/**
+ * The changes of the fields in `mask`, named for a packet of this kind and protocol. `values`
+ * holds a from and a to for each bit of `valueMask` (a superset of mask), in field order.
+ */
+function changesOf(mask: number, valueMask: number, values: readonly number[], kind: number, proto: number): Change[] {
   const changes: Change[] = [];
+  let at = 0;
   for (let i = 0; i < FIELDS.length; i++) {
-    if ((mask & (1 << i)) === 0) continue;
+    const bit = 1 << i;
+    if ((valueMask & bit) === 0) continue;
+    at += 2;
+    if ((mask & bit) === 0) continue;
     const field = FIELDS[i]!;
-    const [from, to] = values(i);
-    changes.push({ field: field.name(kind, proto)!, from: field.format(from), to: field.format(to) });
+    changes.push({ field: field.name(kind, proto)!, from: field.format(values[at - 2]!), to: field.format(values[at - 1]!) });
   }
   return changes;
+}
+
+/** The from and to of each field in `mask`, in field order: the layout changesOf reads. */
+function valuesOf(columns: readonly Float64Array[], mask: number, before: number, after: number): number[] {
+  const values: number[] = [];
+  for (let i = 0; i < FIELDS.length; i++) if ((mask & (1 << i)) !== 0) values.push(columns[i]![before]!, columns[i]![after]!);
+  // An exact copy: push() leaves room for 17 values, and a flow keeps one of these per hop.
+  return values.slice();
 }
 
 /** What changed from slot `before` to slot `after` (two sightings of one packet). */
@@ -139,28 +185,47 @@ export function changesBetween(store: SightingStore, before: number, after: numb
   const kind = store.kind[after]!;
   const proto = store.proto[after]!;
   const mask = changedFields(columns, before, after, kind, proto);
-  return changesOf((i) => [columns[i]![before]!, columns[i]![after]!], mask, kind, proto);
+  return changesOf(mask, mask, valuesOf(columns, mask, before, after), kind, proto);
 }
 
 /**
  * One way of changing: the changes of every packet that changed exactly so, made once. The
  * length is kept apart as a difference (+50 bytes for every packet entering the tunnel, whatever
- * its size); `changes` holds the other fields, and the length of the first such packet.
+ * its size); the other fields are kept as numbers, and as Change records only when asked for
+ * (a JSON trace writes them from the numbers: see report/change-bytes.ts).
  */
-export interface ChangePattern {
-  /** 52-bit hash of the changed fields, their values and the length difference. */
-  readonly id: number;
-  /** The changes other than the length, in field order. */
-  readonly changes: readonly Change[];
-  /** The length's difference (0: unchanged), and the first such packet's lengths. */
-  readonly lengthDelta: number;
-  readonly lengthFrom: number;
-  readonly lengthTo: number;
+export class ChangePattern implements ChangeValues {
+  private made: readonly Change[] | null = null;
   /**
    * The changes as JSON bytes (without the closing bracket), made by trace's JSON writer the
    * first time a packet has this pattern: kept here, a lookup by pattern cost more than the copy.
    */
-  json: Uint8Array | null;
+  json: Uint8Array | null = null;
+
+  constructor(
+    /** 52-bit hash of the changed fields, their values and the length difference. */
+    readonly id: number,
+    /** The packet's kind and IP protocol, which name its fields (tcp.srcport, icmp.ident). */
+    readonly kind: number,
+    readonly proto: number,
+    /** Bit i set: FIELDS[i] changed (the length left out). */
+    readonly mask: number,
+    /** From and to of each field in mask, in field order. */
+    readonly values: readonly number[],
+    /** The length's difference (0: unchanged), and the first such packet's lengths. */
+    readonly lengthDelta: number,
+    readonly lengthFrom: number,
+    readonly lengthTo: number,
+  ) {}
+
+  get valueMask(): number {
+    return this.mask;
+  }
+
+  /** The changes other than the length, in field order. */
+  get changes(): readonly Change[] {
+    return (this.made ??= changesOf(this.mask, this.mask, this.values, this.kind, this.proto));
+  }
 }
 
 const LENGTH = FIELDS.findIndex((f) => f.column === 'length');
@@ -204,8 +269,8 @@ export class ChangePatterns {
     let pattern = this.known.get(key);
     if (pattern === undefined || pattern.id !== id) {
       if (this.known.size >= PATTERNS_KEPT) this.known.clear();
-      const changes = changesOf((i) => [columns[i]![before]!, columns[i]![after]!], mask & ~(1 << LENGTH), kind, proto);
-      pattern = { id, changes, lengthDelta: lengthTo - lengthFrom, lengthFrom, lengthTo, json: null };
+      const changed = mask & ~(1 << LENGTH);
+      pattern = new ChangePattern(id, kind, proto, changed, valuesOf(columns, changed, before, after), lengthTo - lengthFrom, lengthFrom, lengthTo);
       this.known.set(key, pattern);
     }
     return pattern;
@@ -285,12 +350,7 @@ export class SharedChanges {
     this.kind = store.kind[after]! | 0;
     this.proto = store.proto[after]! | 0;
     this.referenceMask = namedOf(differing, this.kind, this.proto);
-    const reference: number[] = [];
-    for (let i = 0; i < FIELDS.length; i++) {
-      if ((this.referenceMask & (1 << i)) !== 0) reference.push(columns[i]![before]!, columns[i]![after]!);
-    }
-    // An exact copy: push() leaves room for 17 values, and there is one of these per flow and hop.
-    this.reference = reference.slice();
+    this.reference = valuesOf(columns, this.referenceMask, before, after);
   }
 
   /** A packet of another kind than the reference: what it changed of a field named otherwise varies. */
@@ -308,14 +368,17 @@ export class SharedChanges {
 
   /** What every packet had changed, as the first packet had it. */
   get changes(): Change[] {
-    const values = new Map<number, [number, number]>();
-    let at = 0;
-    for (let i = 0; i < FIELDS.length; i++) {
-      if ((this.referenceMask & (1 << i)) === 0) continue;
-      values.set(i, [this.reference[at]!, this.reference[at + 1]!]);
-      at += 2;
-    }
-    return changesOf((i) => values.get(i)!, this.referenceMask & ~this.varyingMask, this.kind, this.proto);
+    return changesOf(this.sharedMask, this.referenceMask, this.reference, this.kind, this.proto);
+  }
+
+  /** Bit i set: FIELDS[i] changed for every packet as it did for the first. */
+  get sharedMask(): number {
+    return this.referenceMask & ~this.varyingMask;
+  }
+
+  /** The shared changes as numbers (see ChangeValues), for writing them without Change records. */
+  get sharedValues(): ChangeValues {
+    return { mask: this.sharedMask, valueMask: this.referenceMask, values: this.reference, kind: this.kind, proto: this.proto };
   }
 
   /** Names of the fields that changed for some packets only, or differently: each kind's name for them. */

@@ -1,4 +1,4 @@
-import { type Change, changesBetween, differingColumns, SharedChanges } from './changes.js';
+import { type Change, type ChangeValues, changesBetween, differingColumns, SharedChanges } from './changes.js';
 import { flowNameAt } from './describe.js';
 import { FlowIndex, sameFlowKey } from './flow-index.js';
 import { type IcmpErrorNote, isTtlExceeded } from './icmp-errors.js';
@@ -98,6 +98,11 @@ export class Hop {
   /** The changes all packets over this hop share (the length: the same difference). */
   get changes(): Change[] {
     return this.shared?.changes ?? [];
+  }
+
+  /** The same changes as numbers, for writing them without Change records; null where none are kept. */
+  get changeValues(): ChangeValues | null {
+    return this.shared?.sharedValues ?? null;
   }
 
   /** Fields that changed for some packets and not, or not in the same way, for others. */

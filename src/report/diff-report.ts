@@ -2,7 +2,7 @@ import { type ChangeCount, type DirectionStats, LISTED, type PacketDiff } from '
 import type { TraceResult } from '../correlate/trace.js';
 import { formatDuration, formatOffset } from './duration.js';
 import { icmpErrorText } from '../correlate/icmp-errors.js';
-import { clockJson, icmpErrorJson, statisticsJson } from './trace-json.js';
+import { clockJson, icmpErrorJson, statisticsJson } from './trace-json-objects.js';
 import { capturesDroppedText, clockText, droppedText, duplicatesText, tooBigWords, unansweredText } from './trace-text.js';
 import { counted } from './plural.js';
 

@@ -1,15 +1,14 @@
-import { type Change, type ChangePattern, ChangePatterns } from '../correlate/changes.js';
-import type { ClockOffset } from '../correlate/clock.js';
+import { type ChangePattern, ChangePatterns } from '../correlate/changes.js';
 import { packetNameAt } from '../correlate/describe.js';
 import type { DecidedJourney, Flow } from '../correlate/flows.js';
-import { type IcmpErrorNote, icmpErrorName } from '../correlate/icmp-errors.js';
 import type { LossLog } from '../correlate/losses.js';
 import { NONE } from '../correlate/sighting.js';
 import type { TraceResult } from '../correlate/trace.js';
-import type { InterfaceStatistics } from '../capture/pcapng.js';
-import { formatIpv4 } from '../dissect/index.js';
 import { ascii, utf8, writeAscii, writeBytes, writeMacString, writeNumber, writePadded } from '../dissect/json-bytes.js';
+import { CHANGES_ROOM, writeChangeList } from './change-bytes.js';
+import { writeFlowLine } from './flow-bytes.js';
 import type { LineOutput } from './output.js';
+import { clockJson, icmpErrorJson, statisticsJson } from './trace-json-objects.js';
 
 /**
  * `vxdump trace --format json`: one document, schema "vxdump-trace/1" (README "Trace JSON").
@@ -29,6 +28,8 @@ export class TraceJsonWriter {
   /** Scratch: the changes of each hop of the packet being written. */
   private readonly hopChanges: ChangePattern[] = [];
   private readonly hopBytes: Uint8Array[] = [];
+  /** Where a pattern's bytes are written before they are kept. */
+  private readonly scratch = new Uint8Array(CHANGES_ROOM + 1);
   /** baseNs() split into seconds and nanoseconds, for the timestamps. */
   private base = 0n;
   private baseSeconds = 0;
@@ -168,7 +169,10 @@ export class TraceJsonWriter {
   /** A pattern's changes as JSON bytes, without the closing bracket (a length change may follow). */
   private patternBytes(pattern: ChangePattern): Uint8Array {
     // Made once per pattern: ChangePatterns hands out one object per way of changing.
-    return (pattern.json ??= utf8(JSON.stringify(pattern.changes).slice(0, -1)));
+    if (pattern.json !== null) return pattern.json;
+    const scratch = this.scratch;
+    scratch[0] = OPEN_ARRAY;
+    return (pattern.json = scratch.slice(0, writeChangeList(scratch, 1, pattern)));
   }
 
   /**
@@ -193,8 +197,8 @@ export class TraceJsonWriter {
     this.out.line(`],"points":${JSON.stringify(points)},"order":${JSON.stringify(result.order.points.map((i) => labels[i]))},`);
     this.out.line(`"orderSource":${JSON.stringify(result.order.source)},"clock":${JSON.stringify(result.clock.map(clockJson))},`);
     // The two totals are a direction by definition.
-    this.array('directions', result.directions, (flow) => flowJson(flow, labels, true));
-    this.array('flows', result.flows, (flow) => flowJson(flow, labels));
+    this.flowArray('directions', result.directions, labels, true);
+    this.flowArray('flows', result.flows, labels);
     this.array('losses', losses.all, (g) => ({
       flow: g.flow.id,
       after: labels[g.after],
@@ -209,6 +213,14 @@ export class TraceJsonWriter {
     this.out.line(`"totals":${JSON.stringify({ packets: result.packets, matched: result.matched, lost: losses.total, expired, unanswered })}}`);
   }
 
+  /** `"name":[` flow, flow, ... `],` with each flow on its own line (flow-bytes.ts). */
+  private flowArray(name: string, flows: readonly Flow[], labels: readonly string[], directionKnown?: boolean): void {
+    const labelJson = labels.map((label) => utf8(JSON.stringify(label)));
+    this.out.line(`"${name}":[`);
+    for (let i = 0; i < flows.length; i++) writeFlowLine(this.out, flows[i]!, labelJson, labels, directionKnown ?? flows[i]!.directionKnown, i > 0);
+    this.out.line('],');
+  }
+
   /** `"name":[` item, item, ... `],` with each item on its own line. */
   private array<T>(name: string, items: readonly T[], json: (item: T) => unknown): void {
     this.out.line(`"${name}":[`);
@@ -220,6 +232,7 @@ export class TraceJsonWriter {
 const COMMA = 0x2c;
 const QUOTE = 0x22;
 const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const ID = ascii('{"id":');
 const FLOW = ascii(',"flow":');
@@ -257,7 +270,7 @@ const SIGHTING_ROOM = 384;
 function writeChanges(buf: Uint8Array, pos: number, pattern: ChangePattern, patternBytes: Uint8Array, lengthBefore: number, lengthAfter: number): number {
   pos = writeBytes(buf, pos, patternBytes);
   if (pattern.lengthDelta !== 0) {
-    if (pattern.changes.length > 0) buf[pos++] = COMMA;
+    if (pattern.mask !== 0) buf[pos++] = COMMA;
     pos = writeBytes(buf, pos, LENGTH_CHANGE_FROM);
     pos = writeNumber(buf, pos, lengthBefore);
     pos = writeBytes(buf, pos, LENGTH_CHANGE_TO);
@@ -286,86 +299,4 @@ function writeHop(buf: Uint8Array, pos: number, hop: { after: number; before: nu
   pos = writeBytes(buf, pos, labels[hop.before]!);
   buf[pos] = CLOSE_OBJECT;
   return pos + 1;
-}
-
-/** An ICMP error sent back about a packet (packets[].icmpError, flows[].icmpError, losses[].packets[].icmpError), or null for none. */
-export function icmpErrorJson(note: IcmpErrorNote | null, labels: readonly string[]): Record<string, unknown> | null {
-  if (note === null) return null;
-  return {
-    packet: note.packet,
-    type: note.type,
-    code: note.code,
-    name: icmpErrorName(note),
-    from: formatIpv4(note.from),
-    point: labels[note.point],
-    frame: note.frame,
-    mtu: note.mtu,
-  };
-}
-
-/** A point's pcapng statistics (points[].statistics, diff's a.statistics and b.statistics): times as ns strings, counts; null if none. */
-export function statisticsJson(s: InterfaceStatistics | null): Record<string, unknown> | null {
-  if (s === null) return null;
-  const time = (ns: bigint | null) => (ns === null ? null : String(ns));
-  return {
-    startNs: time(s.startNs),
-    endNs: time(s.endNs),
-    takenNs: time(s.takenNs),
-    received: s.received,
-    interfaceDrops: s.interfaceDrops,
-    osDrops: s.osDrops,
-    filterAccepted: s.filterAccepted,
-    delivered: s.delivered,
-  };
-}
-
-export function clockJson(c: ClockOffset): Record<string, unknown> {
-  return {
-    node: c.node,
-    reference: c.reference,
-    offsetNs: String(c.offsetNs),
-    uncertaintyNs: c.uncertaintyNs === null || !Number.isFinite(c.uncertaintyNs) ? null : c.uncertaintyNs,
-    method: c.method,
-    via: c.via,
-    samples: c.samples,
-    drift:
-      c.drift === undefined
-        ? null
-        : { corrections: c.drift.corrections, endOffsetNs: String(c.drift.endOffsetNs), spanNs: c.drift.spanNs, ppm: Math.round(c.drift.nsPerSecond) / 1000 },
-  };
-}
-
-/** A flow's JSON; `directionKnown` false: no packet of it has shown which way it goes (see Flow.directionKnown). */
-export function flowJson(flow: Flow, labels: readonly string[], directionKnown = flow.directionKnown): Record<string, unknown> {
-  return {
-    id: flow.id,
-    name: flow.name,
-    vnis: [...flow.vnis].sort((a, b) => a - b),
-    direction: flow.forward ? 'forward' : 'backward',
-    directionKnown,
-    path: flow.path.map((p) => labels[p]),
-    reverse: flow.reverse?.id ?? null,
-    unanswered: flow.unanswered,
-    askedAtCaptureEnd: flow.askedAtCaptureEnd,
-    packets: flow.packets,
-    lost: flow.lost,
-    resegmented: flow.resegmented,
-    expired: flow.expired,
-    icmpErrors: flow.icmpErrors,
-    icmpError: icmpErrorJson(flow.icmpError, labels),
-    quotedFlows: flow.quotedFlows.map((f) => f.id),
-    hops: flow.hops.map((hop) => ({
-      from: labels[hop.from],
-      to: labels[hop.to],
-      packets: hop.packets,
-      latency: {
-        medianNs: hop.latency.median,
-        minNs: hop.latency.min,
-        maxNs: hop.latency.max,
-        exact: hop.latency.exact,
-      },
-      changes: hop.changes as Change[],
-      varying: hop.varying,
-    })),
-  };
 }

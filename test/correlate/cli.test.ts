@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { packetName } from '../../src/correlate/describe.js';
 import { formatMac } from '../../src/dissect/index.js';
 import { openCapture } from '../../src/capture/open.js';
-import { icmpErrorJson } from '../../src/report/trace-json.js';
+import { icmpErrorJson } from '../../src/report/trace-json-objects.js';
 import { scratchDir } from '../support/craft.js';
 import { FIXTURES, readManifest, REPO, scenarioFiles, traceScenario, writeEdited, writePcapngWithStatistics, writeStoppedBeforeFirstReply, writeStoppedPings } from './support.js';
 

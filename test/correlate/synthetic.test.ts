@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scratchDir } from '../support/craft.js';
-import { clockJson } from '../../src/report/trace-json.js';
+import { clockJson } from '../../src/report/trace-json-objects.js';
 import { clockText } from '../../src/report/trace-text.js';
 import { traceFiles } from './support.js';
 
