@@ -245,12 +245,12 @@ export const PATTERNS_KEPT = 4096;
 export class ChangePatterns {
   private readonly known = new Map<number, ChangePattern>();
   private readonly hash = new IdentityHash();
-
-  of(store: SightingStore, before: number, after: number): ChangePattern {
+  /** `differing`: differingColumns(store, before, after), when the caller has it already. */
+  of(store: SightingStore, before: number, after: number, differing = differingColumns(store, before, after)): ChangePattern {
     const columns = columnsOf(store);
     const kind = store.kind[after]!;
     const proto = store.proto[after]!;
-    const mask = changedFields(columns, before, after, kind, proto);
+    const mask = namedOf(differing, kind, proto);
     const lengthFrom = columns[LENGTH]![before]!;
     const lengthTo = columns[LENGTH]![after]!;
     const hash = this.hash;

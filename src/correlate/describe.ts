@@ -11,7 +11,7 @@ const TCP_FLAGS = ['F', 'S', 'R', 'P', '.', 'U', 'E', 'W'];
 const flagLetters: (string | undefined)[] = new Array(256).fill(undefined);
 
 /** "S.", "FP.": the letters of the flags set in the low byte of `flags`, in tcpdump's order. */
-function tcpFlagsText(flags: number): string {
+export function tcpFlagsText(flags: number): string {
   const byte = flags & 0xff;
   return (flagLetters[byte] ??= TCP_FLAGS.filter((_, bit) => (byte & (1 << bit)) !== 0).join(''));
 }

@@ -60,6 +60,8 @@ export interface DecidedJourney {
   readonly resegmented: TracedPacket['resegmented'];
   readonly expired: TracedPacket['expired'];
   readonly missed: readonly number[];
+  /** At [i]: differingColumns of the hop from sighting i - 1 to i (changes.ts), found once for the flow's counts; not found by a table that counts for losses only. */
+  readonly differing: Int32Array;
 }
 
 const NOTHING_MISSED: readonly number[] = [];
@@ -407,7 +409,7 @@ export class FlowTable {
     this.forLossesOnly = options.forLossesOnly ?? false;
     this.segments = new SegmentLog(store, options.windowNs);
     this.hopSizes = new HopSizes(options.position.length);
-    this.decided = { journey: null as unknown as Journey, flow: this.directions[0], store, lost: null, fragmented: null, resegmented: null, expired: null, missed: NOTHING_MISSED };
+    this.decided = { journey: null as unknown as Journey, flow: this.directions[0], store, lost: null, fragmented: null, resegmented: null, expired: null, missed: NOTHING_MISSED, differing: this.differing };
   }
 
   add(journey: Journey): void {
@@ -734,6 +736,7 @@ export class FlowTable {
       decided.resegmented = resegmented;
       decided.expired = expired;
       decided.missed = missed;
+      decided.differing = differing;
       this.onDecided(decided);
       return;
     }

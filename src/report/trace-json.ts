@@ -2,12 +2,13 @@ import { type ChangePattern, ChangePatterns } from '../correlate/changes.js';
 import { packetNameAt } from '../correlate/describe.js';
 import type { DecidedJourney, Flow } from '../correlate/flows.js';
 import type { LossLog } from '../correlate/losses.js';
-import { NONE } from '../correlate/sighting.js';
+import { NONE, type SightingStore } from '../correlate/sighting.js';
 import type { TraceResult } from '../correlate/trace.js';
 import { ascii, utf8, writeAscii, writeBytes, writeMacString, writeNumber, writePadded } from '../dissect/json-bytes.js';
 import { CHANGES_ROOM, writeChangeList } from './change-bytes.js';
 import { writeFlowLine } from './flow-bytes.js';
 import type { LineOutput } from './output.js';
+import { hasNameBytes, PACKET_NAME_ROOM, writePacketName } from './packet-name-bytes.js';
 import { clockJson, icmpErrorJson, statisticsJson } from './trace-json-objects.js';
 
 /**
@@ -25,6 +26,8 @@ export class TraceJsonWriter {
   private labelJson: Uint8Array[] | null = null;
   private longestLabel = 0;
   private sightingOpen: Uint8Array[] = [];
+  /** A sighting's vni, ttl and MACs, as bytes kept per point. */
+  private readonly headers = new HeaderBytes();
   /** Scratch: the changes of each hop of the packet being written. */
   private readonly hopChanges: ChangePattern[] = [];
   private readonly hopBytes: Uint8Array[] = [];
@@ -50,18 +53,19 @@ export class TraceJsonWriter {
    * record per sighting and no string for the packet (building one and encoding it took a fifth
    * of a JSON trace). Each point label and way of changing is encoded once.
    */
-  decided({ journey, flow, store, lost, fragmented, resegmented, expired, missed }: DecidedJourney): void {
+  decided({ journey, flow, store, lost, fragmented, resegmented, expired, missed, differing }: DecidedJourney): void {
     const labels = this.labelJson ?? this.prepare();
     const sightings = journey.sightings;
-    // packetName's words and numbers are ASCII with nothing JSON escapes: written as they are.
-    const name = packetNameAt(store, sightings[0]!);
+    // packetName's words and numbers are ASCII with nothing JSON escapes: written as they are,
+    // those of TCP and UDP straight from the store.
+    const nameText = hasNameBytes(store, sightings[0]!) ? null : packetNameAt(store, sightings[0]!);
     // Each hop's changes first: their bytes are cached, and their length sizes the room needed.
     const hopChanges = this.hopChanges;
     const hopBytes = this.hopBytes;
     // Labels: the missed points, and two each for lost, fragmented, resegmented and expired.
-    let room = PACKET_ROOM + name.length + 2 + (missed.length + 8) * this.longestLabel + sightings.length * (SIGHTING_ROOM + this.longestLabel);
+    let room = PACKET_ROOM + (nameText === null ? PACKET_NAME_ROOM : nameText.length) + 2 + (missed.length + 8) * this.longestLabel + sightings.length * (SIGHTING_ROOM + this.longestLabel);
     for (let i = 1; i < sightings.length; i++) {
-      const pattern = this.patterns.of(store, sightings[i - 1]!, sightings[i]!);
+      const pattern = this.patterns.of(store, sightings[i - 1]!, sightings[i]!, differing[i]!);
       hopChanges[i] = pattern;
       hopBytes[i] = this.patternBytes(pattern);
       room += hopBytes[i]!.length;
@@ -77,7 +81,7 @@ export class TraceJsonWriter {
     pos = writeNumber(buf, pos, flow.id);
     pos = writeBytes(buf, pos, NAME);
     buf[pos++] = QUOTE;
-    pos = writeAscii(buf, pos, name);
+    pos = nameText === null ? writePacketName(buf, pos, store, sightings[0]!) : writeAscii(buf, pos, nameText);
     buf[pos++] = QUOTE;
     pos = writeBytes(buf, pos, SIGHTINGS);
     for (let i = 0; i < sightings.length; i++) {
@@ -91,15 +95,7 @@ export class TraceJsonWriter {
       pos = i === 0 ? writeBytes(buf, pos, NULL) : writeNumber(buf, pos, store.correctedNs[slot]! - store.correctedNs[sightings[i - 1]!]!);
       pos = writeBytes(buf, pos, LENGTH);
       pos = writeNumber(buf, pos, store.length[slot]!);
-      pos = writeBytes(buf, pos, VNI);
-      pos = writeNumberOrNull(buf, pos, store.vni[slot]!);
-      pos = writeBytes(buf, pos, TTL);
-      pos = writeNumberOrNull(buf, pos, store.ttl[slot]!);
-      pos = writeBytes(buf, pos, ETH_SRC);
-      pos = writeMacOrNull(buf, pos, store.ethSrc[slot]!);
-      pos = writeBytes(buf, pos, ETH_DST);
-      pos = writeMacOrNull(buf, pos, store.ethDst[slot]!);
-      pos = writeBytes(buf, pos, CHANGES);
+      pos = writeBytes(buf, pos, this.headers.of(store, slot));
       pos = i === 0 ? writeBytes(buf, pos, EMPTY_ARRAY) : writeChanges(buf, pos, hopChanges[i]!, hopBytes[i]!, store.length[sightings[i - 1]!]!, store.length[slot]!);
       buf[pos++] = CLOSE_OBJECT;
     }
@@ -280,6 +276,52 @@ function writeChanges(buf: Uint8Array, pos: number, pattern: ChangePattern, patt
   buf[pos++] = CLOSE_ARRAY;
   return pos;
 }
+
+/**
+ * The part of a sighting from its VNI to its changes, `,"vni":11,"ttl":63,"ethSrc":"...",
+ * "ethDst":"...","changes":`, as bytes. At one point nearly every packet one way has the same
+ * VNI, TTL and MACs: kept per point and way (a few entries each, by the source MAC), the part is
+ * copied whole rather than written field by field (a tenth of a JSON trace's writing).
+ */
+class HeaderBytes {
+  /** Per entry: point, vni, ttl, ethSrc, ethDst; NaN where empty. */
+  private readonly keys = new Float64Array(HEADER_ENTRIES * 5).fill(Number.NaN);
+  private readonly values: Uint8Array[] = new Array<Uint8Array>(HEADER_ENTRIES).fill(EMPTY_ARRAY);
+  private readonly scratch = new Uint8Array(128);
+
+  of(store: SightingStore, slot: number): Uint8Array {
+    const point = store.point[slot]!;
+    const vni = store.vni[slot]!;
+    const ttl = store.ttl[slot]!;
+    const ethSrc = store.ethSrc[slot]!;
+    const ethDst = store.ethDst[slot]!;
+    // `| 0`: a MAC's low 32 bits, exactly (`%` on a double above 2^31 is a call into fmod).
+    const entry = Math.imul((ethSrc | 0) ^ Math.imul(ethDst | 0, 0x85ebca6b) ^ Math.imul(point * 256 + ttl, 0xc2b2ae35), 0x9e3779b1) >>> HEADER_SHIFT;
+    const keys = this.keys;
+    const at = entry * 5;
+    if (keys[at] === point && keys[at + 1] === vni && keys[at + 2] === ttl && keys[at + 3] === ethSrc && keys[at + 4] === ethDst) return this.values[entry]!;
+    const buf = this.scratch;
+    let pos = writeBytes(buf, 0, VNI);
+    pos = writeNumberOrNull(buf, pos, vni);
+    pos = writeBytes(buf, pos, TTL);
+    pos = writeNumberOrNull(buf, pos, ttl);
+    pos = writeBytes(buf, pos, ETH_SRC);
+    pos = writeMacOrNull(buf, pos, ethSrc);
+    pos = writeBytes(buf, pos, ETH_DST);
+    pos = writeMacOrNull(buf, pos, ethDst);
+    pos = writeBytes(buf, pos, CHANGES);
+    keys[at] = point;
+    keys[at + 1] = vni;
+    keys[at + 2] = ttl;
+    keys[at + 3] = ethSrc;
+    keys[at + 4] = ethDst;
+    return (this.values[entry] = buf.slice(0, pos));
+  }
+}
+
+/** HeaderBytes' entries (a power of two), and the shift that takes a 32-bit hash's top bits for one. */
+const HEADER_ENTRIES = 4096;
+const HEADER_SHIFT = 32 - 12;
 
 function writeNumberOrNull(buf: Uint8Array, pos: number, value: number): number {
   return value === NONE ? writeBytes(buf, pos, NULL) : writeNumber(buf, pos, value);

@@ -7,7 +7,7 @@ import { formatMac } from '../../src/dissect/index.js';
 import { openCapture } from '../../src/capture/open.js';
 import { icmpErrorJson } from '../../src/report/trace-json-objects.js';
 import { scratchDir } from '../support/craft.js';
-import { FIXTURES, readManifest, REPO, scenarioFiles, traceScenario, writeEdited, writePcapngWithStatistics, writeStoppedBeforeFirstReply, writeStoppedPings } from './support.js';
+import { FIXTURES, readManifest, REPO, scenarioFiles, traceFiles, traceScenario, writeEdited, writePcapngWithStatistics, writeStoppedBeforeFirstReply, writeStoppedPings } from './support.js';
 
 /*
  * `vxdump trace` and `vxdump diff` as users and CI scripts run them: the documented JSON, the
@@ -80,6 +80,16 @@ describe('vxdump trace', () => {
     }));
     expect(doc.packets.map(({ name: _, ...rest }: { name: string }) => rest)).toEqual(expected);
     expect(doc.packets.map((p: { name: string }) => p.name)).toEqual(t.packets.map((p) => packetName(p.sightings[0]!.sighting)));
+  });
+
+  it('custom-4899 read without its port: the JSON names its tunnel packets as UDP datagrams, as the library does', () => {
+    // Port 4899 is no VXLAN port by default: every underlay packet is a plain UDP datagram.
+    const files = scenarioFiles('custom-4899');
+    const doc = JSON.parse(vxdump('trace', ...files, '-f', 'json').stdout);
+    const t = traceFiles(files);
+    const names = doc.packets.map((p: { name: string }) => p.name);
+    expect(names).toEqual(t.packets.map((p) => packetName(p.sightings[0]!.sighting)));
+    expect(names.filter((name: string) => /^len \d+, ip id \d+$/.test(name)).length).toBeGreaterThan(0);
   });
 
   it('--format json says which flows\' direction is a guess: those with no packet seen at two points', () => {
