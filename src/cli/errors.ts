@@ -1,11 +1,12 @@
 import { CaptureError } from '../capture/errors.js';
+import { OutputError } from '../report/output.js';
 
 /** Exit codes, as DESIGN.md fixes them for every command. */
 export const ExitCode = {
   OK: 0,
   /** A check, assertion or diff found a difference. */
   DIFFERENCE: 1,
-  /** Bad usage or unreadable input. */
+  /** Bad usage, unreadable input, or output that cannot be written. */
   USAGE_OR_INPUT: 2,
 } as const;
 
@@ -21,7 +22,7 @@ export class UserError extends Error {
 
 /** Prints an error the way every command does and returns the exit code to use. */
 export function reportError(error: unknown): number {
-  if (error instanceof CaptureError || error instanceof UserError) {
+  if (error instanceof CaptureError || error instanceof UserError || error instanceof OutputError) {
     process.stderr.write(`vxdump: ${error.message}\n`);
     return error instanceof UserError ? error.exitCode : ExitCode.USAGE_OR_INPUT;
   }

@@ -1,11 +1,14 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatWarning } from '../capture/errors.js';
 import type { DecidedJourney, Flow, TracedPacket } from '../correlate/flows.js';
 import { type LossGroup, LossLog } from '../correlate/losses.js';
 import { parsePointArgument } from '../correlate/points.js';
+import { workerWorthIt } from '../correlate/decode-feed.js';
 import { trace, TraceError, type TraceResult } from '../correlate/trace.js';
 import { LineOutput } from '../report/output.js';
 import { TraceJsonWriter } from '../report/trace-json.js';
+import { jsonThreadAvailable, TraceJsonThread } from '../report/trace-json-thread.js';
 import { clockText, flowTable, flowText, packetText, pointsText, totalsText } from '../report/trace-text.js';
 import { parsePorts } from './analyze.js';
 import { parseClockOffsets, parseDuration } from './duration-option.js';
@@ -66,6 +69,7 @@ Examples:
 function runTrace(points: string[], options: TraceOptions): number {
   limitHeapGrowth(options.format === 'json' || options.packets === true);
   let progress: Progress | undefined;
+  let thread: TraceJsonThread | undefined;
   try {
     if (!(FORMATS as readonly string[]).includes(options.format)) {
       throw new UserError(`unknown --format "${options.format}"; choose one of ${FORMATS.join(', ')}`);
@@ -75,13 +79,16 @@ function runTrace(points: string[], options: TraceOptions): number {
     let labels: string[] = [];
     let baseNs = 0n;
     const json = options.format === 'json' ? new TraceJsonWriter(out, () => labels, () => baseNs) : undefined;
+    const args = points.map(parsePointArgument);
+    // Large captures' packets are written by a thread of their own (trace-json-thread.ts).
+    thread = json !== undefined && jsonThreadWorthIt(args.map((arg) => arg.file)) ? TraceJsonThread.spawn() : undefined;
+    let threaded = false;
     const listed: string[] = [];
     json?.start();
     const onPacket = (packet: TracedPacket): void => {
       losses.add(packet);
       if (options.packets) listed.push(packetText(packet, labels, baseNs));
     };
-    const args = points.map(parsePointArgument);
     const result = trace(args, {
       vxlanPorts: options.vxlanPort.length === 0 ? undefined : parsePorts(options.vxlanPort),
       vxlanHeuristic: options.vxlanHeuristic === true,
@@ -93,6 +100,7 @@ function runTrace(points: string[], options: TraceOptions): number {
       onStart: (start) => {
         labels = start.labels;
         baseNs = start.baseNs;
+        threaded = thread?.begin(out, labels, baseNs) ?? false;
         progress = Progress.forFiles(args.map((arg) => arg.file));
       },
       onProgress: (fraction) => progress?.show(fraction),
@@ -102,7 +110,8 @@ function runTrace(points: string[], options: TraceOptions): number {
         ? {
             onDecided: (decided: DecidedJourney) => {
               losses.addDecided(decided);
-              json.decided(decided);
+              if (threaded) thread!.decided(decided);
+              else json.decided(decided);
             },
           }
         : options.packets
@@ -112,6 +121,7 @@ function runTrace(points: string[], options: TraceOptions): number {
     progress?.done();
     losses.judgeSizes(result.hopSizes);
     for (const warning of result.warnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
+    if (threaded) thread!.finish();
     if (json !== undefined) json.end(result, losses);
     else out.line(textReport(result, losses, options.format === 'table', listed, parseFlowCount(options.flows)));
     out.flush();
@@ -119,9 +129,16 @@ function runTrace(points: string[], options: TraceOptions): number {
     return failed ? ExitCode.DIFFERENCE : ExitCode.OK;
   } catch (error) {
     progress?.done();
+    thread?.stop();
     if (error instanceof TraceError) return reportError(new UserError(error.message));
     return reportError(error);
   }
+}
+
+/** Whether the captures are large enough for the JSON writer thread: as for trace's decode worker (VXDUMP_PARALLEL_MIN_BYTES). */
+function jsonThreadWorthIt(files: readonly string[]): boolean {
+  const bytes = files.reduce((sum, file) => sum + (statSync(file, { throwIfNoEntry: false })?.size ?? 0), 0);
+  return workerWorthIt(bytes) && jsonThreadAvailable();
 }
 
 function parseFlowCount(value: string): number {

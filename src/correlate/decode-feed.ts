@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { receiveMessageOnPort } from 'node:worker_threads';
 import { CaptureError, type CaptureWarning } from '../capture/errors.js';
 import type { InterfaceStatistics } from '../capture/pcapng.js';
 import type { SightingStore } from './sighting.js';
@@ -9,6 +9,7 @@ import { NONE } from './sighting.js';
 import { BYTES_READ, CONSUMED, type DecodeTask, ENDED, FIRST_FRAME_NS, FREED, RING_SLOTS, SIGNAL, SightingRings, STOP, type StreamEnd, WRITTEN } from './sighting-rings.js';
 import type { SightingSource, TimeBase } from './sighting-sources.js';
 import { TraceError } from './trace-error.js';
+import { hasStarted, spawnWorker, type StartedWorker } from '../io/worker-start.js';
 
 /*
  * The main thread's side of trace's decode worker (decode-worker.ts): starting it, and one
@@ -49,26 +50,12 @@ export class DecodeFeed {
   rings!: SightingRings;
   readonly sources: WorkerSource[] = [];
 
-  private constructor(
-    private readonly worker: Worker,
-    private readonly port: MessagePort,
-    /** An Int32 the worker sets to 1 once it runs: a worker that fails to load never does. */
-    private readonly started: Int32Array,
-  ) {}
+  private constructor(private readonly thread: StartedWorker) {}
 
   /** Starts a worker, undefined when that fails (the caller then reads the captures itself). */
   static spawn(): DecodeFeed | undefined {
-    const started = new SharedArrayBuffer(4);
-    const { port1, port2 } = new MessageChannel();
-    let worker: Worker;
-    try {
-      worker = new Worker(WORKER_URL, { workerData: { started, port: port2 }, transferList: [port2] });
-    } catch {
-      return undefined;
-    }
-    worker.unref();
-    worker.on('error', () => {}); // its streams end with the error, or it never starts
-    return new DecodeFeed(worker, port1, new Int32Array(started));
+    const thread = spawnWorker(WORKER_URL);
+    return thread === undefined ? undefined : new DecodeFeed(thread);
   }
 
   /**
@@ -76,10 +63,10 @@ export class DecodeFeed {
    * the worker did not start. Whoever spawned it stops it either way.
    */
   begin(streams: DecodeTask['streams'], store: SightingStore, options: Omit<DecodeTask, 'buffer' | 'streams'>): boolean {
-    if (Atomics.wait(this.started, 0, 0, START_TIMEOUT_MS) === 'timed-out') return false;
+    if (!hasStarted(this.thread, START_TIMEOUT_MS)) return false;
     this.rings = SightingRings.allocate(streams.length);
     const task: DecodeTask = { ...options, buffer: this.rings.buffer, streams };
-    this.worker.postMessage(task);
+    this.thread.worker.postMessage(task);
     streams.forEach(({ file }, index) => this.sources.push(new WorkerSource(this, index, file, store)));
     return true;
   }
@@ -89,7 +76,7 @@ export class DecodeFeed {
     for (;;) {
       const known = this.ends.get(stream);
       if (known !== undefined) return known;
-      const received = receiveMessageOnPort(this.port);
+      const received = receiveMessageOnPort(this.thread.port);
       if (received === undefined) throw new TraceError('the decode worker ended a stream without saying how');
       const end = received.message as StreamEnd;
       this.ends.set(end.stream, end);
@@ -98,9 +85,9 @@ export class DecodeFeed {
 
   /** No more sightings wanted: the worker closes its captures and ends (or never begins). */
   stop(): void {
-    this.port.close();
+    this.thread.port.close();
     if (this.rings === undefined) {
-      void this.worker.terminate();
+      void this.thread.worker.terminate();
       return;
     }
     Atomics.store(this.rings.counters, this.rings.shared(STOP), 1);

@@ -1,5 +1,5 @@
-import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { CaptureError } from '../capture/errors.js';
+import { workerRunning } from '../io/worker-start.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
 import { createDissector, isTruncated } from '../dissect/index.js';
 import { StreamInterfaces } from './capture-statistics.js';
@@ -22,10 +22,7 @@ import { BYTES_READ, CONSUMED, type DecodeTask, ENDED, FIRST_FRAME_NS, FREED, RI
 /** Sightings decoded into one ring before the worker publishes them and looks at the next. */
 const BATCH = 256;
 
-const { started, port } = workerData as { started: SharedArrayBuffer; port: MessagePort };
-parentPort!.once('message', (task: DecodeTask) => decodeAll(task));
-Atomics.store(new Int32Array(started), 0, 1);
-Atomics.notify(new Int32Array(started), 0);
+const port = workerRunning(decodeAll);
 
 interface Stream {
   readonly index: number;

@@ -225,6 +225,13 @@ export class SightingStore {
     return at;
   }
 
+  /** Copies the sighting in `slot` into `target`'s slot `targetSlot` (trace's JSON writer thread: trace-json-thread.ts). */
+  copySlotTo(target: SightingStore, targetSlot: number, slot: number): void {
+    const columns = this.columnList;
+    const into = target.columnList;
+    for (let i = 0; i < columns.length; i++) into[i]![targetSlot] = columns[i]![slot]!;
+  }
+
   private get ownSlots(): SlotBlocks {
     if (this.slots === undefined) throw new Error('the slots of a sighting store in shared memory are its filler\'s to choose');
     return this.slots;

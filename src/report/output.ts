@@ -17,7 +17,8 @@ export class LineOutput implements JsonSink {
   private closedByReader = false;
 
   constructor(
-    private readonly fd = 1,
+    /** Where the lines go (a writer thread may write to it too: trace-json-thread.ts). */
+    readonly fd = 1,
     bufferBytes = 1024 * 1024,
   ) {
     this.buffer = Buffer.allocUnsafe(bufferBytes);
@@ -72,6 +73,12 @@ export class LineOutput implements JsonSink {
   }
 }
 
+/**
+ * The output could not be written: a full disk, a device that refuses writes. Not a bug, and
+ * nothing the user gave is wrong, but the run cannot go on: said in one line (cli/errors.ts).
+ */
+export class OutputError extends Error {}
+
 function writeFully(fd: number, bytes: Buffer, onReaderGone: () => void): void {
   let written = 0;
   while (written < bytes.length) {
@@ -87,7 +94,7 @@ function writeFully(fd: number, bytes: Buffer, onReaderGone: () => void): void {
         onReaderGone();
         return;
       }
-      throw error;
+      throw new OutputError(`cannot write the output: ${(error as Error).message}`);
     }
   }
 }

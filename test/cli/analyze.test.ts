@@ -118,6 +118,15 @@ describe('vxdump analyze', () => {
     }
   });
 
+  it('says in one line, with exit 2, that output it cannot write (a full device) cannot be written', () => {
+    for (const command of ['analyze', 'diff']) {
+      const args = command === 'analyze' ? fixture('flannel-8472/node1-eth0.pcap') : `${fixture('flannel-8472/node1-eth0.pcap')} ${fixture('flannel-8472/node2-eth0.pcap')}`;
+      const run = spawnSync('bash', ['-c', `node bin/vxdump ${command} ${args} > /dev/full`], { cwd: REPO, encoding: 'utf8' });
+      expect(run.stderr, command).toBe('vxdump: cannot write the output: ENOSPC: no space left on device, write\n');
+      expect(run.status, command).toBe(2);
+    }
+  });
+
   it('fails with exit code 2 and one clear line for bad options and bad files', () => {
     expect(vxdump('analyze', fixture('p2p-4789/node1-eth0.pcap'), '--format', 'xml')).toMatchObject({ status: 2, stderr: expect.stringMatching(/unknown --format "xml"/) });
     expect(vxdump('analyze', fixture('p2p-4789/node1-eth0.pcap'), '--vxlan-port', '70000')).toMatchObject({ status: 2, stderr: expect.stringMatching(/"70000" is not a UDP port/) });
