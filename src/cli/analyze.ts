@@ -3,12 +3,14 @@ import { type CaptureWarning, formatWarning } from '../capture/errors.js';
 import { mergeByTime } from '../capture/merge.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
 import type { PcapReader } from '../capture/pcap.js';
+import { PcapngReader } from '../capture/pcapng.js';
 import { createDissector, DEFAULT_VXLAN_PORTS } from '../dissect/index.js';
 import { SecondHalf, secondHalfError, secondHalfWarnings } from '../flow/parallel.js';
 import { CaptureSummary } from '../flow/summary.js';
 import { LineOutput } from '../report/output.js';
 import { type PacketPrinter, printerFor } from '../report/packet-printers.js';
-import { summaryToJson, summaryToText } from '../report/summary.js';
+import { type CaptureStatisticsJson, summaryToJson, summaryToText } from '../report/summary.js';
+import { statisticsJson } from '../report/trace-json-objects.js';
 import { ExitCode, parseCount, reportError, UserError } from './errors.js';
 import { Progress } from './progress.js';
 
@@ -181,6 +183,8 @@ function runAnalyze(files: string[], options: AnalyzeOptions): number {
     }
     progress?.done();
     const summaryJson = summaryToJson(summary, settings.mtu);
+    const statistics = captures.flatMap(captureStatisticsOf);
+    if (statistics.length > 0) summaryJson.captureStatistics = statistics;
     if (printer !== undefined) printer.end(summaryJson);
     else out.line(settings.format === 'json' || settings.format === 'ndjson' ? JSON.stringify(summaryJson) : summaryToText(summaryJson));
     out.flush();
@@ -194,4 +198,18 @@ function runAnalyze(files: string[], options: AnalyzeOptions): number {
     }
     for (const warning of laterWarnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
   }
+}
+
+/** The Interface Statistics Blocks a pcapng capture held, as far as it was read: one entry per interface that had some. */
+function captureStatisticsOf(capture: CaptureReader): CaptureStatisticsJson[] {
+  const pcapng = capture.details;
+  if (!(pcapng instanceof PcapngReader)) return [];
+  const sections = new Set(pcapng.interfaces.map((i) => i.section)).size;
+  return pcapng.interfaces
+    .filter((i) => i.statistics !== undefined)
+    .map((i) => ({
+      file: capture.file,
+      interface: i.name ?? (sections > 1 ? `interface ${i.id} of section ${i.section}` : `interface ${i.id}`),
+      ...statisticsJson(i.statistics!)!,
+    }));
 }

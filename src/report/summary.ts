@@ -37,7 +37,15 @@ export interface SummaryJson {
   fdb: { vni: number; mac: string; vtep: string; ips: string[]; packets: number }[];
   arp: { vni: number | null; op: 'who-has' | 'is-at' | number; senderIp: string; senderMac: string; targetIp: string; packets: number }[];
   mtu?: { limit: number; exceeded: number; examples: { file: string; frame: number; vni: number | null; innerLength: number }[] };
+  /**
+   * What pcapng captures said of themselves in their Interface Statistics Blocks (dumpcap writes
+   * them when it stops): per interface, packets received and dropped. Only where some were read.
+   */
+  captureStatistics?: CaptureStatisticsJson[];
 }
+
+/** One interface's statistics: its file, its name (or "interface N"), and statisticsJson's fields. */
+export type CaptureStatisticsJson = { file: string; interface: string } & Record<string, unknown>;
 
 function endpoint(address: number, port: number, protocol: number): string {
   return protocol === 6 || protocol === 17 ? `${formatIpv4(address)}:${port}` : formatIpv4(address);
@@ -109,6 +117,7 @@ export function summaryToText(json: SummaryJson): string {
       `${json.malformed} malformed, ${json.truncated} truncated by the snap length; ` +
       `bad checksums: ${json.badChecksums.header} IPv4/ICMP, ${json.badChecksums.transport} UDP/TCP (offload?)`,
   );
+  if (json.captureStatistics !== undefined) lines.push(...json.captureStatistics.map(statisticsLine));
   if (json.vnis.length > 0) {
     const rows: TableCell[][] = json.vnis.map((v) => [v.vni, v.packets, v.bytes]);
     lines.push('', 'VNIs', renderTable(['VNI', 'packets', 'bytes'], rows));
@@ -138,4 +147,19 @@ export function summaryToText(json: SummaryJson): string {
     }
   }
   return lines.join('\n');
+}
+
+/**
+ * "Capture statistics of node1.pcapng, eth0: 3648 received, 125 dropped by the interface, 0 by
+ * the OS": a capture that dropped packets did not see all the traffic, whatever the network did.
+ */
+function statisticsLine(s: CaptureStatisticsJson): string {
+  const parts: string[] = [];
+  if (s.received !== null) parts.push(`${s.received} received`);
+  if (s.interfaceDrops !== null) parts.push(`${s.interfaceDrops} dropped by the interface`);
+  if (s.osDrops !== null) parts.push(`${s.osDrops} ${s.interfaceDrops === null ? 'dropped ' : ''}by the OS`);
+  if (s.filterAccepted !== null) parts.push(`${s.filterAccepted} accepted by the filter`);
+  const dropped = Number(s.interfaceDrops ?? 0) + Number(s.osDrops ?? 0);
+  const warning = dropped > 0 ? ': the capture itself missed packets, whatever the network did' : '';
+  return `Capture statistics of ${s.file}, ${s.interface}: ${parts.length === 0 ? 'no counts' : parts.join(', ')}${warning}`;
 }

@@ -25,7 +25,7 @@ export function icmpErrorJson(note: IcmpErrorNote | null, labels: readonly strin
   };
 }
 
-/** A point's pcapng statistics (points[].statistics, diff's a.statistics and b.statistics): times as ns strings, counts; null if none. */
+/** A point's pcapng statistics (points[].statistics, diff's a.statistics and b.statistics, analyze's summary.captureStatistics): times as ns strings, counts; null if none. */
 export function statisticsJson(s: InterfaceStatistics | null): Record<string, unknown> | null {
   if (s === null) return null;
   const time = (ns: bigint | null) => (ns === null ? null : String(ns));

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { CORPUS_DIR } from '../support/corpus.js';
 
 /* `vxdump analyze` end to end, as users run it: the built CLI on the lab's kernel-made captures. */
 
@@ -116,6 +117,21 @@ describe('vxdump analyze', () => {
       expect(run.stderr, args).toBe('');
       expect(run.status, args).toBe(0);
     }
+  });
+
+  it('gives what a pcapng says of its own capture: packets received per interface as tshark counts them, and drops with a warning', () => {
+    const file = fixture('p2p-4789/node1-multi.pcapng');
+    const { summary } = ndjson('analyze', file);
+    // dumpcap dropped nothing: what each interface received is what the file holds of it.
+    const names = spawnSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.interface_name'], { encoding: 'utf8' }).stdout.trim().split('\n');
+    const framesOf = (name: string) => names.filter((n) => n === name).length;
+    expect(summary.captureStatistics.map((s: { interface: string }) => s.interface)).toEqual(['br0', 'vxlan11', 'eth0']);
+    for (const s of summary.captureStatistics) expect(s, s.interface).toMatchObject({ file, received: framesOf(s.interface), interfaceDrops: 0, endNs: expect.stringMatching(/^\d{19}$/) });
+    expect(vxdump('analyze', file, '--summary').stdout).toContain(`\nCapture statistics of ${file}, eth0: ${framesOf('eth0')} received, 0 dropped by the interface\n`);
+    // A capture of the pcapng test suite that dropped 125 of 3,648 packets; a pcap says nothing.
+    const dropped = join(CORPUS_DIR, 'pcapng-suite/pcarp/dmg_assoc_req.pcapng');
+    expect(vxdump('analyze', dropped, '--summary').stdout).toContain(`\nCapture statistics of ${dropped}, wlan1: 3648 received, 125 dropped by the interface: the capture itself missed packets, whatever the network did\n`);
+    expect(ndjson('analyze', fixture('p2p-4789/node1-eth0.pcap')).summary.captureStatistics).toBeUndefined();
   });
 
   it('says in one line, with exit 2, that output it cannot write (a full device) cannot be written', () => {
