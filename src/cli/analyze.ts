@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type CaptureWarning, formatWarning } from '../capture/errors.js';
 import { mergeByTime } from '../capture/merge.js';
@@ -108,6 +109,7 @@ function runAnalyze(files: string[], options: AnalyzeOptions): number {
     const out = new LineOutput();
     // Before a read waits (a pipe from tcpdump running live), the packets so far are shown.
     for (const file of files) captures.push(openCapture(file, { beforeRead: () => out.flush() }));
+    if (files.includes(STDIN) && readsPipe()) outliveCtrlC();
     const dissect = createDissector({ vxlanPorts: settings.vxlanPorts, vxlanHeuristic: options.vxlanHeuristic === true });
     const summary = new CaptureSummary({ mtu: settings.mtu, strictChecksums: options.strictChecksums === true });
     const printer: PacketPrinter | undefined = options.summary ? undefined : printerFor(
@@ -198,6 +200,25 @@ function runAnalyze(files: string[], options: AnalyzeOptions): number {
     }
     for (const warning of laterWarnings) process.stderr.write(`vxdump: warning: ${formatWarning(warning)}\n`);
   }
+}
+
+const STDIN = '-';
+
+/** Whether standard input is a pipe or socket (`tcpdump -w - | vxdump analyze -`), not a file. */
+function readsPipe(): boolean {
+  const stdin = fstatSync(0);
+  return stdin.isFIFO() || stdin.isSocket();
+}
+
+/**
+ * Ctrl-C on `tcpdump -w - | vxdump analyze -` goes to both: tcpdump writes out what it holds and
+ * exits, and the pipe ends. Killed by the same signal, vxdump would lose the packets still in the
+ * pipe and the summary, which is what such a run is for. So it lets SIGINT pass (a listener
+ * keeps Node from dying of it) and reads on to the end of the pipe. The listener never runs while
+ * a read waits: vxdump stops when its writer does, whatever it is sent.
+ */
+function outliveCtrlC(): void {
+  process.on('SIGINT', () => {});
 }
 
 /** The Interface Statistics Blocks a pcapng capture held, as far as it was read: one entry per interface that had some. */

@@ -187,4 +187,27 @@ describe('vxdump analyze', () => {
     expect(lines.map((l) => l.type)).toEqual([...records.map(() => 'packet'), 'summary']);
     expect(lines.slice(0, 3).map((l) => l.frame.number)).toEqual([1, 2, 3]);
   });
+
+  it('on Ctrl-C in `tcpdump -w - | vxdump analyze -`, reads the pipe to its end and prints the summary', async () => {
+    // The shell stands for the pipeline: `cat` for what tcpdump wrote, `sleep` for tcpdump still
+    // running. Ctrl-C sends SIGINT to the whole process group; the writer dies of it, the pipe ends.
+    const file = fixture('p2p-4789/node1-eth0.pcap');
+    const frames = ndjson('analyze', file).packets.length;
+    // bash exits with vxdump's status, or dies of SIGINT too if vxdump did.
+    const script = `(cat '${file}'; sleep 30) | node bin/vxdump analyze - --format ndjson`;
+    const child = spawn('bash', ['-c', script], { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (stdout += chunk));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    for (const started = Date.now(); stdout.split('\n').length <= frames; ) {
+      if (Date.now() - started > 10_000) throw new Error(`after 10 s, ${stdout.split('\n').length - 1} lines of ${frames}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await closed).toBe(0);
+    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.map((l) => l.type)).toEqual([...Array(frames).fill('packet'), 'summary']);
+    expect(lines.at(-1).packets).toBe(frames);
+  });
 });
