@@ -39,6 +39,22 @@ describe('LatencySample', () => {
     expect([sample.min, sample.max, sample.count]).toEqual([1, 7, 5]);
   });
 
+  it('keeps delays beyond 32 bits exactly, before and after the reservoir is full', () => {
+    // Filled with delays of 5 s and more (a --window of 10 s): none fits an Int32.
+    const long = new LatencySample(3);
+    for (const ns of [5e9, 7e9, 6e9]) long.add(ns);
+    expect(long.median).toBe(6e9);
+    // Filled with small delays, then only 2^33 ns ones: in the end they replace every kept value.
+    const mixed = new LatencySample(3);
+    for (const ns of [1, 2, 3]) mixed.add(ns);
+    for (let i = 0; i < 2000; i++) mixed.add(2 ** 33);
+    expect([mixed.median, mixed.max, mixed.min, mixed.count]).toEqual([2 ** 33, 2 ** 33, 1, 2003]);
+    // A reservoir of one keeps one value, not all of them.
+    const one = new LatencySample(1);
+    for (const ns of [10, 20, 30, 40]) one.add(ns);
+    expect([10, 20, 30, 40]).toContain(one.median);
+  });
+
   it.each(['rising', 'falling', 'interleaved'] as const)('estimates the median of 200k %s delays from 1024 kept', (order) => {
     const n = 200_000;
     const sample = new LatencySample(1024);
