@@ -39,6 +39,7 @@ function writeAll(task: JsonWriterTask): void {
     differing: new Int32Array(64),
   };
   let wordsRead = 0;
+  let recordAt = 0;
   let slotsRead = 0;
   let taken = 0;
   try {
@@ -76,10 +77,19 @@ function writeAll(task: JsonWriterTask): void {
     rings.bump(READ_SIGNAL);
   }
 
+  /** A word of the record being read (it starts at recordAt). */
+  function word(offset: number): number {
+    return records[(recordAt + offset) & (RECORD_WORDS - 1)]!;
+  }
+
+  /** The two points a packet went missing between, or null. */
+  function hop(offset: number): DecidedJourney['lost'] {
+    return word(offset) === NO_HOP ? null : { after: word(offset), before: word(offset + 1) };
+  }
+
   /** Writes the packet whose record starts at `at`; returns the record's length in words. */
   function readRecord(at: number): number {
-    const word = (offset: number): number => records[(at + offset) & (RECORD_WORDS - 1)]!;
-    const hop = (offset: number): DecidedJourney['lost'] => (word(offset) === NO_HOP ? null : { after: word(offset), before: word(offset + 1) });
+    recordAt = at;
     const count = word(Record.SIGHTINGS);
     const first = word(Record.FIRST_SLOT);
     journey.id = word(Record.JOURNEY);
