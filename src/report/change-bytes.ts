@@ -3,10 +3,11 @@ import { ascii, writeBytes, writeIpv4String, writeMacString, writeNumber } from 
 import { NONE } from '../correlate/sighting.js';
 
 /**
- * Changes written as JSON bytes straight from their numbers: byte for byte what
- * JSON.stringify gives of the Change records (changes.ts, changesOf), without making them. A JSON
- * trace writes the changes of a hundred thousand ways of changing and of every hop of every flow;
- * made as records, their formatted MACs and strings were a third of what the trace allocated.
+ * Changes written as JSON bytes straight from their numbers: byte for byte what JSON.stringify
+ * gives of the Change records (changes.ts, changesOf), without making them. A JSON trace writes
+ * the changes of a hundred thousand ways of changing and of every hop of every flow; made as
+ * records, their formatted MACs and strings were a third of what the trace allocated. The
+ * sighting values here (null where absent) also make up trace's packets (trace-json.ts).
  */
 
 /** Bytes the longest list of changes takes at most: every field, each with two MACs' worth of value. */
@@ -59,10 +60,20 @@ function fieldOpening(field: number, kind: number, proto: number): Uint8Array {
 function writeValue(buf: Uint8Array, pos: number, field: number, value: number): number {
   switch (valueTypeOf(field)) {
     case 'mac':
-      return value < 0 ? writeBytes(buf, pos, NULL) : writeMacString(buf, pos, value);
+      return writeMacOrNull(buf, pos, value);
     case 'ip':
       return value === NONE ? writeBytes(buf, pos, NULL) : writeIpv4String(buf, pos, value);
     default:
-      return value === NONE ? writeBytes(buf, pos, NULL) : writeNumber(buf, pos, value);
+      return writeNumberOrNull(buf, pos, value);
   }
+}
+
+/** A sighting's number (a VNI, a TTL, a port), or null where the header is absent (NONE). */
+export function writeNumberOrNull(buf: Uint8Array, pos: number, value: number): number {
+  return value === NONE ? writeBytes(buf, pos, NULL) : writeNumber(buf, pos, value);
+}
+
+/** A sighting's MAC, or null where absent (NONE) or not recorded (UNRECORDED, a Linux cooked capture's destination). */
+export function writeMacOrNull(buf: Uint8Array, pos: number, mac: number): number {
+  return mac < 0 ? writeBytes(buf, pos, NULL) : writeMacString(buf, pos, mac);
 }

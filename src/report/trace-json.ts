@@ -2,10 +2,10 @@ import { type ChangePattern, ChangePatterns } from '../correlate/changes.js';
 import { packetNameAt } from '../correlate/describe.js';
 import type { DecidedJourney, Flow } from '../correlate/flows.js';
 import type { LossLog } from '../correlate/losses.js';
-import { NONE, type SightingStore } from '../correlate/sighting.js';
+import type { SightingStore } from '../correlate/sighting.js';
 import type { TraceResult } from '../correlate/trace.js';
-import { ascii, utf8, writeAscii, writeBytes, writeMacString, writeNumber, writePadded } from '../dissect/json-bytes.js';
-import { CHANGES_ROOM, writeChangeList } from './change-bytes.js';
+import { ascii, utf8, writeAscii, writeBytes, writeNumber, writePadded } from '../dissect/json-bytes.js';
+import { CHANGES_ROOM, writeChangeList, writeMacOrNull, writeNumberOrNull } from './change-bytes.js';
 import { writeFlowLine } from './flow-bytes.js';
 import type { LineOutput } from './output.js';
 import { hasNameBytes, PACKET_NAME_ROOM, writePacketName } from './packet-name-bytes.js';
@@ -322,15 +322,6 @@ class HeaderBytes {
 /** HeaderBytes' entries (a power of two), and the shift that takes a 32-bit hash's top bits for one. */
 const HEADER_ENTRIES = 4096;
 const HEADER_SHIFT = 32 - 12;
-
-function writeNumberOrNull(buf: Uint8Array, pos: number, value: number): number {
-  return value === NONE ? writeBytes(buf, pos, NULL) : writeNumber(buf, pos, value);
-}
-
-/** null for a MAC absent (NONE) or not recorded (UNRECORDED, a Linux cooked capture's destination). */
-function writeMacOrNull(buf: Uint8Array, pos: number, mac: number): number {
-  return mac < 0 ? writeBytes(buf, pos, NULL) : writeMacString(buf, pos, mac);
-}
 
 /** `lost`, `fragmented`, `resegmented` or `expired`: null, or the two points the packet went missing between. */
 function writeHop(buf: Uint8Array, pos: number, hop: { after: number; before: number } | null, labels: readonly Uint8Array[]): number {
