@@ -211,7 +211,8 @@ export class TraceJsonWriter {
 
   /** `"name":[` flow, flow, ... `],` with each flow on its own line (flow-bytes.ts). */
   private flowArray(name: string, flows: readonly Flow[], labels: readonly string[], directionKnown?: boolean): void {
-    const labelJson = labels.map((label) => utf8(JSON.stringify(label)));
+    // The label bytes the packets were written with (with the writer thread, made now).
+    const labelJson = this.labelJson ?? this.prepare();
     this.out.line(`"${name}":[`);
     for (let i = 0; i < flows.length; i++) writeFlowLine(this.out, flows[i]!, labelJson, labels, directionKnown ?? flows[i]!.directionKnown, i > 0);
     this.out.line('],');
