@@ -5,6 +5,7 @@ import { mergeByTime } from '../capture/merge.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
 import type { PcapReader } from '../capture/pcap.js';
 import { PcapngReader } from '../capture/pcapng.js';
+import { interfaceName } from '../correlate/points.js';
 import { createDissector, DEFAULT_VXLAN_PORTS } from '../dissect/index.js';
 import { SecondHalf, secondHalfError, secondHalfWarnings } from '../flow/parallel.js';
 import { CaptureSummary } from '../flow/summary.js';
@@ -225,12 +226,7 @@ function outliveCtrlC(): void {
 function captureStatisticsOf(capture: CaptureReader): CaptureStatisticsJson[] {
   const pcapng = capture.details;
   if (!(pcapng instanceof PcapngReader)) return [];
-  const sections = new Set(pcapng.interfaces.map((i) => i.section)).size;
   return pcapng.interfaces
     .filter((i) => i.statistics !== undefined)
-    .map((i) => ({
-      file: capture.file,
-      interface: i.name ?? (sections > 1 ? `interface ${i.id} of section ${i.section}` : `interface ${i.id}`),
-      ...statisticsJson(i.statistics!)!,
-    }));
+    .map((i) => ({ file: capture.file, interface: interfaceName(i.section, i.id, i.name), ...statisticsJson(i.statistics!)! }));
 }

@@ -279,7 +279,7 @@ function labelOf(argument: PointArgument): { node: string; iface: string } {
  * A point's interface name: the pcapng if_name, or else `if` and the interface id (a pcapng
  * interface of a later section: `s1if0`), or for `tcpdump -i any` the interface index.
  */
-function interfaceName(section: number, id: number, name: string | undefined): string {
+export function interfaceName(section: number, id: number, name: string | undefined): string {
   return name ?? (section === 0 ? `if${id}` : `s${section}if${id}`);
 }
 
