@@ -69,6 +69,18 @@ export const Record = {
 } as const;
 export const NO_HOP = -1;
 
+/** Where a record holds the hop mask before sighting i (i >= 1), and the i-th missed point. */
+export function differingWord(i: number): number {
+  return Record.HEADER + i - 1;
+}
+export function missedWord(sightings: number, i: number): number {
+  return Record.HEADER + sightings - 1 + i;
+}
+/** A record's length in doubles. */
+export function recordWords(sightings: number, missed: number): number {
+  return missedWord(sightings, missed);
+}
+
 /** The memory of the two rings and the counters, seen the same way from both threads. */
 export class JsonRings {
   readonly sightings: SightingStore;
@@ -168,7 +180,7 @@ export class TraceJsonThread {
   decided({ journey, flow, store, lost, fragmented, resegmented, expired, missed, differing }: DecidedJourney): void {
     const rings = this.rings!;
     const sightings = journey.sightings;
-    const words = Record.HEADER + sightings.length - 1 + missed.length;
+    const words = recordWords(sightings.length, missed.length);
     this.waitForRoom(sightings.length, words);
     const ring = rings.sightings;
     for (let i = 0; i < sightings.length; i++) store.copySlotTo(ring, (this.slotsWritten + i) % RING_SLOTS, sightings[i]!);
@@ -183,8 +195,8 @@ export class TraceJsonThread {
     this.put(Record.QUOTES, journey.quotes);
     this.put(Record.ICMP_ERROR, journey.icmpError === null ? 0 : 1);
     this.put(Record.MISSED, missed.length);
-    for (let i = 1; i < sightings.length; i++) this.put(Record.HEADER + i - 1, differing[i]!);
-    for (let i = 0; i < missed.length; i++) this.put(Record.HEADER + sightings.length - 1 + i, missed[i]!);
+    for (let i = 1; i < sightings.length; i++) this.put(differingWord(i), differing[i]!);
+    for (let i = 0; i < missed.length; i++) this.put(missedWord(sightings.length, i), missed[i]!);
     // Posted before the record is published: the writer finds it on the port when it reads the record.
     if (journey.icmpError !== null) this.thread.port.postMessage(journey.icmpError);
     this.slotsWritten += sightings.length;
@@ -228,15 +240,19 @@ export class TraceJsonThread {
 
   /** Waits, having published what it holds, until the rings have room for a packet. */
   private waitForRoom(slots: number, words: number): void {
-    const fits = (): boolean => (this.slotsWritten - this.slotsRead) + slots <= RING_SLOTS && (this.wordsWritten - this.wordsRead) + words <= RECORD_WORDS;
-    if (fits()) return;
+    if (this.fits(slots, words)) return;
     this.takeReadCounts();
-    if (fits()) return;
+    if (this.fits(slots, words)) return;
     this.publish();
     this.waitFor(() => {
       this.takeReadCounts();
-      return fits();
+      return this.fits(slots, words);
     }, READ_SIGNAL);
+  }
+
+  /** Whether the rings have room for a packet, as far as the writer was known to have read. */
+  private fits(slots: number, words: number): boolean {
+    return this.slotsWritten - this.slotsRead + slots <= RING_SLOTS && this.wordsWritten - this.wordsRead + words <= RECORD_WORDS;
   }
 
   /** How far the writer has read, in the main thread's own (unwrapped) counts. */

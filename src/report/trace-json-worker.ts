@@ -5,7 +5,26 @@ import type { IcmpErrorNote } from '../correlate/icmp-errors.js';
 import type { Journey } from '../correlate/journeys.js';
 import { LineOutput, OutputError } from './output.js';
 import { TraceJsonWriter } from './trace-json.js';
-import { DONE, FAILED, FINISHED, JsonRings, type JsonWriterTask, type WriterFailure, NO_HOP, RECORD_WORDS, Record, RING_SLOTS, READ_SIGNAL, SLOTS_READ, WORDS_READ, WORDS_WRITTEN, WRITTEN_SIGNAL } from './trace-json-thread.js';
+import {
+  differingWord,
+  DONE,
+  FAILED,
+  FINISHED,
+  JsonRings,
+  type JsonWriterTask,
+  missedWord,
+  NO_HOP,
+  READ_SIGNAL,
+  RECORD_WORDS,
+  Record,
+  recordWords,
+  RING_SLOTS,
+  SLOTS_READ,
+  WORDS_READ,
+  WORDS_WRITTEN,
+  type WriterFailure,
+  WRITTEN_SIGNAL,
+} from './trace-json-thread.js';
 
 /*
  * trace's JSON writer thread: takes the decided packets the main thread copies into the shared
@@ -103,12 +122,12 @@ function writeAll(task: JsonWriterTask): void {
     decided.resegmented = hop(Record.RESEGMENTED);
     decided.expired = hop(Record.EXPIRED);
     if (decided.differing.length < count) decided.differing = new Int32Array(count * 2);
-    for (let i = 1; i < count; i++) decided.differing[i] = word(Record.HEADER + i - 1);
+    for (let i = 1; i < count; i++) decided.differing[i] = word(differingWord(i));
     const missed = word(Record.MISSED);
     decided.missed.length = missed;
-    for (let i = 0; i < missed; i++) decided.missed[i] = word(Record.HEADER + count - 1 + i);
+    for (let i = 0; i < missed; i++) decided.missed[i] = word(missedWord(count, i));
     writer.decided(decided);
     slotsRead += count;
-    return Record.HEADER + count - 1 + missed;
+    return recordWords(count, missed);
   }
 }
