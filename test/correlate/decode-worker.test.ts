@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/open.js';
 import { scratchDir } from '../support/craft.js';
-import { FIXTURES, readManifest, REPO, SCENARIOS, scenarioFiles, writeLateInterfacePcapng, writePcapngWithStatistics } from './support.js';
+import { FIXTURES, readManifest, SCENARIOS, scenarioFiles, vxdumpWithThreshold, writeLateInterfacePcapng, writePcapngWithStatistics } from './support.js';
 
 /*
  * trace's decode worker (src/correlate/decode-worker.ts) must change nothing but the speed: the
@@ -50,14 +49,6 @@ function expectSameTrace(files: string[], vxlanPorts?: number[]): ReturnType<typ
   return inWorker;
 }
 
-function vxdump(decoding: string, ...args: string[]) {
-  const run = spawnSync(process.execPath, [join(REPO, 'bin/vxdump'), ...args], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, VXDUMP_PARALLEL_MIN_BYTES: decoding },
-  });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
 
 describe('trace decodes in a worker thread exactly as on the main thread', () => {
   const dir = scratchDir('worker-');
@@ -99,7 +90,7 @@ describe('trace decodes in a worker thread exactly as on the main thread', () =>
     const files = [join(FIXTURES, 'loss', 'node1-eth0.pcap'), cut];
     const { result } = expectSameTrace(files);
     expect(result.warnings.map((w) => w.message)).toEqual([expect.stringMatching(/ends in the middle of a record/)]);
-    const runs = [WORKER, MAIN_THREAD].map((decoding) => vxdump(decoding, 'trace', ...files));
+    const runs = [WORKER, MAIN_THREAD].map((decoding) => vxdumpWithThreshold(decoding, 'trace', ...files));
     expect(runs[0]).toEqual(runs[1]);
     expect(runs[0]!.stderr).toMatch(/node2-eth0\.pcap: .*ends in the middle of a record/);
   });
@@ -115,7 +106,7 @@ describe('trace decodes in a worker thread exactly as on the main thread', () =>
     writeFileSync(corrupt, bytes);
     expect(statSync(corrupt).size).toBe(bytes.length);
     const files = [join(FIXTURES, 'loss', 'node1-br0.pcap'), corrupt];
-    const runs = [WORKER, MAIN_THREAD].map((decoding) => vxdump(decoding, 'trace', ...files));
+    const runs = [WORKER, MAIN_THREAD].map((decoding) => vxdumpWithThreshold(decoding, 'trace', ...files));
     expect(runs[0]).toEqual(runs[1]);
     expect(runs[0]!.status).toBe(2);
     expect(runs[0]!.stderr).toMatch(/node1-vxlan11\.pcap: frame 6/);
@@ -125,7 +116,7 @@ describe('trace decodes in a worker thread exactly as on the main thread', () =>
     const late = join(dir, 'node1-late.pcapng');
     writeLateInterfacePcapng(['node1-br0.pcap', 'node1-vxlan11.pcap'].map((f) => join(FIXTURES, 'p2p-4789', f)), late);
     const files = [late, join(FIXTURES, 'p2p-4789', 'node2-eth0.pcap')];
-    const runs = [WORKER, MAIN_THREAD].map((decoding) => vxdump(decoding, 'trace', '--sample', '2', ...files, '--format', 'json'));
+    const runs = [WORKER, MAIN_THREAD].map((decoding) => vxdumpWithThreshold(decoding, 'trace', '--sample', '2', ...files, '--format', 'json'));
     expect(runs[0]).toEqual(runs[1]);
     expect(runs[0]!.status).toBe(0);
     const firstOfVxlan11 = [...openCapture(late)].find((frame) => frame.interfaceId === 1)!.index;
@@ -139,7 +130,7 @@ describe('trace decodes in a worker thread exactly as on the main thread', () =>
 
   it('diff: the same report both ways', () => {
     const [a, b] = ['node2-eth0.pcap', 'node2-vxlan11.pcap'].map((f) => join(FIXTURES, 'loss', f));
-    const runs = [WORKER, MAIN_THREAD].map((decoding) => vxdump(decoding, 'diff', a!, b!, '--format', 'json'));
+    const runs = [WORKER, MAIN_THREAD].map((decoding) => vxdumpWithThreshold(decoding, 'diff', a!, b!, '--format', 'json'));
     expect(runs[0]).toEqual(runs[1]);
     expect(JSON.parse(runs[0]!.stdout).schema).toBe('vxdump-diff/1');
   });

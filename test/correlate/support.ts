@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,19 @@ import { createDissector } from '../../src/dissect/index.js';
 import { enhancedPacket, interfaceDescription, interfaceStatistics, sectionHeader } from '../support/craft.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * The built CLI run with VXDUMP_PARALLEL_MIN_BYTES set: "0" starts trace's worker threads (the
+ * decoder, the JSON writer) for any size, "1e15" never does.
+ */
+export function vxdumpWithThreshold(parallelMinBytes: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [join(REPO, 'bin/vxdump'), ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, VXDUMP_PARALLEL_MIN_BYTES: parallelMinBytes },
+  });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
 export const FIXTURES = join(REPO, 'fixtures');
 export const SCENARIOS = ['p2p-4789', 'flannel-8472', 'custom-4899', 'loss', 'service-nat', 'mtu', 'offload', 'ttl', 'reject-4789'];
 

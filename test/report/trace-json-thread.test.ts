@@ -3,7 +3,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scratchDir } from '../support/craft.js';
-import { REPO, SCENARIOS, readManifest, scenarioFiles } from '../correlate/support.js';
+import { REPO, SCENARIOS, readManifest, scenarioFiles, vxdumpWithThreshold } from '../correlate/support.js';
 
 /*
  * trace's JSON writer thread (src/report/trace-json-thread.ts, trace-json-worker.ts) must change
@@ -63,14 +63,6 @@ function packetsJson(files: readonly string[], threaded: boolean): { text: strin
   return { text: readFileSync(path, 'utf8'), byThread };
 }
 
-function vxdump(way: string, ...args: string[]) {
-  const run = spawnSync(process.execPath, [join(REPO, 'bin/vxdump'), ...args], {
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, VXDUMP_PARALLEL_MIN_BYTES: way },
-  });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
 
 describe('the JSON writer thread', () => {
   it('writes the packets of a trace whose rings wrap many times byte for byte as the main thread does', () => {
@@ -92,8 +84,8 @@ describe('the JSON writer thread', () => {
   it.each(SCENARIOS)('%s: `trace --format json` prints the same bytes with and without the thread', (scenario) => {
     const files = scenarioFiles(scenario);
     const port = String(readManifest(scenario).vxlan.udpPort);
-    const threaded = vxdump(THREAD, 'trace', ...files, '-p', port, '-f', 'json');
-    const inline = vxdump(MAIN_THREAD, 'trace', ...files, '-p', port, '-f', 'json');
+    const threaded = vxdumpWithThreshold(THREAD, 'trace', ...files, '-p', port, '-f', 'json');
+    const inline = vxdumpWithThreshold(MAIN_THREAD, 'trace', ...files, '-p', port, '-f', 'json');
     expect(threaded.status).toBe(0);
     expect(threaded.stderr).toBe(inline.stderr);
     expect(threaded.stdout).toBe(inline.stdout);
