@@ -41,8 +41,8 @@ export function workerWorthIt(bytes: number): boolean {
 
 /**
  * A decode worker and the sources it fills. It is spawned before trace samples the captures, as
- * loading its modules takes ~100 ms that the sampling can hide, and given its streams once the
- * capture points are known (begin).
+ * loading its modules takes ~100 ms that the sampling can hide, and given its streams as soon as
+ * the capture points are known (begin), usually before the samples are read.
  */
 export class DecodeFeed {
   private readonly ends = new Map<number, StreamEnd>();
@@ -59,16 +59,20 @@ export class DecodeFeed {
   }
 
   /**
-   * Has the worker decode `streams` into `store`'s slots, with sources in `sources`; false when
-   * the worker did not start. Whoever spawned it stops it either way.
+   * Has the worker decode `streams` into `store`'s slots, with sources in `sources`. The task
+   * waits in the worker's port while its modules still load: the caller goes on meanwhile, and
+   * asks started() before it reads the sources. Whoever spawned the worker stops it either way.
    */
-  begin(streams: DecodeTask['streams'], store: SightingStore, options: Omit<DecodeTask, 'buffer' | 'streams'>): boolean {
-    if (!hasStarted(this.thread, START_TIMEOUT_MS)) return false;
+  begin(streams: DecodeTask['streams'], store: SightingStore, options: Omit<DecodeTask, 'buffer' | 'streams'>): void {
     this.rings = SightingRings.allocate(streams.length);
     const task: DecodeTask = { ...options, buffer: this.rings.buffer, streams };
     this.thread.worker.postMessage(task);
     streams.forEach(({ file }, index) => this.sources.push(new WorkerSource(this, index, file, store)));
-    return true;
+  }
+
+  /** Whether the worker runs, waiting for it if need be; false if it did not start (it is then terminated, and its sources are not to be read). */
+  started(): boolean {
+    return hasStarted(this.thread, START_TIMEOUT_MS);
   }
 
   /** The worker's end message for a stream, taking the port's messages in order until it is there. */

@@ -144,9 +144,15 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   const registry = new PointRegistry(options.interfaceNames);
   const warnings: CaptureWarning[] = [];
 
-  // 1-3. Sample, clocks, order.
+  // 1-3. Sample, clocks, order. The worker begins decoding as soon as the points are known,
+  // which for most captures is before their samples are read: it then works while they are.
   const sampleFrames = options.sampleFrames ?? DEFAULT_SAMPLE_FRAMES;
-  const { baseNs, clock, clocks, order, tickNs } = survey(args, registry, dissect, sampleFrames, windowNs, options);
+  const store = new SightingStore();
+  let feed: DecodeFeed | undefined;
+  const pointsKnown = (base: TimeBase): void => {
+    if (worker !== undefined) feed = beginWorker(worker, args, registry, store, base, sampleFrames, options);
+  };
+  const { baseNs, clock, clocks, order, tickNs } = survey(args, registry, dissect, sampleFrames, windowNs, options, pointsKnown);
   const points = registry.points;
   const position: number[] = [];
   order.points.forEach((point, at) => (position[point] = at));
@@ -154,7 +160,6 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
 
   // 4. Stream.
   const stats: PointStats[] = points.map((point) => ({ point, frames: 0, unidentified: 0, cut: 0, duplicates: 0, span: { startNs: Infinity, endNs: Infinity }, statistics: null }));
-  const store = new SightingStore();
   const journeys = new JourneyPool();
   const table = new FlowTable(store, {
     position,
@@ -176,9 +181,10 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   const matcher = new JourneyMatcher(store, windowNs, onComplete, journeys);
   const base = timeBaseOf(baseNs);
   const streams: Stream[] = [];
-  let feed: DecodeFeed | undefined;
+  // A worker that did not start: the captures are read here.
+  if (feed !== undefined && !feed.started()) feed = undefined;
   try {
-    feed = openStreams(args, sizes, registry, store, dissect, base, sampleFrames, options, worker, streams);
+    openStreams(args, sizes, registry, store, dissect, base, sampleFrames, feed, streams);
     const advance = (stream: Stream): void => {
       const slot = stream.source.next();
       stream.head = slot;
@@ -259,10 +265,39 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
 }
 
 /**
+ * Has `worker` decode the single-point captures (see openStreams), once their points are known;
+ * returns it, or undefined if there is nothing for it to decode.
+ */
+function beginWorker(
+  worker: DecodeFeed,
+  args: readonly PointArgument[],
+  registry: PointRegistry,
+  store: SightingStore,
+  base: TimeBase,
+  sampleFrames: number,
+  options: TraceOptions,
+): DecodeFeed | undefined {
+  const decoded = wholeFileCaptures(args, registry).map((capture) => ({
+    file: args[capture]!.file,
+    point: registry.pointsOf(capture)[0]!.index,
+    wholeInterface: registry.wholeInterfaceOf(capture),
+  }));
+  if (decoded.length === 0) return undefined;
+  const vxlanPorts = options.vxlanPorts === undefined ? undefined : [...options.vxlanPorts];
+  worker.begin(decoded, store, { vxlanPorts, vxlanHeuristic: options.vxlanHeuristic, base, sampleFrames });
+  return worker;
+}
+
+/** The captures of one point each (by argument index): a worker can decode them. */
+function wholeFileCaptures(args: readonly PointArgument[], registry: PointRegistry): number[] {
+  return args.map((_, capture) => capture).filter((capture) => !registry.splitsByInterface(capture));
+}
+
+/**
  * A stream per capture point, filled into `streams` (so that the caller closes whatever opened).
- * The points of single-point captures are decoded by `worker`, if there is one and it starts;
- * a multi-interface pcapng is read here, once per interface, as its frames are out of time order
- * across interfaces (each writer buffers its interface apart). Returns the worker if it decodes.
+ * The points of single-point captures come from `feed`, the decode worker, if it began; else,
+ * and for a multi-interface pcapng, they are read here, the latter once per interface, as its
+ * frames are out of time order across interfaces (each writer buffers its interface apart).
  */
 function openStreams(
   args: readonly PointArgument[],
@@ -272,47 +307,35 @@ function openStreams(
   dissect: Dissector,
   base: TimeBase,
   sampleFrames: number,
-  options: TraceOptions,
-  worker: DecodeFeed | undefined,
+  feed: DecodeFeed | undefined,
   streams: Stream[],
-): DecodeFeed | undefined {
-  // Streams in argument order (the merge breaks ties between equal times by it), the streams of
-  // single-point captures to be filled in once it is known whether the worker runs.
-  const wholeFiles: { stream: number; capture: number; point: CapturePoint; bytes: number; wholeInterface: WholeInterface | undefined }[] = [];
-  const ordered: (Stream | undefined)[] = [];
-  args.forEach((arg, capture) => {
-    const own = registry.pointsOf(capture);
-    const bytes = sizes[capture]!;
-    if (!registry.splitsByInterface(capture)) {
-      wholeFiles.push({ stream: ordered.length, capture, point: own[0]!, bytes, wholeInterface: registry.wholeInterfaceOf(capture) });
-      ordered.push(undefined);
-      return;
-    }
-    own.forEach((point, i) => {
-      const filter = { registry, capture, sampleFrames };
-      const source = new InlineSource(openCapture(arg.file), store, dissect, base, point, filter);
-      ordered.push({ point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, headRawNs: NaN, bytes, tellsWarnings: i === 0 });
-    });
-  });
-  let feed: DecodeFeed | undefined;
-  if (worker !== undefined && wholeFiles.length > 0) {
-    const decoded = wholeFiles.map((f) => ({ file: args[f.capture]!.file, point: f.point.index, wholeInterface: f.wholeInterface }));
-    const vxlanPorts = options.vxlanPorts === undefined ? undefined : [...options.vxlanPorts];
-    // A worker that did not start: the captures are read here.
-    if (worker.begin(decoded, store, { vxlanPorts, vxlanHeuristic: options.vxlanHeuristic, base, sampleFrames })) feed = worker;
-  }
+): void {
+  // In argument order: the merge breaks ties between equal times by it.
+  const wholeFiles = wholeFileCaptures(args, registry);
+  const ordered: Stream[] = [];
   try {
-    wholeFiles.forEach(({ stream, capture, point, bytes, wholeInterface }, i) => {
-      // A pcapng of one interface so far is held to it: another one it describes later is left out.
-      const filter = wholeInterface === undefined ? undefined : { registry, capture, sampleFrames };
-      const source = feed?.sources[i] ?? new InlineSource(openCapture(args[capture]!.file), store, dissect, base, point, filter);
-      ordered[stream] = { point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, headRawNs: NaN, bytes, tellsWarnings: true };
+    args.forEach((arg, capture) => {
+      const bytes = sizes[capture]!;
+      const whole = wholeFiles.indexOf(capture);
+      if (whole >= 0) {
+        const point = registry.pointsOf(capture)[0]!;
+        const wholeInterface = registry.wholeInterfaceOf(capture);
+        // A pcapng of one interface so far is held to it: another one it describes later is left out.
+        const filter = wholeInterface === undefined ? undefined : { registry, capture, sampleFrames };
+        const source = feed?.sources[whole] ?? new InlineSource(openCapture(arg.file), store, dissect, base, point, filter);
+        ordered.push({ point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, headRawNs: NaN, bytes, tellsWarnings: true });
+        return;
+      }
+      registry.pointsOf(capture).forEach((point, i) => {
+        const filter = { registry, capture, sampleFrames };
+        const source = new InlineSource(openCapture(arg.file), store, dissect, base, point, filter);
+        ordered.push({ point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, headRawNs: NaN, bytes, tellsWarnings: i === 0 });
+      });
     });
   } finally {
     // Whatever opened is the caller's to close, also when opening one of them failed.
-    for (const stream of ordered) if (stream !== undefined) streams.push(stream);
+    streams.push(...ordered);
   }
-  return feed;
 }
 
 /**
@@ -327,9 +350,10 @@ function survey(
   sampleFrames: number,
   windowNs: number,
   options: TraceOptions,
+  pointsKnown: (base: TimeBase) => void,
 ): { baseNs: bigint; clock: ClockOffset[]; clocks: ClockFollower; order: PathOrder; tickNs: number[] } {
   const store = new SightingStore();
-  const { baseNs, samples, sampleSightings, tickNs } = sampleCaptures(args, registry, dissect, sampleFrames, store);
+  const { baseNs, samples, sampleSightings, tickNs } = sampleCaptures(args, registry, dissect, sampleFrames, store, pointsKnown);
   args.forEach((arg, capture) => {
     const only = registry.onlyOf(capture);
     if (only !== undefined && registry.pointsOf(capture).length === 0) {
@@ -356,7 +380,9 @@ function survey(
 /**
  * Reads the first `limit` frames of every capture: the points (a multi-interface pcapng names
  * its interfaces here), the base time, per point the sightings by identity, and each point's
- * clock resolution as its frames show it (tickNs: 1000 for µs, 1 for ns).
+ * clock resolution as its frames show it (tickNs: 1000 for µs, 1 for ns). Calls `pointsKnown`
+ * once every capture is registered: before the samples are read, unless a `tcpdump -i any`
+ * capture makes its points from them.
  */
 function sampleCaptures(
   args: readonly PointArgument[],
@@ -364,6 +390,7 @@ function sampleCaptures(
   dissect: Dissector,
   limit: number,
   store: SightingStore,
+  pointsKnown: (base: TimeBase) => void,
 ): { baseNs: bigint; samples: PointSample[]; sampleSightings: number[]; tickNs: number[] } {
   const captures: CaptureReader[] = [];
   const firstFrames: (Frame | null)[] = [];
@@ -383,10 +410,17 @@ function sampleCaptures(
     const samples: PointSample[] = [];
     const sampleSightings: number[] = [];
     const tickNs: number[] = [];
+    // The points are numbered in the order of the arguments, also those a capture makes as its
+    // frames show them (tcpdump -i any): the captures after such a one are registered after its sample.
+    let registered = 0;
+    const register = (index: number): void => {
+      registry.addCapture(args[index]!, captures[index]!, firstFrames[index]!, interfacesInSample(args[index]!.file, captures[index]!, limit));
+      registered = index + 1;
+      if (registered === captures.length) pointsKnown(base);
+    };
+    while (registered < captures.length && (registered === 0 || !registry.splitsByIndex(registered - 1))) register(registered);
     captures.forEach((capture, index) => {
-      // Registered capture by capture, so that the points are numbered in the order of the
-      // arguments, also those a capture makes as its frames show them (tcpdump -i any).
-      registry.addCapture(args[index]!, capture, firstFrames[index]!, interfacesInSample(args[index]!.file, capture, limit));
+      if (index === registered) register(index);
       let frame: Frame | null = firstFrames[index]!;
       for (let read = 0; frame !== null && read < limit; read++, frame = capture.next()) {
         const point = registry.pointOf(index, capture, frame);

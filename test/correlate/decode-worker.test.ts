@@ -65,6 +65,18 @@ describe('trace decodes in a worker thread exactly as on the main thread', () =>
     expect(result.points.length).toBeGreaterThan(files.length);
   });
 
+  it('a tcpdump -i any capture first: the captures after it are numbered after the points its sample makes, both ways', () => {
+    // The worker begins before the samples only when no capture makes points from its frames;
+    // here it begins once the -i any capture's sample has named its interfaces.
+    const files = ['node1-any.pcap', 'node2-eth0.pcap', 'node2-br0.pcap'].map((f) => join(FIXTURES, 'p2p-4789', f));
+    const { result } = expectSameTrace(files);
+    const labels = result.points.map((p) => p.point.label);
+    const anyPoints = labels.filter((label) => label.startsWith('node1/'));
+    expect(anyPoints.length).toBeGreaterThan(2);
+    expect(labels).toEqual([...anyPoints, 'node2/eth0', 'node2/br0']);
+    expect(result.matched).toBeGreaterThan(0);
+  });
+
   it('the synthetic path: rings refilled many times over, six captures at once', () => {
     const out = join(dir, 'path');
     generator.generatePath({ packets: 12_000, dir: out, seed: 7 });
