@@ -1,5 +1,6 @@
 import { type Change, type ChangeValues, changesBetween, differingColumns, SharedChanges } from './changes.js';
 import { flowNameAt } from './describe.js';
+import { Fifo } from './fifo.js';
 import { FlowIndex, sameFlowKey } from './flow-index.js';
 import { type IcmpErrorNote, isTtlExceeded } from './icmp-errors.js';
 import { type Journey, JourneyPool } from './journeys.js';
@@ -368,8 +369,10 @@ export class FlowTable {
     new Flow(0, 'All packets along the path', true, DIRECTION_RESERVOIR),
     new Flow(0, 'All packets against the path', false, DIRECTION_RESERVOIR),
   ] as const;
-  private pending: Journey[] = [];
-  private pendingHead = 0;
+  /** Journeys waiting to be decided, in the order they completed. */
+  private readonly pending = new Fifo<Journey>();
+  /** Journeys decided since the recent fragments and segments were last cleared out of date. */
+  private decidedSinceCleared = 0;
   /** Per inner IPv4 destination, going along the path (ip) and against it (-1 - ip). */
   private readonly destinations = new Map<number, Destination>();
   /** The largest packet over each hop, all traffic together (not counted with forLossesOnly). */
@@ -543,23 +546,22 @@ export class FlowTable {
   /** Decides every journey that has waited long enough by capture time `nowNs`. */
   decideBefore(nowNs: number): void {
     const pending = this.pending;
-    let head = this.pendingHead;
     const limit = nowNs - this.holdNs;
-    while (head < pending.length && pending[head]!.lastNs < limit) {
-      const journey = pending[head]!;
-      head += 1;
+    for (let journey = pending.peek(); journey !== undefined && journey.lastNs < limit; journey = pending.peek()) {
+      pending.shift();
+      this.decidedSinceCleared += 1;
       this.decide(journey, journey.flow!);
       // The journey is done with: its slots go back to the store, and it to the matcher.
       for (const slot of journey.sightings) this.store.release(slot);
       this.journeys?.release(journey);
     }
-    if (head > 4096 && head * 2 > pending.length) {
-      this.pending = pending.slice(head);
-      head = 0;
+    // Now and then, once more have been decided than wait: what is older than any journey
+    // still to decide can look back to goes.
+    if (this.decidedSinceCleared > 4096 && this.decidedSinceCleared > pending.length) {
+      this.decidedSinceCleared = 0;
       for (const [key, seenNs] of this.fragments) if (seenNs < limit - this.windowNs) this.fragments.delete(key);
       this.segments.forgetBefore(limit - this.windowNs);
     }
-    this.pendingHead = head;
   }
 
   finish(): void {

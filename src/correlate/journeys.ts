@@ -1,4 +1,5 @@
 import { differingColumns } from './changes.js';
+import { Fifo } from './fifo.js';
 import type { Flow } from './flows.js';
 import { type IcmpErrorNote, icmpErrorNote } from './icmp-errors.js';
 import { smallKey } from './identity-hash.js';
@@ -139,8 +140,8 @@ export function sameFrameAgain(store: SightingStore, earlier: number, later: num
 export class JourneyMatcher {
   /** The newest open journey per key (smallKey of its identity), the older ones behind it as twins. */
   private readonly open = new KeyTable<Journey>();
-  private queue: Journey[] = [];
-  private queueHead = 0;
+  /** The open journeys in the order they started. */
+  private readonly queue = new Fifo<Journey>();
   private nextId = 1;
   /** Per point, the sightings left out as duplicates of one just before (DUPLICATE_WITHIN_NS). */
   readonly duplicates: number[] = [];
@@ -227,21 +228,14 @@ export class JourneyMatcher {
 
   private completeBefore(limitNs: number): void {
     const queue = this.queue;
-    let head = this.queueHead;
     // The oldest journey may still be growing; those behind it wait for it, which keeps the
     // order and costs at most a few windows of memory.
-    while (head < queue.length && queue[head]!.lastNs < limitNs) {
-      const journey = queue[head]!;
-      head += 1;
-      journey.twin = null;
-      this.unlink(journey);
-      this.onComplete(journey);
+    for (let oldest = queue.peek(); oldest !== undefined && oldest.lastNs < limitNs; oldest = queue.peek()) {
+      queue.shift();
+      oldest.twin = null;
+      this.unlink(oldest);
+      this.onComplete(oldest);
     }
-    if (head > 4096 && head * 2 > queue.length) {
-      this.queue = queue.slice(head);
-      head = 0;
-    }
-    this.queueHead = head;
   }
 
   /**
