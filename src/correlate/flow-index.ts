@@ -1,4 +1,4 @@
-import { isLaterFragment } from './describe.js';
+import { flowName, isLaterFragment } from './describe.js';
 import { KeyTable } from './key-table.js';
 import { Kind, NONE, type SightingStore } from './sighting.js';
 
@@ -18,7 +18,7 @@ export class FlowIndex<T> {
   /** Per hash of the key, the entries with that hash (almost always one). */
   private readonly byHash = new KeyTable<Entry<T>>();
   /** Scratch: the key of the sighting being looked up. */
-  private readonly key = new Float64Array(KEY_FIELDS);
+  private readonly key = emptyKey();
 
   /** What was stored for the flow of the sighting in `slot`, if anything. */
   get(store: SightingStore, slot: number): T | undefined {
@@ -27,7 +27,7 @@ export class FlowIndex<T> {
     return this.find(key);
   }
 
-  private find(key: Float64Array): T | undefined {
+  private find(key: FlowKey): T | undefined {
     for (let entry = this.byHash.get(hashOf(key)); entry !== undefined; entry = entry.next) {
       if (sameKey(entry.key, key)) return entry.value;
     }
@@ -57,15 +57,59 @@ export class FlowIndex<T> {
 
   /** Stores `value` for the flow of the sighting in `slot`, which has nothing stored yet. */
   add(store: SightingStore, slot: number, value: T): void {
-    const key = new Float64Array(KEY_FIELDS);
-    keyOf(store, slot, key);
+    this.addKey(flowKeyAt(store, slot), value);
+  }
+
+  /** Stores `value` under `key` (flowKeyAt), which has nothing stored yet. */
+  addKey(key: FlowKey, value: T): void {
     const hash = hashOf(key);
     this.byHash.set(hash, { key, value, next: this.byHash.get(hash) });
   }
 }
 
-const firstKey = new Float64Array(KEY_FIELDS);
-const secondKey = new Float64Array(KEY_FIELDS);
+/** A flow's key: the KEY_FIELDS numbers keyOf fills in. */
+export type FlowKey = number[];
+
+/**
+ * A key to fill in: an array of doubles from the start (a literal of them), as every key is, so
+ * that the code reading keys sees one kind of array. A Float64Array cost 200 bytes per flow.
+ */
+function emptyKey(): FlowKey {
+  return [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
+}
+
+/** The key of the flow of the sighting in `slot`, as a copy of its own. */
+export function flowKeyAt(store: SightingStore, slot: number): FlowKey {
+  const key = emptyKey();
+  keyOf(store, slot, key);
+  return key;
+}
+
+/**
+ * flowName (describe.ts) of an IPv4 flow from its key alone, which holds every field that name
+ * reads; undefined for ARP and other flows, whose names show fields the key lacks (a MAC).
+ */
+export function ipv4FlowName(key: FlowKey): string | undefined {
+  if (key[0] !== Kind.Ipv4) return undefined;
+  const laterFragment = key[6] === 1;
+  return flowName({
+    kind: Kind.Ipv4,
+    proto: key[1]!,
+    ipSrc: key[2]!,
+    srcPort: key[3]!,
+    ipDst: key[4]!,
+    dstPort: key[5]!,
+    // What isLaterFragment looks at: a fragment without ports or ICMP type.
+    fragment: laterFragment ? 1 : 0,
+    typeOrFlags: laterFragment ? NONE : 0,
+    etherType: NONE,
+    ethSrc: NONE,
+    ethDst: NONE,
+  });
+}
+
+const firstKey = emptyKey();
+const secondKey = emptyKey();
 
 /** Whether the sightings in slots `a` and `b` have the same flow key (no NAT between them). */
 export function sameFlowKey(store: SightingStore, a: number, b: number): boolean {
@@ -75,7 +119,7 @@ export function sameFlowKey(store: SightingStore, a: number, b: number): boolean
 }
 
 interface Entry<T> {
-  readonly key: Float64Array;
+  readonly key: FlowKey;
   readonly value: T;
   /** Another flow whose key has the same hash. */
   readonly next: Entry<T> | undefined;
@@ -86,7 +130,7 @@ interface Entry<T> {
  * inner 5-tuple (ICMP: the echo id as source port), or the ARP opcode, sender and target, or
  * the ethertype and MACs. Unused places are NONE.
  */
-function keyOf(store: SightingStore, slot: number, key: Float64Array): void {
+function keyOf(store: SightingStore, slot: number, key: FlowKey): void {
   const kind = store.kind[slot]!;
   key[0] = kind;
   key[3] = NONE;
@@ -114,19 +158,19 @@ function keyOf(store: SightingStore, slot: number, key: Float64Array): void {
   }
 }
 
-function swap(key: Float64Array, i: number, j: number): void {
+function swap(key: FlowKey, i: number, j: number): void {
   const value = key[i]!;
   key[i] = key[j]!;
   key[j] = value;
 }
 
-function sameKey(x: Float64Array, y: Float64Array): boolean {
+function sameKey(x: FlowKey, y: FlowKey): boolean {
   for (let i = 0; i < KEY_FIELDS; i++) if (x[i] !== y[i]) return false;
   return true;
 }
 
 /** A 30-bit hash of the key (a KeyTable's key): FNV-1a over 32-bit halves. */
-function hashOf(key: Float64Array): number {
+function hashOf(key: FlowKey): number {
   let hash = 0x811c9dc5 | 0;
   for (let i = 0; i < KEY_FIELDS; i++) {
     const value = key[i]!;
