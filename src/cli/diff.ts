@@ -8,7 +8,6 @@ import { LineOutput } from '../report/output.js';
 import { parsePorts } from './analyze.js';
 import { parseClockOffsets, parseDuration } from './duration-option.js';
 import { readLinks } from './links-option.js';
-import { limitHeapGrowth } from './heap-growth.js';
 import { Progress } from './progress.js';
 import { ExitCode, reportError, UserError } from './errors.js';
 
@@ -56,7 +55,6 @@ Examples:
 }
 
 function runDiff(aArgument: string, bArgument: string, options: DiffOptions): number {
-  limitHeapGrowth(false);
   let progress: Progress | undefined;
   try {
     if (!(FORMATS as readonly string[]).includes(options.format)) {

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * How far V8 lets the heap grow past what the last full collection kept, for trace and diff.
+ * How far V8 lets the heap grow past what the last full collection kept, for trace.
  *
  * Their live heap is large (every flow, and the packets inside the matching window) and they
  * allocate fast, and V8 answers a fast allocator by letting the heap grow up to 4× its live
@@ -20,6 +20,10 @@ import { setFlagsFromString } from 'node:v8';
  * So the JSON trace grows by 20%, the others by 50%, which keeps every trace under 500 MB with
  * room for the run-to-run variance of the collector's timing. The flag is read at every
  * collection, so setting it when the command starts is enough.
+ *
+ * diff keeps V8's default. Since its notes and flows take less memory, the limit only cost it
+ * time: on two 1M-packet captures (2026-12-01), run in turn six times each, 2.25-2.39 s at 50%
+ * against 2.12-2.29 s by default, with 239-245 MB peak RSS either way.
  */
 const HEAP_GROWING_PERCENT = { writesEveryPacket: 20, otherwise: 50 };
 
