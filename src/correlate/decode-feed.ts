@@ -7,7 +7,7 @@ import type { InterfaceStatistics } from '../capture/pcapng.js';
 import type { SightingStore } from './sighting.js';
 import { NONE } from './sighting.js';
 import { BYTES_READ, CONSUMED, type DecodeTask, ENDED, FIRST_FRAME_NS, FREED, RING_SLOTS, SIGNAL, SightingRings, STOP, type StreamEnd, WRITTEN } from './sighting-rings.js';
-import type { SightingSource, TimeBase } from './sighting-sources.js';
+import type { SightingSource } from './sighting-sources.js';
 import { TraceError } from './trace-error.js';
 import { hasStarted, spawnWorker, type StartedWorker } from '../io/worker-start.js';
 

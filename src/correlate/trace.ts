@@ -10,7 +10,7 @@ import { ClockFollower } from './clock-drift.js';
 import { type CaptureSpan, type DecidedJourney, type Flow, FlowTable, type HopSizes, type TracedPacket } from './flows.js';
 import { type Journey, JourneyMatcher, JourneyPool, sameFrameAgain } from './journeys.js';
 import { givenOrder, inferOrder, type PathOrder } from './path.js';
-import { type CapturePoint, type PointArgument, PointRegistry, type WholeInterface } from './points.js';
+import { type CapturePoint, type PointArgument, PointRegistry } from './points.js';
 import { NONE, SightingStore } from './sighting.js';
 import { DecodeFeed, workerWorthIt } from './decode-feed.js';
 import { InlineSource, type SightingSource, type TimeBase, timeBaseOf, traceTimeNs } from './sighting-sources.js';
