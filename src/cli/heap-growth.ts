@@ -23,7 +23,7 @@ import { setFlagsFromString } from 'node:v8';
  *
  * diff keeps V8's default. Since its notes and flows take less memory, the limit only cost it
  * time: on two 1M-packet captures (2026-12-01), run in turn six times each, 2.25-2.39 s at 50%
- * against 2.12-2.29 s by default, with 239-245 MB peak RSS either way.
+ * against 2.12-2.29 s by default, with 245-250 MB peak RSS either way.
  */
 const HEAP_GROWING_PERCENT = { writesEveryPacket: 20, otherwise: 50 };
 
