@@ -38,6 +38,15 @@ export function ascii(text: string): Uint8Array {
   return bytes;
 }
 
+/** JSON's punctuation, for the writers that put documents together byte by byte (report/*-bytes.ts, trace-json.ts). */
+export const COMMA = 0x2c;
+export const QUOTE = 0x22;
+export const OPEN_ARRAY = 0x5b;
+export const CLOSE_ARRAY = 0x5d;
+export const CLOSE_OBJECT = 0x7d;
+export const NULL = ascii('null');
+export const EMPTY_ARRAY = ascii('[]');
+
 export function writeBytes(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
   const n = bytes.length;
   if (n > 48) buf.set(bytes, pos); // memcpy, once the call costs less than the loop

@@ -1,5 +1,5 @@
 import { type ChangeValues, FIELD_COUNT, fieldNameOf, valueTypeOf } from '../correlate/changes.js';
-import { ascii, writeBytes, writeIpv4String, writeMacString, writeNumber } from '../dissect/json-bytes.js';
+import { ascii, CLOSE_OBJECT, COMMA, NULL, writeBytes, writeIpv4String, writeMacString, writeNumber } from '../dissect/json-bytes.js';
 import { NONE } from '../correlate/sighting.js';
 
 /**
@@ -37,10 +37,7 @@ export function writeChangeList(buf: Uint8Array, pos: number, changes: ChangeVal
   return pos;
 }
 
-const COMMA = 0x2c;
-const CLOSE_OBJECT = 0x7d;
 const TO = ascii(',"to":');
-const NULL = ascii('null');
 
 /** `{"field":"<name>","from":` per field and class of packet, made at first use. */
 const openings = new Map<number, Uint8Array>();

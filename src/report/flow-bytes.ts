@@ -1,5 +1,5 @@
 import type { Flow, Hop } from '../correlate/flows.js';
-import { ascii, utf8, writeBool, writeBytes, writeNumber } from '../dissect/json-bytes.js';
+import { ascii, CLOSE_ARRAY, CLOSE_OBJECT, COMMA, EMPTY_ARRAY, NULL, OPEN_ARRAY, utf8, writeBool, writeBytes, writeNumber } from '../dissect/json-bytes.js';
 import { CHANGES_ROOM, writeChangeList } from './change-bytes.js';
 import type { LineOutput } from './output.js';
 import { icmpErrorJson } from './trace-json-objects.js';
@@ -114,12 +114,6 @@ function writeLabels(buf: Uint8Array, pos: number, points: readonly number[], la
   return pos;
 }
 
-const COMMA = 0x2c;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const CLOSE_OBJECT = 0x7d;
-const NULL = ascii('null');
-const EMPTY_ARRAY = ascii('[]');
 const ID = ascii('{"id":');
 const NAME = ascii(',"name":');
 const VNIS = ascii(',"vnis":');

@@ -4,7 +4,7 @@ import type { DecidedJourney, Flow } from '../correlate/flows.js';
 import type { LossLog } from '../correlate/losses.js';
 import type { SightingStore } from '../correlate/sighting.js';
 import type { TraceResult } from '../correlate/trace.js';
-import { ascii, utf8, writeAscii, writeBytes, writeNumber, writePadded } from '../dissect/json-bytes.js';
+import { ascii, CLOSE_ARRAY, CLOSE_OBJECT, COMMA, EMPTY_ARRAY, NULL, OPEN_ARRAY, QUOTE, utf8, writeAscii, writeBytes, writeNumber, writePadded } from '../dissect/json-bytes.js';
 import { CHANGES_ROOM, writeChangeList, writeMacOrNull, writeNumberOrNull } from './change-bytes.js';
 import { writeFlowLine } from './flow-bytes.js';
 import type { LineOutput } from './output.js';
@@ -226,11 +226,6 @@ export class TraceJsonWriter {
   }
 }
 
-const COMMA = 0x2c;
-const QUOTE = 0x22;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
 const ID = ascii('{"id":');
 const FLOW = ascii(',"flow":');
 const NAME = ascii(',"name":');
@@ -245,8 +240,6 @@ const TTL = ascii(',"ttl":');
 const ETH_SRC = ascii(',"ethSrc":');
 const ETH_DST = ascii(',"ethDst":');
 const CHANGES = ascii(',"changes":');
-const EMPTY_ARRAY = ascii('[]');
-const NULL = ascii('null');
 const LENGTH_CHANGE_FROM = ascii('{"field":"frame.len","from":');
 const LENGTH_CHANGE_TO = ascii(',"to":');
 const LOST = ascii('],"lost":');
