@@ -1,22 +1,22 @@
 import { CaptureError } from '../capture/errors.js';
 import { workerRunning } from '../io/worker-start.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
-import { createDissector, isTruncated } from '../dissect/index.js';
 import { StreamInterfaces } from './capture-statistics.js';
 import { frameInterface, onInterface, sectionOf, type WholeInterface } from './points.js';
 import type { SightingStore } from './sighting.js';
+import { SightingDecoder } from './sighting-decoder.js';
 import { LateInterfaces, traceTimeNs } from './sighting-sources.js';
 import { BYTES_READ, CONSUMED, type DecodeTask, ENDED, FIRST_FRAME_NS, FREED, RING_SLOTS, SIGNAL, SightingRings, STOP, type StreamEnd, WRITTEN } from './sighting-rings.js';
 
 /*
- * trace's decode worker: reads the capture streams, dissects every frame and writes its
+ * trace's decode worker: reads the capture streams, decodes every frame and writes its
  * sighting into the stream's ring (sighting-rings.ts), while the main thread matches the
  * sightings it has already copied out. Reading and dissecting are a third of trace's work and
  * need nothing from the matching, so on two cores they cost the main thread nothing but the copy.
  *
  * The worker fills whichever rings have room, a batch at a time, and sleeps when all are full.
  * A stream's frames and warnings are exactly those of reading it in the main thread: the same
- * reader and dissector, the same time arithmetic (traceTimeNs).
+ * reader and decoder (SightingDecoder), the same time arithmetic (traceTimeNs).
  */
 
 /** Sightings decoded into one ring before the worker publishes them and looks at the next. */
@@ -44,7 +44,7 @@ interface Stream {
 function decodeAll(task: DecodeTask): void {
   const rings = new SightingRings(task.buffer, task.streams.length);
   const { counters, values } = rings;
-  const dissect = createDissector({ vxlanPorts: task.vxlanPorts, vxlanHeuristic: task.vxlanHeuristic, verifyChecksums: false });
+  const decoder = new SightingDecoder({ vxlanPorts: task.vxlanPorts, vxlanHeuristic: task.vxlanHeuristic });
   const streams: Stream[] = [];
   task.streams.forEach(({ file, point, wholeInterface }, index) => {
     try {
@@ -95,9 +95,9 @@ function decodeAll(task: DecodeTask): void {
         stream.interfaces.note(frame);
         const timeNs = traceTimeNs(frame, task.base);
         if (stream.frames === 1) values[rings.value(stream.index, FIRST_FRAME_NS)] = timeNs;
-        const packet = dissect(frame);
-        if (isTruncated(packet)) stream.cut += 1;
-        if (ring.addAt(stream.written % RING_SLOTS, packet, point, timeNs)) {
+        const identified = decoder.decodeInto(ring, stream.written % RING_SLOTS, frame, point, timeNs);
+        if (decoder.cut) stream.cut += 1;
+        if (identified) {
           stream.written += 1;
           decoded += 1;
         } else stream.unidentified += 1;

@@ -2,10 +2,10 @@ import { type Frame, frameNanosecondOfSecond, frameSeconds } from '../capture/fr
 import type { CaptureReader } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
 import type { InterfaceStatistics } from '../capture/pcapng.js';
-import { type Dissector, isTruncated } from '../dissect/index.js';
 import { StreamInterfaces } from './capture-statistics.js';
 import { type CapturePoint, frameInterface, LATE, type PointRegistry } from './points.js';
 import { NONE, type SightingStore } from './sighting.js';
+import type { SightingDecoder } from './sighting-decoder.js';
 
 /**
  * Where trace's merge gets one capture point's sightings from, in file order: read and dissected
@@ -88,7 +88,7 @@ export class InlineSource implements SightingSource {
   constructor(
     private readonly reader: CaptureReader,
     private readonly store: SightingStore,
-    private readonly dissect: Dissector,
+    private readonly decoder: SightingDecoder,
     private readonly base: TimeBase,
     /** The one point this source delivers; the others' frames in the same file are skipped. */
     private readonly point: CapturePoint,
@@ -122,9 +122,8 @@ export class InlineSource implements SightingSource {
       const timeNs = traceTimeNs(frame, this.base);
       this.frames += 1;
       if (this.frames === 1) this.firstFrameNs = timeNs;
-      const packet = this.dissect(frame);
-      if (isTruncated(packet)) this.cut += 1;
-      const slot = this.store.add(packet, this.point.index, timeNs);
+      const slot = this.decoder.add(this.store, frame, this.point.index, timeNs);
+      if (this.decoder.cut) this.cut += 1;
       if (slot !== NONE) return slot;
       this.unidentified += 1;
     }

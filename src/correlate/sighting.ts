@@ -5,6 +5,7 @@ import type { Layer } from '../dissect/layers.js';
 import type { Ipv4Layer } from '../dissect/ipv4.js';
 import { type Ieee8021adLayer, isTagType, type VlanLayer } from '../dissect/vlan.js';
 import { IdentityHash } from './identity-hash.js';
+import { mixIcmp, mixIpv4Header, mixTcp, mixUdp } from './ipv4-identity.js';
 import { SlotBlocks } from './slot-blocks.js';
 
 /** What a sighting's innermost payload is. */
@@ -16,7 +17,7 @@ export const Kind = {
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
-/** Payload bytes that go into a packet's identity: enough to tell segments apart, cheap to hash. */
+/** Payload bytes that go into a packet's payload hash: enough to tell segments apart, cheap to hash. */
 const PAYLOAD_BYTES_HASHED = 64;
 /** A column before the first resize. */
 const NO_COLUMN = new Float64Array(0);
@@ -199,8 +200,8 @@ export class SightingStore {
     return slot;
   }
 
-  /** A free slot as it was left (add() writes every field itself). */
-  private take(): number {
+  /** A free slot as it was left, for a caller that writes every field itself (add(), SightingDecoder). */
+  take(): number {
     return this.ownSlots.take();
   }
 
@@ -455,30 +456,20 @@ const payloadHasher = new IdentityHash();
 const quoteHasher = new IdentityHash();
 
 /**
- * Mixes into `h` what identifies an IPv4 packet wherever it is seen: no hop changes it. Not the
- * TTL and header checksum (routers), not addresses and ports (NAT), not the TCP/UDP checksum
- * (NAT, and offload leaves it unfilled at some points and not at others). What is left (IP ID,
- * length, fragment, protocol, TCP sequence and flags, ICMP type and sequence) tells a
- * retransmission from the original, since Linux gives the copy a new IP ID.
+ * Mixes into `h` what identifies an IPv4 packet wherever it is seen (see ipv4-identity.ts): its
+ * header, its transport header, and for an ICMP error the quoted IP ID and protocol.
  */
 function mixIpv4Identity(h: IdentityHash, ip: Ipv4Layer, transport: Packet['transport'], bytes: Uint8Array): void {
-  h.add(ip.proto);
-  h.add(ip.id);
-  h.add(ip.totalLength);
-  h.add((ip.flags << 13) | ip.fragOffset);
+  mixIpv4Header(h, ip.proto, ip.id, ip.totalLength, (ip.flags << 13) | ip.fragOffset);
   switch (transport?.protocol) {
     case 'tcp':
-      h.add(transport.seq);
-      h.add(transport.ack);
-      h.add(transport.flags);
+      mixTcp(h, transport.seq, transport.ack, transport.flags);
       break;
     case 'udp':
-      h.add(transport.udpLength);
+      mixUdp(h, transport.udpLength);
       break;
     case 'icmp': {
-      // The echo sequence number does not change (the identifier may: NAT).
-      if (transport.hasIdentifier) h.add(transport.seq);
-      h.add((transport.type << 8) | transport.code);
+      mixIcmp(h, transport.type, transport.code, transport.hasIdentifier, transport.seq);
       // An ICMP error quotes the offending header, which NAT rewrites: only the quoted IP ID
       // and protocol are kept (bytes 4-5 and 9 of the quote).
       const quote = transport.offset + 8;
@@ -541,7 +532,7 @@ function quotedIdentityOf(packet: Packet, bytes: Uint8Array): number {
  * A hash of the first PAYLOAD_BYTES_HASHED bytes of the payload [start, end) (all of a shorter
  * one), or NONE when the frame was cut before them.
  */
-function payloadHashOf(bytes: Uint8Array, start: number, end: number): number {
+export function payloadHashOf(bytes: Uint8Array, start: number, end: number): number {
   const hashedEnd = Math.min(start + PAYLOAD_BYTES_HASHED, end);
   if (hashedEnd > bytes.length) return NONE;
   payloadHasher.reset();

@@ -3,7 +3,6 @@ import { type Frame, frameNanosecondOfSecond } from '../capture/frame.js';
 import { type CaptureReader, openCapture } from '../capture/open.js';
 import type { CaptureWarning } from '../capture/errors.js';
 import { type InterfaceStatistics, type PcapngInterface, PcapngReader } from '../capture/pcapng.js';
-import { createDissector, type Dissector } from '../dissect/index.js';
 import { statedEndNs, statisticsOutsideFrames } from './capture-statistics.js';
 import { type ClockOffset, estimateClockOffsets, type PointSample } from './clock.js';
 import { ClockFollower } from './clock-drift.js';
@@ -13,6 +12,7 @@ import { givenOrder, inferOrder, type PathOrder } from './path.js';
 import { type CapturePoint, type PointArgument, PointRegistry } from './points.js';
 import { NONE, SightingStore } from './sighting.js';
 import { DecodeFeed, workerWorthIt } from './decode-feed.js';
+import { SightingDecoder } from './sighting-decoder.js';
 import { InlineSource, type SightingSource, type TimeBase, timeBaseOf, traceTimeNs } from './sighting-sources.js';
 import { TraceError } from './trace-error.js';
 
@@ -140,7 +140,7 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
 /** trace() once its arguments are checked: `worker` decodes if it starts, else this thread does. */
 function traceCaptures(args: readonly PointArgument[], options: TraceOptions, sizes: readonly number[], worker: DecodeFeed | undefined): TraceResult {
   const windowNs = options.windowNs ?? DEFAULT_WINDOW_NS;
-  const dissect = createDissector({ vxlanPorts: options.vxlanPorts, vxlanHeuristic: options.vxlanHeuristic, verifyChecksums: false });
+  const sightings = new SightingDecoder({ vxlanPorts: options.vxlanPorts, vxlanHeuristic: options.vxlanHeuristic });
   const registry = new PointRegistry(options.interfaceNames);
   const warnings: CaptureWarning[] = [];
 
@@ -152,7 +152,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   const pointsKnown = (base: TimeBase): void => {
     if (worker !== undefined) feed = beginWorker(worker, args, registry, store, base, sampleFrames, options);
   };
-  const { baseNs, clock, clocks, order, tickNs } = survey(args, registry, dissect, sampleFrames, windowNs, options, pointsKnown);
+  const { baseNs, clock, clocks, order, tickNs } = survey(args, registry, sightings, sampleFrames, windowNs, options, pointsKnown);
   const points = registry.points;
   const position: number[] = [];
   order.points.forEach((point, at) => (position[point] = at));
@@ -184,7 +184,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   // A worker that did not start: the captures are read here.
   if (feed !== undefined && !feed.started()) feed = undefined;
   try {
-    openStreams(args, sizes, registry, store, dissect, base, sampleFrames, feed, streams);
+    openStreams(args, sizes, registry, store, sightings, base, sampleFrames, feed, streams);
     const advance = (stream: Stream): void => {
       const slot = stream.source.next();
       stream.head = slot;
@@ -304,7 +304,7 @@ function openStreams(
   sizes: readonly number[],
   registry: PointRegistry,
   store: SightingStore,
-  dissect: Dissector,
+  decoder: SightingDecoder,
   base: TimeBase,
   sampleFrames: number,
   feed: DecodeFeed | undefined,
@@ -322,13 +322,13 @@ function openStreams(
         const wholeInterface = registry.wholeInterfaceOf(capture);
         // A pcapng of one interface so far is held to it: another one it describes later is left out.
         const filter = wholeInterface === undefined ? undefined : { registry, capture, sampleFrames };
-        const source = feed?.sources[whole] ?? new InlineSource(openCapture(arg.file), store, dissect, base, point, filter);
+        const source = feed?.sources[whole] ?? new InlineSource(openCapture(arg.file), store, decoder, base, point, filter);
         ordered.push({ point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, headRawNs: NaN, bytes, tellsWarnings: true });
         return;
       }
       registry.pointsOf(capture).forEach((point, i) => {
         const filter = { registry, capture, sampleFrames };
-        const source = new InlineSource(openCapture(arg.file), store, dissect, base, point, filter);
+        const source = new InlineSource(openCapture(arg.file), store, decoder, base, point, filter);
         ordered.push({ point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, headRawNs: NaN, bytes, tellsWarnings: i === 0 });
       });
     });
@@ -346,14 +346,14 @@ function openStreams(
 function survey(
   args: readonly PointArgument[],
   registry: PointRegistry,
-  dissect: Dissector,
+  decoder: SightingDecoder,
   sampleFrames: number,
   windowNs: number,
   options: TraceOptions,
   pointsKnown: (base: TimeBase) => void,
 ): { baseNs: bigint; clock: ClockOffset[]; clocks: ClockFollower; order: PathOrder; tickNs: number[] } {
   const store = new SightingStore();
-  const { baseNs, samples, sampleSightings, tickNs } = sampleCaptures(args, registry, dissect, sampleFrames, store, pointsKnown);
+  const { baseNs, samples, sampleSightings, tickNs } = sampleCaptures(args, registry, decoder, sampleFrames, store, pointsKnown);
   args.forEach((arg, capture) => {
     const only = registry.onlyOf(capture);
     if (only !== undefined && registry.pointsOf(capture).length === 0) {
@@ -387,7 +387,7 @@ function survey(
 function sampleCaptures(
   args: readonly PointArgument[],
   registry: PointRegistry,
-  dissect: Dissector,
+  decoder: SightingDecoder,
   limit: number,
   store: SightingStore,
   pointsKnown: (base: TimeBase) => void,
@@ -427,7 +427,7 @@ function sampleCaptures(
         // An interface of the file the user did not ask for (node1/if2=any.pcap).
         if (point === undefined) continue;
         tickNs[point.index] = coarsestTick(tickNs[point.index] ?? MAX_TICK_NS, frameNanosecondOfSecond(frame));
-        const slot = store.add(dissect(frame), point.index, traceTimeNs(frame, base));
+        const slot = decoder.add(store, frame, point.index, traceTimeNs(frame, base));
         if (slot === NONE) continue;
         const sample = (samples[point.index] ??= new Map());
         // The payload, where the capture holds it, tells apart packets whose headers agree (an IP ID of 0).

@@ -70,7 +70,7 @@ export class IcmpLayer extends LayerBase {
 
   /** Echo, timestamp and information messages carry an identifier and a sequence number. */
   get hasIdentifier(): boolean {
-    return IDENTIFIED.has(this.type);
+    return icmpHasIdentifier(this.type);
   }
   get ident(): number {
     return this.rest >>> 16;
@@ -173,6 +173,11 @@ const UNREACHABLE_CODES: Readonly<Record<number, string>> = {
 /** "Fragmentation needed" (RFC 1191), whose header carries the next-hop MTU in bytes 6-7. */
 export function isFragmentationNeeded(type: number, code: number): boolean {
   return type === DEST_UNREACHABLE && code === FRAG_NEEDED;
+}
+
+/** Whether messages of this type (echo, timestamp, information, address mask) carry an identifier and a sequence number. */
+export function icmpHasIdentifier(type: number): boolean {
+  return IDENTIFIED.has(type);
 }
 
 /** Whether messages of this type are errors, which quote the datagram that caused them. */

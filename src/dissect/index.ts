@@ -22,7 +22,7 @@ export { ArpLayer } from './arp.js';
 export { Ipv4Layer } from './ipv4.js';
 export { UdpLayer } from './udp.js';
 export { VxlanLayer } from './vxlan.js';
-export { IcmpLayer, icmpTypeName, isFragmentationNeeded, isIcmpErrorType } from './icmp.js';
+export { IcmpLayer, icmpTypeName, icmpHasIdentifier, isFragmentationNeeded, isIcmpErrorType } from './icmp.js';
 export { TcpLayer } from './tcp.js';
 export type { TcpOptions } from './tcp.js';
 export { DissectorTables } from './tables.js';
