@@ -11,7 +11,7 @@ import { BYTES_READ, CONSUMED, type DecodeTask, ENDED, FIRST_FRAME_NS, FREED, RI
 /*
  * trace's decode worker: reads the capture streams, decodes every frame and writes its
  * sighting into the stream's ring (sighting-rings.ts), while the main thread matches the
- * sightings it has already copied out. Reading and dissecting are a third of trace's work and
+ * sightings it has already copied out. Reading and decoding are a large part of trace's work and
  * need nothing from the matching, so on two cores they cost the main thread nothing but the copy.
  *
  * The worker fills whichever rings have room, a batch at a time, and sleeps when all are full.

@@ -8,7 +8,7 @@ import { NONE, type SightingStore } from './sighting.js';
 import type { SightingDecoder } from './sighting-decoder.js';
 
 /**
- * Where trace's merge gets one capture point's sightings from, in file order: read and dissected
+ * Where trace's merge gets one capture point's sightings from, in file order: read and decoded
  * here (InlineSource) or by the decode worker (decode-feed.ts). Both give the same sightings,
  * counts and warnings, so the trace does not depend on which one ran.
  */
@@ -73,7 +73,7 @@ export class LateInterfaces {
 }
 
 /**
- * A point's sightings read and dissected on the calling thread. A multi-interface pcapng is read
+ * A point's sightings read and decoded on the calling thread. A multi-interface pcapng is read
  * once per interface (`filtered`): its writer buffers each interface apart, so the file as a
  * whole is out of time order by up to a buffer's worth, while each interface's frames are in order.
  */

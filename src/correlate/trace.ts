@@ -96,7 +96,7 @@ export interface TraceResult {
   /** ns since the epoch that every timeNs counts from. */
   readonly baseNs: bigint;
   readonly warnings: readonly CaptureWarning[];
-  /** Who read and dissected the single-point captures: a worker thread when they are large (decode-feed.ts). */
+  /** Who read and decoded the single-point captures: a worker thread when they are large (decode-feed.ts). */
   readonly decoder: 'worker thread' | 'main thread';
   /** The longest time between two sightings of one packet, and the wait for a reply at the captures' end. */
   readonly windowNs: number;
