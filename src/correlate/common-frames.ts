@@ -128,7 +128,8 @@ export class CommonFrames {
         seq = u32(b, transport + 4);
         ack = u32(b, transport + 8);
         typeOrFlags = u16(b, transport + 12) & 0x0fff;
-        payloadLength = Math.max(0, totalLength - IPV4_HEADER - headerLength);
+        // Not negative: the header lies within the packet (checked above).
+        payloadLength = totalLength - IPV4_HEADER - headerLength;
         payloadStart = transport + headerLength;
         mixTcp(identity, seq, ack, typeOrFlags);
         break;
