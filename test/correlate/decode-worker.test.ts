@@ -2,8 +2,9 @@ import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/open.js';
+import { generator, parsePointArgument, trace } from '../support/built.js';
 import { scratchDir } from '../support/craft.js';
-import { FIXTURES, readManifest, SCENARIOS, scenarioFiles, vxdumpWithThreshold, writeLateInterfacePcapng, writePcapngWithStatistics } from './support.js';
+import { FIXTURES, PARALLEL_ALWAYS, PARALLEL_NEVER, readManifest, SCENARIOS, scenarioFiles, vxdumpWithThreshold, writeLateInterfacePcapng, writePcapngWithStatistics } from './support.js';
 
 /*
  * trace's decode worker (src/correlate/decode-worker.ts) must change nothing but the speed: the
@@ -13,24 +14,15 @@ import { FIXTURES, readManifest, SCENARIOS, scenarioFiles, vxdumpWithThreshold, 
  * size, a huge value never does.
  */
 
-type Dist = typeof import('../../src/correlate/trace.js');
-type Points = typeof import('../../src/correlate/points.js');
-const { trace } = (await import('../../dist/correlate/trace.js')) as Dist;
-const { parsePointArgument } = (await import('../../dist/correlate/points.js')) as Points;
-const generator = (await import('../../bench/generate-path.mjs')) as unknown as {
-  generatePath: (options: { packets: number; dir: string; seed?: number }) => unknown;
-  POINT_FILES: string[];
-};
-
-const WORKER = '0';
-const MAIN_THREAD = '1e15';
+const WORKER = PARALLEL_ALWAYS;
+const MAIN_THREAD = PARALLEL_NEVER;
 
 /** trace() with the decoding done one way, and every packet it handed out. */
 function traceWith(decoding: string, files: string[], vxlanPorts?: number[]) {
   const saved = process.env.VXDUMP_PARALLEL_MIN_BYTES;
   process.env.VXDUMP_PARALLEL_MIN_BYTES = decoding;
   try {
-    const packets: Parameters<NonNullable<Parameters<Dist['trace']>[1]>['onPacket']>[0][] = [];
+    const packets: Parameters<NonNullable<Parameters<typeof trace>[1]>['onPacket']>[0][] = [];
     const result = trace(files.map(parsePointArgument), { vxlanPorts, onPacket: (p) => packets.push(p) });
     return { result, packets };
   } finally {

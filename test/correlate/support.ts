@@ -15,10 +15,12 @@ import { enhancedPacket, interfaceDescription, interfaceStatistics, sectionHeade
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/**
- * The built CLI run with VXDUMP_PARALLEL_MIN_BYTES set: "0" starts trace's worker threads (the
- * decoder, the JSON writer) for any size, "1e15" never does.
- */
+/** VXDUMP_PARALLEL_MIN_BYTES that starts trace's worker threads (the decoder, the JSON writer) for any size. */
+export const PARALLEL_ALWAYS = '0';
+/** VXDUMP_PARALLEL_MIN_BYTES that never starts them: the work is done on the main thread. */
+export const PARALLEL_NEVER = '1e15';
+
+/** The built CLI run with VXDUMP_PARALLEL_MIN_BYTES set (PARALLEL_ALWAYS, PARALLEL_NEVER). */
 export function vxdumpWithThreshold(parallelMinBytes: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const run = spawnSync(process.execPath, [join(REPO, 'bin/vxdump'), ...args], {
     encoding: 'utf8',

@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generator, parsePointArgument, trace } from '../support/built.js';
 import { scratchDir } from '../support/craft.js';
-import { REPO, SCENARIOS, readManifest, scenarioFiles, vxdumpWithThreshold } from '../correlate/support.js';
+import { PARALLEL_ALWAYS, PARALLEL_NEVER, REPO, SCENARIOS, readManifest, scenarioFiles, vxdumpWithThreshold } from '../correlate/support.js';
 
 /*
  * trace's JSON writer thread (src/report/trace-json-thread.ts, trace-json-worker.ts) must change
@@ -13,23 +14,15 @@ import { REPO, SCENARIOS, readManifest, scenarioFiles, vxdumpWithThreshold } fro
  * VXDUMP_PARALLEL_MIN_BYTES picks the way (0: the thread for any size; a huge value: never).
  */
 
-type Dist = typeof import('../../src/correlate/trace.js');
-type Points = typeof import('../../src/correlate/points.js');
 type Thread = typeof import('../../src/report/trace-json-thread.js');
 type Json = typeof import('../../src/report/trace-json.js');
 type Output = typeof import('../../src/report/output.js');
-const { trace } = (await import('../../dist/correlate/trace.js')) as Dist;
-const { parsePointArgument } = (await import('../../dist/correlate/points.js')) as Points;
 const { TraceJsonThread, RING_SLOTS, RECORD_WORDS } = (await import('../../dist/report/trace-json-thread.js')) as Thread;
 const { TraceJsonWriter } = (await import('../../dist/report/trace-json.js')) as Json;
 const { LineOutput } = (await import('../../dist/report/output.js')) as Output;
-const generator = (await import('../../bench/generate-path.mjs')) as unknown as {
-  generatePath: (options: { packets: number; dir: string; seed?: number }) => unknown;
-  POINT_FILES: string[];
-};
 
-const THREAD = '0';
-const MAIN_THREAD = '1e15';
+const THREAD = PARALLEL_ALWAYS;
+const MAIN_THREAD = PARALLEL_NEVER;
 
 /**
  * The packets of a JSON trace of `files`, written by the writer thread or by this thread, into a
