@@ -140,7 +140,7 @@ export function trace(args: readonly PointArgument[], options: TraceOptions = {}
 /** trace() once its arguments are checked: `worker` decodes if it starts, else this thread does. */
 function traceCaptures(args: readonly PointArgument[], options: TraceOptions, sizes: readonly number[], worker: DecodeFeed | undefined): TraceResult {
   const windowNs = options.windowNs ?? DEFAULT_WINDOW_NS;
-  const sightings = new SightingDecoder({ vxlanPorts: options.vxlanPorts, vxlanHeuristic: options.vxlanHeuristic });
+  const decoder = new SightingDecoder({ vxlanPorts: options.vxlanPorts, vxlanHeuristic: options.vxlanHeuristic });
   const registry = new PointRegistry(options.interfaceNames);
   const warnings: CaptureWarning[] = [];
 
@@ -152,7 +152,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   const pointsKnown = (base: TimeBase): void => {
     if (worker !== undefined) feed = beginWorker(worker, args, registry, store, base, sampleFrames, options);
   };
-  const { baseNs, clock, clocks, order, tickNs } = survey(args, registry, sightings, sampleFrames, windowNs, options, pointsKnown);
+  const { baseNs, clock, clocks, order, tickNs } = survey(args, registry, decoder, sampleFrames, windowNs, options, pointsKnown);
   const points = registry.points;
   const position: number[] = [];
   order.points.forEach((point, at) => (position[point] = at));
@@ -184,7 +184,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   // A worker that did not start: the captures are read here.
   if (feed !== undefined && !feed.started()) feed = undefined;
   try {
-    openStreams(args, sizes, registry, store, sightings, base, sampleFrames, feed, streams);
+    openStreams(args, sizes, registry, store, decoder, base, sampleFrames, feed, streams);
     const advance = (stream: Stream): void => {
       const slot = stream.source.next();
       stream.head = slot;
@@ -247,7 +247,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   }
 
   const flows = [...table.flows].sort((a, b) => a.firstNs - b.firstNs || a.id - b.id);
-  const decoder = feed === undefined ? 'main thread' : 'worker thread';
+  const decodedBy = feed === undefined ? 'main thread' : 'worker thread';
   return {
     points: stats,
     order,
@@ -259,7 +259,7 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
     matched,
     baseNs,
     warnings,
-    decoder,
+    decoder: decodedBy,
     windowNs,
   };
 }
