@@ -264,6 +264,11 @@ function traceCaptures(args: readonly PointArgument[], options: TraceOptions, si
   };
 }
 
+/** A stream not yet begun: its head is read by the merge's first advance. */
+function newStream(point: CapturePoint, source: SightingSource, bytes: number, tellsWarnings: boolean): Stream {
+  return { point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, headRawNs: NaN, bytes, tellsWarnings };
+}
+
 /**
  * Has `worker` decode the single-point captures (see openStreams), once their points are known;
  * returns it, or undefined if there is nothing for it to decode.
@@ -323,13 +328,13 @@ function openStreams(
         // A pcapng of one interface so far is held to it: another one it describes later is left out.
         const filter = wholeInterface === undefined ? undefined : { registry, capture, sampleFrames };
         const source = feed?.sources[whole] ?? new InlineSource(openCapture(arg.file), store, decoder, base, point, filter);
-        ordered.push({ point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, headRawNs: NaN, bytes, tellsWarnings: true });
+        ordered.push(newStream(point, source, bytes, true));
         return;
       }
       registry.pointsOf(capture).forEach((point, i) => {
         const filter = { registry, capture, sampleFrames };
         const source = new InlineSource(openCapture(arg.file), store, decoder, base, point, filter);
-        ordered.push({ point, source, head: NONE, headNs: Infinity, lastNs: -Infinity, headRawNs: NaN, bytes, tellsWarnings: i === 0 });
+        ordered.push(newStream(point, source, bytes, i === 0));
       });
     });
   } finally {
