@@ -4,7 +4,9 @@
 // A child per run because peak RSS is per process: measured in the driver, it would include the
 // generator's and every earlier contender's memory. /usr/bin/time (GNU time, Debian package
 // `time`) reports the child's peak RSS from wait4(); without it, node children report their own
-// process.resourceUsage().maxRSS and external tools go without.
+// process.resourceUsage().maxRSS and external tools go without. It reports the child's CPU time
+// too (user + system, all its threads): a command that keeps two cores busy spends twice its
+// wall time, and on a machine of N cores none finishes sooner than its CPU time over N.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -32,12 +34,13 @@ export function warmPageCache(file) {
  * and are timed by themselves; other commands' output goes to /dev/null and they are timed by
  * the wall clock around them, start-up included.
  *
- * Returns { seconds, wallSeconds, maxRssKb, frames, bytes, ok, error }.
+ * Returns { seconds, wallSeconds, cpuSeconds, maxRssKb, frames, bytes, ok, error }; cpuSeconds and
+ * maxRssKb are null where they were not measured.
  */
 export function runOnce(argv, { reportsJson = false, timeoutSeconds = 900 } = {}) {
   const scratch = mkdtempSync(join(tmpdir(), 'vxdump-bench-time-'));
   const timeFile = join(scratch, 'time.txt');
-  const command = haveTime ? [TIME_BINARY, '-f', '%M', '-o', timeFile, ...argv] : argv;
+  const command = haveTime ? [TIME_BINARY, '-f', '%M %U %S', '-o', timeFile, ...argv] : argv;
   const started = performance.now();
   const child = spawnSync(command[0], command.slice(1), {
     stdio: ['ignore', reportsJson ? 'pipe' : 'ignore', 'pipe'],
@@ -47,12 +50,13 @@ export function runOnce(argv, { reportsJson = false, timeoutSeconds = 900 } = {}
   });
   const wallSeconds = (performance.now() - started) / 1000;
 
-  const result = { seconds: wallSeconds, wallSeconds, maxRssKb: null, frames: null, bytes: null, ok: true, error: '' };
+  const result = { seconds: wallSeconds, wallSeconds, cpuSeconds: null, maxRssKb: null, frames: null, bytes: null, ok: true, error: '' };
   if (haveTime && existsSync(timeFile)) {
     // GNU time puts "Command exited with non-zero status N" before the format line on failure.
     const lines = readFileSync(timeFile, 'utf8').trim().split('\n');
-    const kb = Number(lines[lines.length - 1]);
+    const [kb, user, system] = lines[lines.length - 1].split(' ').map(Number);
     if (Number.isFinite(kb)) result.maxRssKb = kb;
+    if (Number.isFinite(user) && Number.isFinite(system)) result.cpuSeconds = user + system;
   }
   rmSync(scratch, { recursive: true, force: true });
 

@@ -384,8 +384,8 @@ function printEnvironment() {
 
 function printResults(rows) {
   const table = new Table({
-    head: ['contender', 'file', 'frames', 'frames/s', 'MB/s', 'peak RSS (MB)', 'seconds', 'note'],
-    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
+    head: ['contender', 'file', 'frames', 'frames/s', 'MB/s', 'peak RSS (MB)', 'seconds', 'CPU s', 'note'],
+    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
     style: { head: [], border: [] },
     chars: COMPACT,
   });
@@ -393,7 +393,7 @@ function printResults(rows) {
     const r = row.result;
     const file = row.file.label ?? row.file.path?.split('/').pop() ?? '';
     if (!r || !r.ok) {
-      table.push([row.contender.name, file, '', '', '', '', '', row.note]);
+      table.push([row.contender.name, file, '', '', '', '', '', '', row.note]);
       continue;
     }
     const timing = row.contender.node ? 'timed in-process' : 'wall clock, incl. start-up';
@@ -405,11 +405,13 @@ function printResults(rows) {
       (row.file.bytes / r.seconds / MB).toFixed(0),
       r.maxRssKb === null ? 'n/a' : ((r.maxRssKb * 1024) / MB).toFixed(1),
       r.seconds.toFixed(3),
+      r.cpuSeconds === null ? 'n/a' : r.cpuSeconds.toFixed(2),
       [timing, row.note].filter(Boolean).join('; '),
     ]);
   }
   console.log('\n' + table.toString());
   console.log('MB = 10^6 bytes; MB/s counts the whole file (record headers included); frames/s of the bare loop: the file\'s frames over its time');
+  console.log(`CPU s: user + system time of the whole process, all threads, start-up included; on ${cpus().length} cores no run's wall time is below CPU s / ${cpus().length}`);
   if (rows.some((row) => row.file.files)) {
     console.log('trace and diff rows: frames and MB/s count all the files the command reads together (six path points for trace, the two eth0s for diff)');
   }
